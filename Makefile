@@ -1,0 +1,66 @@
+# 社区云柜 · Community Cloud Locker
+#   make run    set up (virtualenv, pinned packages, database, demo data) and serve on :5000
+#   make test   set up what the tests need and run the whole suite on SQLite and PostgreSQL
+
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+export FLASK_APP := wsgi
+
+.PHONY: run test test-sqlite test-postgres setup setup-test translations extract-messages clean
+
+run: setup
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed-demo
+	@$(BIN)/flask terminal-enrolment HQ-K1 | sed 's/^/  /'
+	@echo
+	@echo "  Kiosk (phone mode): http://$(HOST):$(PORT)/kiosk/"
+	@echo "  Landing page:       http://$(HOST):$(PORT)/"
+	@echo
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+test: setup-test
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgres
+
+test-sqlite:
+	@echo "== test suite on SQLite =="
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-postgres:
+	@echo "== test suite on PostgreSQL ($(TEST_POSTGRES_URL)) =="
+	TEST_DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.app-installed: requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements-dev.txt requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.app-installed $@
+
+setup: $(VENV)/.app-installed translations
+
+setup-test: $(VENV)/.dev-installed translations
+	@bash scripts/install-test-system-deps.sh
+
+translations:
+	@$(BIN)/pybabel compile --statistics -d kiosk_app/translations 2>&1 | grep -v '^compiling' || true
+
+# After changing user-facing text: make extract-messages, translate the new entries in
+# kiosk_app/translations/zh_Hans_CN/LC_MESSAGES/messages.po, then make translations.
+extract-messages:
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	  --project "Community Cloud Locker" -o kiosk_app/translations/messages.pot .
+	$(BIN)/pybabel update -i kiosk_app/translations/messages.pot -d kiosk_app/translations \
+	  --no-location --ignore-obsolete
+
+clean:
+	rm -rf $(VENV) instance test-artifacts .pytest_cache

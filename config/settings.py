@@ -1,0 +1,99 @@
+"""Settings, chosen by the ``KIOSK_CONFIG`` environment variable.
+
+Secrets come only from the environment.  Development and testing use a fixed, clearly
+marked development key; production refuses to start with it (see ``ProductionConfig.check``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEV_SECRET_KEY = "dev-not-secret-change-me"
+BASE_DIR = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+def _database_url(default: str) -> str:
+    url = os.environ.get("DATABASE_URL") or default
+    # Hosted PostgreSQL URLs often say postgres:// or postgresql://; we speak psycopg 3.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class BaseConfig:
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
+    SQLALCHEMY_DATABASE_URI = _database_url(f"sqlite:///{INSTANCE_DIR / 'kiosk.sqlite3'}")
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # Absolute address that ticket QR codes point to.  Must be reachable from residents'
+    # phones, so a kiosk that talks to the server as 127.0.0.1 still prints a public URL.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
+    BABEL_DEFAULT_LOCALE = "zh_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = ("zh_CN", "en")
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    WTF_CSRF_TIME_LIMIT = None  # a kiosk form may stay open a long time; the session bounds it
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    # Kiosk behaviour
+    KIOSK_IDLE_SECONDS = _env_int("KIOSK_IDLE_SECONDS", 90)
+    STATUS_REFRESH_SECONDS = _env_int("STATUS_REFRESH_SECONDS", 30)
+    # Ticket look-up without the QR: failed attempts allowed per ticket number and per client
+    LOOKUP_MAX_FAILURES = 5
+    LOOKUP_WINDOW_SECONDS = 15 * 60
+    TERMINAL_COOKIE_DAYS = 3650
+    DEMO_MODE = False
+
+    @staticmethod
+    def check(config) -> None:
+        """Refuse settings that must not reach a running deployment."""
+
+
+class DevelopmentConfig(BaseConfig):
+    DEBUG = False
+    DEMO_MODE = True
+
+
+class TestingConfig(BaseConfig):
+    TESTING = True
+    SECRET_KEY = DEV_SECRET_KEY
+    SQLALCHEMY_DATABASE_URI = _database_url("sqlite://")
+    PUBLIC_BASE_URL = "http://kiosk.test"
+    SERVER_NAME = None
+
+
+class ProductionConfig(BaseConfig):
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "1") != "0"
+
+    @staticmethod
+    def check(config) -> None:
+        key = config.get("SECRET_KEY") or ""
+        if key == DEV_SECRET_KEY or len(key) < 32:
+            raise RuntimeError(
+                "ProductionConfig needs SECRET_KEY from the environment (32+ random characters); "
+                "refusing to start with the development key."
+            )
+        if not config.get("PUBLIC_BASE_URL"):
+            raise RuntimeError("ProductionConfig needs PUBLIC_BASE_URL (the address in ticket QR codes).")
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_env() -> type[BaseConfig]:
+    name = os.environ.get("KIOSK_CONFIG", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(f"KIOSK_CONFIG={name!r} is not one of {', '.join(CONFIGS)}") from None

@@ -1,0 +1,75 @@
+"""社区云柜 · Community Cloud Locker."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from config.settings import TestingConfig, config_from_env
+
+__version__ = "0.1.0"
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=False)
+    config_class = TestingConfig if test_config and test_config.get("TESTING") else config_from_env()
+    app.config.from_object(config_class)
+    if test_config:
+        app.config.update(test_config)
+    config_class.check(app.config)
+
+    from . import models  # noqa: F401  (registers the tables)
+    from .extensions import babel, csrf, db, htmx, login_manager, migrate
+    from .web import auth, context, errors, i18n  # noqa: F401  (auth registers the user loader)
+
+    _prepare_sqlite(app)
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True, compare_type=True,
+                     render_item=models.base.render_migration_item)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=lambda: "Asia/Shanghai")
+    login_manager.init_app(app)
+    i18n.init_app(app)
+    context.init_app(app)
+    errors.init_app(app)
+
+    from .kiosk.routes import bp as kiosk_bp
+    from .public.routes import bp as public_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(kiosk_bp, url_prefix="/kiosk")
+
+    from .cli import register as register_cli
+
+    register_cli(app)
+    return app
+
+
+def _prepare_sqlite(app: Flask) -> None:
+    """SQLite: make the instance folder, wait for the write lock, and let readers not block writers."""
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if not uri.startswith("sqlite"):
+        return
+    from pathlib import Path
+
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    path = uri.split("sqlite:///", 1)[1] if "sqlite:///" in uri else ""
+    if path and not path.startswith(":memory:"):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    options["connect_args"] = {"timeout": 30, **options.get("connect_args", {})}
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+    if not getattr(_prepare_sqlite, "listening", False):
+        @event.listens_for(Engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):
+            if type(dbapi_connection).__module__.startswith("sqlite3"):
+                cursor = dbapi_connection.cursor()
+                cursor.execute("PRAGMA foreign_keys=ON")
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=NORMAL")
+                cursor.close()
+
+        _prepare_sqlite.listening = True

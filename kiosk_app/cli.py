@@ -1,0 +1,75 @@
+"""Command-line tasks: ``flask seed-demo``, ``flask create-staff``, ``flask terminal-enrolment``."""
+
+from __future__ import annotations
+
+import os
+
+import click
+from flask import Flask, url_for
+from werkzeug.security import generate_password_hash
+
+from .extensions import db
+from .models import Area, Role, Staff
+from .services import seed, terminals
+from .services.errors import DomainError
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("seed-demo")
+    def seed_demo_command():
+        """Load the demo district (idempotent).  New staff get a random password, shown once."""
+        report = seed.seed_demo(staff_password=os.environ.get("DEMO_STAFF_PASSWORD") or None)
+        if report.created:
+            click.echo("Created: " + ", ".join(f"{n} {kind}" for kind, n in sorted(report.created.items())))
+        else:
+            click.echo("Demo data already present; nothing to add.")
+        for username, password in report.new_staff:
+            click.echo(f"  staff account {username:<16} password {password}")
+        if not report.new_staff:
+            click.echo("Staff accounts: " + ", ".join(u for u, *_ in _demo_staff()) +
+                       " (passwords were shown when they were created; reset one with `flask create-staff`).")
+
+    @app.cli.command("create-staff")
+    @click.argument("username")
+    @click.option("--name", "display_name", help="Name shown in the back office.")
+    @click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.COMMUNITY_STAFF.value)
+    @click.option("--area", "area_code", required=True, help="Code of the community (or district) served.")
+    @click.password_option(help="Asked for when not given.")
+    def create_staff_command(username, display_name, role, area_code, password):
+        """Create a staff account, or set a new password and role for an existing one."""
+        area = db.session.scalar(db.select(Area).filter_by(code=area_code))
+        if area is None:
+            raise click.ClickException(f"No area with code {area_code!r}.")
+        if len(password) < 10:
+            raise click.ClickException("A password needs at least 10 characters.")
+        staff = db.session.scalar(db.select(Staff).filter_by(username=username))
+        if staff is None:
+            staff = Staff(username=username, display_name=display_name or username, role=Role(role),
+                          area_id=area.id, password_hash="")
+            db.session.add(staff)
+        staff.role, staff.area_id = Role(role), area.id
+        if display_name:
+            staff.display_name = display_name
+        staff.password_hash = generate_password_hash(password)
+        db.session.commit()
+        click.echo(f"Staff account {username} ({role}, {area.code}) saved.")
+
+    @app.cli.command("terminal-enrolment")
+    @click.argument("terminal_code")
+    def terminal_enrolment_command(terminal_code):
+        """Make a one-time code (valid 24 hours) that enrols a browser as this terminal."""
+        try:
+            terminal = terminals.get_by_code(terminal_code)
+        except DomainError as error:
+            raise click.ClickException(str(error.message)) from None
+        code = terminals.issue_enrolment_code(terminal)
+        with app.test_request_context(base_url=app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000"):
+            link = url_for("kiosk.enrol_form", _external=True)
+        click.echo(f"Enrolment code for {terminal.code} ({terminal.name_zh}): {code}")
+        click.echo(f"Open {link} on that terminal and type the code. It works once, for 24 hours.")
+
+
+def _demo_staff():
+    from .demo import STAFF
+
+    return STAFF

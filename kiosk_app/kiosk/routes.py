@@ -1,0 +1,152 @@
+"""The resident's kiosk and phone flow: catalogue → service → form → ticket."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
+from flask_babel import get_locale
+
+from ..models import Channel, TerminalKind
+from ..services import catalogue, terminals, tickets, validation
+from ..services.errors import DomainError, InvalidInput
+from ..web import htmx, i18n
+from ..web.context import choose_community, current_community, current_terminal, set_terminal_cookie
+
+bp = Blueprint("kiosk", __name__)
+
+
+@bp.after_request
+def _no_store(response):
+    # A shared kiosk must not bring back the last resident's pages with the Back button.
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _community_or_picker():
+    community = current_community()
+    if community is None:
+        return None, render_template("pages/kiosk/choose_community.html", communities=catalogue.communities())
+    return community, None
+
+
+@bp.get("/")
+def home():
+    community, picker = _community_or_picker()
+    if picker is not None:
+        return picker
+    return render_template("pages/kiosk/home.html", categories=catalogue.categories())
+
+
+@bp.get("/community/<code>")
+def community_choose(code: str):
+    if current_terminal() is not None:
+        # An enrolled kiosk belongs to one community.
+        return redirect(url_for("kiosk.home"))
+    choose_community(catalogue.get_community(code))
+    return redirect(url_for("kiosk.home"))
+
+
+@bp.post("/reset")
+def reset():
+    """Called by the idle timer: the next resident starts at home, in Chinese, with nothing typed."""
+    i18n.forget_preferences()
+    return redirect(url_for("kiosk.home"), code=303)
+
+
+@bp.get("/services/<int:service_id>")
+def service_detail(service_id: int):
+    community, picker = _community_or_picker()
+    if picker is not None:
+        return picker
+    service = catalogue.get_service(service_id)
+    return render_template("pages/kiosk/service.html", service=service)
+
+
+def _render_form(service, community, *, form: dict, errors: dict, status: int = 200):
+    return htmx.render(
+        "pages/kiosk/request.html",
+        "partials/kiosk/request_form.html",
+        status,
+        service=service,
+        buildings=catalogue.buildings(community),
+        form=form,
+        errors=errors,
+        details_max=validation.DETAILS_MAX,
+    )
+
+
+@bp.get("/services/<int:service_id>/request")
+def request_form(service_id: int):
+    community, picker = _community_or_picker()
+    if picker is not None:
+        return picker
+    service = catalogue.get_service(service_id)
+    if service.guidance_only:
+        return redirect(url_for("kiosk.service_detail", service_id=service.id))
+    return _render_form(service, community, form={"submission_key": tickets.new_submission_key()}, errors={})
+
+
+def _channel():
+    terminal = current_terminal()
+    if terminal is None:
+        return Channel.PHONE
+    return Channel.LOCKER if terminal.kind == TerminalKind.LOCKER else Channel.KIOSK
+
+
+@bp.post("/services/<int:service_id>/request")
+def request_submit(service_id: int):
+    community, picker = _community_or_picker()
+    if picker is not None:
+        return picker
+    service = catalogue.get_service(service_id)
+    form = {key: request.form.get(key, "") for key in (*tickets.FIELDS, "submission_key")}
+    try:
+        ticket = tickets.submit_request(
+            form,
+            service=service,
+            community=community,
+            channel=_channel(),
+            terminal=current_terminal(),
+            submission_key=form["submission_key"],
+            locale=str(get_locale()),
+        )
+    except InvalidInput as error:
+        errors = {k: str(v) for k, v in error.errors.items()}
+        return _render_form(service, community, form=form, errors=errors, status=422)
+    return htmx.redirect(url_for("kiosk.ticket_issued", token=ticket.token))
+
+
+@bp.post("/services/<int:service_id>/check/<field>")
+def field_check(service_id: int, field: str):
+    """Inline validation of one field while the resident fills the form (htmx)."""
+    community = current_community()
+    if community is None or field not in tickets.FIELDS:
+        abort(404)
+    service = catalogue.get_service(service_id)
+    message = ""
+    try:
+        tickets.clean_field(field, request.form.get(field), service=service, community=community)
+    except validation.FieldError as error:
+        message = str(error.message)
+    return htmx.partial("partials/kiosk/field_error.html", field=field, message=message)
+
+
+@bp.get("/tickets/<token>")
+def ticket_issued(token: str):
+    ticket = tickets.get_by_token(token)
+    return render_template("pages/kiosk/ticket.html", ticket=ticket)
+
+
+@bp.get("/enrol")
+def enrol_form():
+    return render_template("pages/kiosk/enrol.html", error=None)
+
+
+@bp.post("/enrol")
+def enrol_submit():
+    try:
+        terminal, credential = terminals.enrol(request.form.get("code", ""))
+    except DomainError as error:
+        return render_template("pages/kiosk/enrol.html", error=str(error.message)), 422
+    response = make_response(redirect(url_for("kiosk.home"), code=303))
+    set_terminal_cookie(response, credential)
+    return response

@@ -1,0 +1,14 @@
+"""The data model, one module per aggregate.  Importing this package registers every table."""
+
+from .catalogue import Service, ServiceCategory
+from .org import Area, AreaLevel, Building, Grid
+from .staff import Role, Staff
+from .terminal import Terminal, TerminalKind
+from .throttle import Throttle
+from .ticket import Channel, Status, Ticket, TicketCounter, TicketEvent
+
+__all__ = [
+    "Area", "AreaLevel", "Building", "Channel", "Grid", "Role", "Service", "ServiceCategory",
+    "Staff", "Status", "Terminal", "TerminalKind", "Throttle", "Ticket", "TicketCounter",
+    "TicketEvent",
+]

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timezone
+
+from flask_babel import get_locale
+from sqlalchemy import DateTime, Enum, TypeDecorator
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timestamps are stored in UTC and always come back timezone-aware (SQLite forgets)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to a UTC column")
+            value = value.astimezone(timezone.utc)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+def str_enum(enum_cls: type[enum.Enum], length: int = 20) -> Enum:
+    """Enums as plain strings, so a new value is a simple migration on every database."""
+    return Enum(
+        enum_cls,
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        values_callable=lambda e: [m.value for m in e],
+    )
+
+
+class Bilingual:
+    """Mixin for rows with ``name_zh``/``name_en`` (and similar) columns."""
+
+    def localized(self, field: str) -> str:
+        locale = str(get_locale() or "zh_CN")
+        zh = getattr(self, f"{field}_zh")
+        if locale.startswith("en"):
+            return getattr(self, f"{field}_en") or zh
+        return zh
+
+    @property
+    def name(self) -> str:
+        return self.localized("name")
+
+
+def render_migration_item(type_, obj, autogen_context):
+    """Autogenerate writes our column types as plain SQLAlchemy ones, so migrations import nothing of ours."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False

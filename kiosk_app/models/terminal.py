@@ -1,0 +1,38 @@
+"""Kiosks and locker terminals.  Each belongs to one community and authenticates as a device."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import Bilingual, UTCDateTime, str_enum
+from .org import Area
+
+
+class TerminalKind(enum.StrEnum):
+    KIOSK = "kiosk"
+    LOCKER = "locker"
+
+
+class Terminal(Bilingual, db.Model):
+    __tablename__ = "terminals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
+    kind: Mapped[TerminalKind] = mapped_column(str_enum(TerminalKind))
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100), default="")
+    # Enrolment: an admin issues a one-time code; the device trades it for a secret of its own.
+    # Only hashes are stored.
+    enrolment_code_hash: Mapped[str | None] = mapped_column(String(128))
+    enrolment_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    device_secret_hash: Mapped[str | None] = mapped_column(String(128))
+    enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    community: Mapped[Area] = relationship()

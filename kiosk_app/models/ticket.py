@@ -1,0 +1,146 @@
+"""Tickets: a resident's request, its number, its status and every change made to it."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime, str_enum, utcnow
+from .catalogue import Service
+from .org import Area, Building, Grid
+from .staff import Staff
+from .terminal import Terminal
+
+
+class Channel(enum.StrEnum):
+    KIOSK = "kiosk"
+    PHONE = "phone"
+    LOCKER = "locker"
+    COUNTER = "counter"
+
+
+class Status(enum.StrEnum):
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    IN_PROGRESS = "in_progress"
+    NEEDS_INFO = "needs_info"
+    COMPLETED = "completed"
+    REJECTED = "rejected"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return str(STATUS_LABELS[self])
+
+    @property
+    def is_final(self) -> bool:
+        return self in (Status.REJECTED, Status.CLOSED)
+
+
+STATUS_LABELS = {
+    Status.SUBMITTED: _l("Submitted"),
+    Status.ACCEPTED: _l("Accepted"),
+    Status.IN_PROGRESS: _l("In progress"),
+    Status.NEEDS_INFO: _l("More information needed"),
+    Status.COMPLETED: _l("Completed"),
+    Status.REJECTED: _l("Not accepted"),
+    Status.CLOSED: _l("Closed"),
+}
+
+
+class Ticket(db.Model):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        # The staff queue: a community's open tickets by due date.
+        Index("ix_tickets_queue", "community_id", "status", "due_date"),
+        Index("ix_tickets_grid_queue", "grid_id", "status", "due_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Readable, unique: community code + date + sequence, e.g. HY-261126-007.
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    # Unguessable; the status page address inside the QR code.
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    # Set by the form the resident filled in: a re-sent form finds its ticket instead of making another.
+    submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), index=True)
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"))
+    building_id: Mapped[int] = mapped_column(ForeignKey("buildings.id"))
+    terminal_id: Mapped[int | None] = mapped_column(ForeignKey("terminals.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
+    channel: Mapped[Channel] = mapped_column(str_enum(Channel))
+    status: Mapped[Status] = mapped_column(str_enum(Status), default=Status.SUBMITTED)
+    resident_name: Mapped[str] = mapped_column(String(40))
+    resident_mobile: Mapped[str] = mapped_column(String(11))
+    # For "ticket number + last four digits" and the staff search.
+    mobile_last4: Mapped[str] = mapped_column(String(4), index=True)
+    # Only for services that need it (stored nowhere else).
+    id_number: Mapped[str | None] = mapped_column(String(18))
+    details: Mapped[str] = mapped_column(Text, default="")
+    # The resident's language, for messages sent later.
+    locale: Mapped[str] = mapped_column(String(8), default="zh_CN")
+    due_date: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Optimistic locking: two staff changing the same ticket cannot overwrite each other.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    community: Mapped[Area] = relationship()
+    service: Mapped[Service] = relationship()
+    grid: Mapped[Grid] = relationship()
+    building: Mapped[Building] = relationship()
+    terminal: Mapped[Terminal | None] = relationship()
+    assignee: Mapped[Staff | None] = relationship()
+    events: Mapped[list[TicketEvent]] = relationship(
+        back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class TicketEvent(db.Model):
+    """One change to a ticket.  Events are only ever added: never edited, never deleted."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[Status | None] = mapped_column(str_enum(Status))
+    to_status: Mapped[Status | None] = mapped_column(str_enum(Status))
+    actor_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    # Who acted when it was not a member of staff: "resident", "system", a terminal code.
+    actor_label: Mapped[str] = mapped_column(String(64), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    # Shown on the resident's status page (internal notes are not).
+    public: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="events")
+    actor_staff: Mapped[Staff | None] = relationship()
+
+
+class TicketCounter(db.Model):
+    """The last sequence number handed out per community and day (incremented atomically)."""
+
+    __tablename__ = "ticket_counters"
+    __table_args__ = (PrimaryKeyConstraint("community_id", "day"),)
+
+    community_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
+    day: Mapped[date] = mapped_column(Date)
+    last: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,104 @@
+"""Addresses anyone may open: the landing page, a ticket's status, look-up, preferences, health."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from sqlalchemy import text
+
+from .. import __version__
+from ..extensions import db
+from ..services import catalogue, tickets
+from ..services.errors import DomainError, InvalidInput
+from ..web import htmx, i18n
+from ..web.context import current_terminal
+
+bp = Blueprint("public", __name__)
+
+
+@bp.get("/")
+def landing():
+    if current_terminal() is not None:
+        return redirect(url_for("kiosk.home"))
+    return render_template("pages/public/landing.html", communities=catalogue.communities())
+
+
+@bp.get("/healthz")
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+        database = "ok"
+    except Exception as error:  # noqa: BLE001 - the watchdog wants a state, not a traceback
+        current_app.logger.warning("health check: database unavailable: %s", error)
+        db.session.rollback()
+        database = "unavailable"
+    healthy = database == "ok"
+    body = {
+        "status": "ok" if healthy else "degraded",
+        "database": database,
+        "database_backend": db.engine.dialect.name,
+        "version": __version__,
+    }
+    response = jsonify(body)
+    response.status_code = 200 if healthy else 503
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/t/<token>")
+def ticket_status(token: str):
+    ticket = tickets.get_by_token(token)
+    response = htmx.render(
+        "pages/public/status.html",
+        "partials/public/status_body.html",
+        ticket=ticket,
+        timeline=tickets.public_timeline(ticket),
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    if htmx.is_swap() and ticket.status.is_final:
+        return htmx.stop_polling(response)
+    return response
+
+
+@bp.get("/t/")
+def ticket_lookup():
+    return render_template("pages/public/lookup.html", errors={}, form={})
+
+
+@bp.post("/t/")
+def ticket_lookup_submit():
+    form = {"number": request.form.get("number", ""), "last4": request.form.get("last4", "")}
+    try:
+        ticket = tickets.find_for_resident(
+            form["number"],
+            form["last4"],
+            client=request.remote_addr or "unknown",
+            limit=current_app.config["LOOKUP_MAX_FAILURES"],
+            window_seconds=current_app.config["LOOKUP_WINDOW_SECONDS"],
+        )
+    except InvalidInput as error:
+        errors = {k: str(v) for k, v in error.errors.items()}
+        return htmx.render("pages/public/lookup.html", "partials/public/lookup_form.html", 422,
+                           errors=errors, form=form)
+    except DomainError as error:
+        return htmx.render("pages/public/lookup.html", "partials/public/lookup_form.html", 429,
+                           errors={"number": str(error.message)}, form=form)
+    return htmx.redirect(url_for("public.ticket_status", token=ticket.token))
+
+
+@bp.post("/prefs")
+def preferences():
+    i18n.set_preferences(lang=request.form.get("lang"), large=request.form.get("large"))
+    return redirect(_local_path(request.form.get("next")), code=303)
+
+
+def _local_path(target: str | None) -> str:
+    """Only a path on this site: never an open redirect."""
+    if not target:
+        return url_for("public.landing")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return url_for("public.landing")
+    return target

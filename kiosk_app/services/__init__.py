@@ -1,0 +1,1 @@
+"""Use cases: the only code that changes state.  Routes, the CLI and any API call these."""

@@ -1,0 +1,85 @@
+"""Terminals as devices: enrolment with a one-time code, then a device secret of their own.
+
+An admin issues a code for a terminal (``flask terminal-enrolment CODE``); the browser on that
+kiosk opens the enrolment page and types it once; from then on the browser carries a long-lived
+cookie with the terminal's id and secret.  Only hashes of the code and of the secret are stored,
+and a revoked terminal is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+from flask_babel import lazy_gettext as _l
+
+from ..extensions import db
+from ..models import Terminal
+from ..models.base import utcnow
+from .errors import DomainError, NotFound
+
+ENROLMENT_VALID_FOR = timedelta(hours=24)
+# No 0/O, 1/I/L: codes are read off one screen and typed on another.
+_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def get_by_code(code: str) -> Terminal:
+    terminal = db.session.scalar(db.select(Terminal).filter_by(code=code))
+    if terminal is None:
+        raise NotFound(_l("No such terminal."))
+    return terminal
+
+
+def issue_enrolment_code(terminal: Terminal) -> str:
+    code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(10))
+    terminal.enrolment_code_hash = _digest(code)
+    terminal.enrolment_expires_at = utcnow() + ENROLMENT_VALID_FOR
+    db.session.commit()
+    return code
+
+
+def enrol(code: str) -> tuple[Terminal, str]:
+    """Trade a one-time enrolment code for the device's own credential ``"<id>.<secret>"``."""
+    normalised = "".join(code.split()).upper()
+    terminal = None
+    if normalised:
+        terminal = db.session.scalar(
+            db.select(Terminal).filter_by(enrolment_code_hash=_digest(normalised))
+        )
+    if terminal is None or terminal.enrolment_expires_at is None or terminal.enrolment_expires_at < utcnow():
+        raise DomainError(_l("This enrolment code is not valid. Ask an administrator for a new one."))
+    secret = secrets.token_urlsafe(32)
+    terminal.device_secret_hash = _digest(secret)
+    terminal.enrolment_code_hash = None
+    terminal.enrolment_expires_at = None
+    terminal.enrolled_at = utcnow()
+    terminal.revoked_at = None
+    db.session.commit()
+    return terminal, f"{terminal.id}.{secret}"
+
+
+def authenticate(credential: str | None) -> Terminal | None:
+    """The terminal a device credential belongs to, or None (unknown, wrong or revoked)."""
+    if not credential or "." not in credential:
+        return None
+    raw_id, secret = credential.split(".", 1)
+    if not raw_id.isdigit():
+        return None
+    terminal = db.session.get(Terminal, int(raw_id))
+    if terminal is None or terminal.device_secret_hash is None or terminal.revoked_at is not None:
+        return None
+    if not hmac.compare_digest(terminal.device_secret_hash, _digest(secret)):
+        return None
+    return terminal
+
+
+def revoke(terminal: Terminal) -> None:
+    terminal.revoked_at = utcnow()
+    terminal.device_secret_hash = None
+    db.session.commit()

@@ -1,0 +1,243 @@
+"""Tickets: submission by a resident, numbering, and finding a ticket again."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import (
+    Area,
+    Building,
+    Channel,
+    Service,
+    Status,
+    Terminal,
+    Ticket,
+    TicketCounter,
+    TicketEvent,
+)
+from ..models.base import utcnow
+from . import throttle, validation, workdays
+from .errors import DomainError, InvalidInput, NotFound
+
+FIELDS = ("name", "mobile", "building", "id_number", "details")
+SUBMISSION_KEY_LENGTH = 32
+
+
+# ---------------------------------------------------------------- numbering
+
+def format_number(community_code: str, day: date, sequence: int) -> str:
+    """HY + 2026-11-26 + 7 → ``HY-261126-007`` (short enough to read out at a counter)."""
+    return f"{community_code}-{day:%y%m%d}-{sequence:03d}"
+
+
+def next_sequence(community_id: int, day: date) -> int:
+    """Atomically take the next number of a community's day.
+
+    ``UPDATE … RETURNING`` takes the row's write lock, so concurrent submissions queue on it
+    (PostgreSQL row lock, SQLite database lock) and never see the same value.  The first ticket
+    of a day creates the row; ``ON CONFLICT DO NOTHING`` lets a concurrent first one win quietly.
+    """
+    counters = TicketCounter.__table__
+    bump = (
+        update(counters)
+        .where(counters.c.community_id == community_id, counters.c.day == day)
+        .values(last=counters.c.last + 1)
+        .returning(counters.c.last)
+    )
+    value = db.session.execute(bump).scalar_one_or_none()
+    if value is None:
+        insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+        db.session.execute(
+            insert(counters).values(community_id=community_id, day=day, last=0).on_conflict_do_nothing()
+        )
+        value = db.session.execute(bump).scalar_one()
+    return value
+
+
+# ---------------------------------------------------------------- submission
+
+@dataclass(frozen=True)
+class CleanRequest:
+    name: str
+    mobile: str
+    building: Building
+    id_number: str | None
+    details: str
+
+
+def clean_field(field: str, value: str | None, *, service: Service, community: Area) -> str | Building | None:
+    """Validate one field of the request form (raises ``validation.FieldError``)."""
+    if field == "name":
+        return validation.clean_name(value)
+    if field == "mobile":
+        return validation.clean_mobile(value)
+    if field == "id_number":
+        return validation.clean_id_number(value) if service.needs_id_number else None
+    if field == "details":
+        return validation.clean_details(value)
+    if field == "building":
+        building = None
+        if value and str(value).isdigit():
+            building = db.session.get(Building, int(value))
+        if building is None or building.community_id != community.id:
+            raise validation.FieldError(_l("Please choose your building from the list."))
+        return building
+    raise KeyError(field)
+
+
+def validate_request(form: dict, *, service: Service, community: Area) -> CleanRequest:
+    """Every field's rule at once; ``InvalidInput`` carries a message per wrong field."""
+    cleaned, errors = {}, {}
+    for field in FIELDS:
+        try:
+            cleaned[field] = clean_field(field, form.get(field), service=service, community=community)
+        except validation.FieldError as error:
+            errors[field] = error.message
+    if errors:
+        raise InvalidInput(errors)
+    return CleanRequest(**cleaned)
+
+
+def new_submission_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def submit_request(
+    form: dict,
+    *,
+    service: Service,
+    community: Area,
+    channel: Channel,
+    terminal: Terminal | None = None,
+    submission_key: str | None = None,
+    locale: str = "zh_CN",
+) -> Ticket:
+    """Create a ticket from a resident's form, or return the one this same form already made."""
+    if service.guidance_only:
+        raise DomainError(_l("This matter is not handled by the community; see where to go instead."))
+    if terminal is not None and terminal.community_id != community.id:
+        raise NotFound(_l("No such terminal."))
+    key = (submission_key or "").strip()[:64] or None
+    if key and (existing := _by_submission_key(key)) is not None:
+        return existing
+
+    clean = validate_request(form, service=service, community=community)
+    for _attempt in range(3):
+        now = utcnow()
+        day = workdays.local_date(now)
+        ticket = Ticket(
+            number=format_number(community.code, day, next_sequence(community.id, day)),
+            token=secrets.token_urlsafe(24),
+            submission_key=key,
+            community_id=community.id,
+            service_id=service.id,
+            grid_id=clean.building.grid_id,
+            building_id=clean.building.id,
+            terminal_id=terminal.id if terminal else None,
+            channel=channel,
+            status=Status.SUBMITTED,
+            resident_name=clean.name,
+            resident_mobile=clean.mobile,
+            mobile_last4=clean.mobile[-4:],
+            id_number=clean.id_number,
+            details=clean.details,
+            locale=locale,
+            due_date=workdays.due_date_for(now, service.deadline_days),
+            created_at=now,
+            updated_at=now,
+        )
+        ticket.events.append(
+            TicketEvent(
+                action="submitted",
+                to_status=Status.SUBMITTED,
+                actor_label=f"resident:{channel.value}",
+                created_at=now,
+            )
+        )
+        db.session.add(ticket)
+        try:
+            db.session.commit()
+            return ticket
+        except IntegrityError:
+            db.session.rollback()
+            # The same form arrived twice at once: the other request made the ticket.
+            if key and (existing := _by_submission_key(key)) is not None:
+                return existing
+    raise DomainError(_l("The ticket could not be issued. Please try again."))
+
+
+def _by_submission_key(key: str) -> Ticket | None:
+    return db.session.scalar(db.select(Ticket).filter_by(submission_key=key))
+
+
+# ---------------------------------------------------------------- finding a ticket
+
+def get_by_token(token: str) -> Ticket:
+    ticket = None
+    if token and len(token) <= 64:
+        ticket = db.session.scalar(
+            db.select(Ticket)
+            .filter_by(token=token)
+            .options(selectinload(Ticket.events), selectinload(Ticket.service), selectinload(Ticket.community))
+        )
+    if ticket is None:
+        raise NotFound(_l("We could not find this ticket."))
+    return ticket
+
+
+LOOKUP_REFUSED = _l("No ticket matches this number and these digits. Please check both and try again.")
+LOOKUP_PAUSED = _l("Too many attempts. Please wait a few minutes, or scan the QR code on your ticket.")
+
+
+def find_for_resident(number: str, last4: str, *, client: str, limit: int, window_seconds: int) -> Ticket:
+    """A ticket by its number and the last four digits of the mobile.
+
+    Wrong and unknown combinations get the same message, and failures are counted per number
+    and per client so that nobody can try all 10,000 endings.
+    """
+    number = "".join(validation._normalise(number).split()).upper()[:32]
+    last4 = "".join(validation._normalise(last4).split())[:8]
+    keys = (f"lookup:number:{number}", f"lookup:client:{client}")
+    limits = (limit, limit * 6)
+    if any(throttle.is_blocked(k, lim, window_seconds) for k, lim in zip(keys, limits)):
+        raise DomainError(LOOKUP_PAUSED)
+    ticket = None
+    if number and len(last4) == 4 and last4.isdigit():
+        ticket = db.session.scalar(db.select(Ticket).filter_by(number=number, mobile_last4=last4))
+    if ticket is None:
+        for k in keys:
+            throttle.record_failure(k, window_seconds)
+        db.session.commit()
+        raise InvalidInput({"number": LOOKUP_REFUSED})
+    throttle.clear(keys[0])
+    db.session.commit()
+    return ticket
+
+
+# ---------------------------------------------------------------- what a resident sees
+
+EVENT_LABELS = {
+    "submitted": _l("Request received"),
+}
+
+
+def public_timeline(ticket: Ticket) -> list[TicketEvent]:
+    return [event for event in ticket.events if event.public]
+
+
+def event_label(event: TicketEvent) -> str:
+    if event.action in EVENT_LABELS:
+        return str(EVENT_LABELS[event.action])
+    if event.to_status is not None:
+        return event.to_status.label
+    return event.action

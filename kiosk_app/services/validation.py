@@ -1,0 +1,116 @@
+"""Rules for what residents type: names, mainland mobile numbers, ID numbers, free text.
+
+Each ``clean_*`` function returns the normalised value or raises ``FieldError`` with a message
+in the resident's language.  Kiosk keyboards and phone IMEs produce full-width digits and stray
+spaces, so everything is NFKC-normalised before it is judged.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from flask_babel import lazy_gettext as _l
+from stdnum import exceptions as stdnum_errors
+from stdnum.cn import ric
+
+NAME_MAX = 40
+DETAILS_MAX = 2000
+
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+# Letters of any script, with the separators real names use: 阿卜杜·热合曼, Mary-Jane O'Neil.
+_NAME = re.compile(r"^[^\W\d_]+(?:[ ·•.'’-][^\W\d_]+)*\.?$")
+
+
+class FieldError(ValueError):
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+def _normalise(value: str | None) -> str:
+    text = unicodedata.normalize("NFKC", value or "")
+    return " ".join(text.split())
+
+
+def clean_name(value: str | None) -> str:
+    name = _normalise(value)
+    if not name:
+        raise FieldError(_l("Please enter your name."))
+    if len(name) > NAME_MAX:
+        raise FieldError(_l("A name can have at most %(max)d characters.", max=NAME_MAX))
+    if len(name) < 2 or not _NAME.match(name):
+        raise FieldError(_l("Please enter your real name, in letters only."))
+    return name
+
+
+def clean_mobile(value: str | None) -> str:
+    digits = re.sub(r"[\s\-()]", "", _normalise(value))
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    elif digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    if not digits:
+        raise FieldError(_l("Please enter your mobile number."))
+    if not digits.isascii() or not digits.isdigit():
+        raise FieldError(_l("A mobile number has digits only."))
+    if len(digits) != 11:
+        raise FieldError(_l("A mobile number has 11 digits."))
+    if not _MOBILE.match(digits):
+        raise FieldError(_l("This is not a mainland China mobile number."))
+    return digits
+
+
+def clean_id_number(value: str | None) -> str:
+    """Resident identity card number (居民身份证号码), 18 characters with a check digit."""
+    number = _normalise(value).replace(" ", "").upper()
+    if not number:
+        raise FieldError(_l("Please enter your ID card number."))
+    try:
+        return ric.validate(number)
+    except stdnum_errors.InvalidLength:
+        raise FieldError(_l("An ID card number has 18 characters.")) from None
+    except stdnum_errors.InvalidChecksum:
+        raise FieldError(_l("This ID card number is not valid: please check every digit.")) from None
+    except stdnum_errors.InvalidComponent:
+        raise FieldError(_l("This ID card number has an impossible date of birth.")) from None
+    except stdnum_errors.ValidationError:
+        raise FieldError(_l("An ID card number has 17 digits and then a digit or X.")) from None
+
+
+def clean_details(value: str | None) -> str:
+    # Keep line breaks; only trim the ends and normalise width.
+    text = unicodedata.normalize("NFKC", value or "").strip()
+    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+    if len(text) > DETAILS_MAX:
+        raise FieldError(
+            _l(
+                "Please keep the details to %(max)d characters (you wrote %(count)d).",
+                max=DETAILS_MAX,
+                count=len(text),
+            )
+        )
+    return text
+
+
+def mask_name(name: str) -> str:
+    """张三 → 张*, 欧阳娜娜 → 欧**娜."""
+    if len(name) <= 1:
+        return "*"
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def mask_mobile(mobile: str) -> str:
+    """13812345678 → 138****5678."""
+    if len(mobile) < 7:
+        return "*" * len(mobile)
+    return mobile[:3] + "*" * (len(mobile) - 7) + mobile[-4:]
+
+
+def mask_id_number(number: str) -> str:
+    """Keep the region's first two and the last two characters."""
+    if len(number) < 4:
+        return "*" * len(number)
+    return number[:2] + "*" * (len(number) - 4) + number[-2:]

@@ -1,0 +1,92 @@
+"""Which terminal and which community a request comes from.
+
+An enrolled kiosk carries its device credential in a cookie; it fixes the community and turns on
+kiosk behaviour (idle reset, no history).  A phone or an ordinary browser picks a community once,
+and it is kept in the session.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, g, session
+
+from ..models import Area, Terminal
+from ..services import catalogue, terminals
+
+TERMINAL_COOKIE = "kiosk_terminal"
+
+
+def current_terminal() -> Terminal | None:
+    if "terminal" not in g:
+        from flask import request
+
+        g.terminal = terminals.authenticate(request.cookies.get(TERMINAL_COOKIE))
+    return g.terminal
+
+
+def current_community() -> Area | None:
+    if "community" not in g:
+        terminal = current_terminal()
+        if terminal is not None:
+            g.community = terminal.community
+        else:
+            community_id = session.get("community_id")
+            g.community = catalogue.get_community_by_id(community_id) if isinstance(community_id, int) else None
+    return g.community
+
+
+def choose_community(community: Area) -> None:
+    session["community_id"] = community.id
+    g.community = community
+
+
+def set_terminal_cookie(response, credential: str) -> None:
+    days = current_app.config["TERMINAL_COOKIE_DAYS"]
+    response.set_cookie(
+        TERMINAL_COOKIE,
+        credential,
+        max_age=days * 86400,
+        httponly=True,
+        samesite="Lax",
+        secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+    )
+
+
+def init_app(app) -> None:
+    init_links(app)
+
+    @app.context_processor
+    def _where():
+        return {
+            "kiosk_mode": current_terminal() is not None,
+            "community": current_community(),
+        }
+
+
+def status_url(ticket) -> str:
+    """The absolute address inside a ticket's QR code (reachable from residents' phones)."""
+    from flask import request, url_for
+
+    path = url_for("public.ticket_status", token=ticket.token)
+    base = current_app.config.get("PUBLIC_BASE_URL") or request.host_url
+    return base.rstrip("/") + path
+
+
+def init_links(app) -> None:
+    from ..services import qr, tickets, validation
+
+    @app.template_global()
+    def ticket_qr(ticket):
+        return qr.svg(status_url(ticket))
+
+    app.add_template_global(status_url)
+    app.add_template_global(tickets.event_label)
+    app.add_template_filter(validation.mask_name, "mask_name")
+    app.add_template_filter(validation.mask_mobile, "mask_mobile")
+
+    @app.template_global()
+    def now_local() -> str:
+        from flask_babel import format_datetime
+
+        from ..models.base import utcnow
+
+        return format_datetime(utcnow(), "HH:mm")

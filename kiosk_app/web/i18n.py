@@ -1,0 +1,42 @@
+"""Language and display preferences.  Chinese first; English one tap away; large print (适老化)."""
+
+from __future__ import annotations
+
+from flask import current_app, session
+
+
+def select_locale() -> str:
+    lang = session.get("lang")
+    if lang in current_app.config["LANGUAGES"]:
+        return lang
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def large_print() -> bool:
+    return bool(session.get("large"))
+
+
+def set_preferences(*, lang: str | None = None, large: str | None = None) -> None:
+    if lang in current_app.config["LANGUAGES"]:
+        session["lang"] = lang
+    if large in ("0", "1"):
+        session["large"] = large == "1"
+
+
+def forget_preferences() -> None:
+    """The next resident at a kiosk starts afresh."""
+    for key in ("lang", "large"):
+        session.pop(key, None)
+
+
+def init_app(app) -> None:
+    @app.context_processor
+    def _i18n():
+        from flask_babel import get_locale
+
+        locale = str(get_locale())
+        return {
+            "current_lang": locale,
+            "html_lang": "zh-CN" if locale.startswith("zh") else locale,
+            "large_print": large_print(),
+        }
