@@ -81,13 +81,15 @@ def seed_demo(staff_password: str | None = None) -> SeedReport:
         values["category_id"] = categories[values.pop("category")].id
         _get_or_add(Service, report, {"code": service_code}, position=position, **values)
 
+    # A shared demo password (DEMO_STAFF_PASSWORD) is hashed once; otherwise each account gets its own.
+    shared_hash = generate_password_hash(staff_password) if staff_password else None
     for username, name, role, area_code in demo.STAFF:
         if db.session.scalar(db.select(Staff).filter_by(username=username)) is not None:
             continue
         password = staff_password or secrets.token_urlsafe(9)
         area = communities[area_code] if area_code else district
         db.session.add(Staff(username=username, display_name=name, role=Role(role), area_id=area.id,
-                             password_hash=generate_password_hash(password)))
+                             password_hash=shared_hash or generate_password_hash(password)))
         report.count("staff")
         report.new_staff.append((username, password))
     db.session.commit()

@@ -1,0 +1,56 @@
+"""Helpers for tests: reading forms as a resident's browser would, and finding demo rows."""
+
+from __future__ import annotations
+
+import re
+
+from kiosk_app.extensions import db
+from kiosk_app.models import Area, Building, Service
+
+HX = {"HX-Request": "true", "HX-Current-URL": "http://localhost/"}
+STAFF_PASSWORD = "correct-horse-battery"
+
+
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+KEY_RE = re.compile(r'name="submission_key" value="([^"]*)"')
+
+
+def csrf_token(client, url="/kiosk/") -> str:
+    html = client.get(url).get_data(as_text=True)
+    match = CSRF_RE.search(html)
+    assert match, f"no CSRF token on {url}"
+    return match.group(1)
+
+
+def service_by_code(code: str) -> Service:
+    return db.session.scalar(db.select(Service).filter_by(code=code))
+
+
+def community(code: str = "HQ") -> Area:
+    return db.session.scalar(db.select(Area).filter_by(code=code))
+
+
+def building_of(code: str = "HQ", index: int = 0) -> Building:
+    return community(code).buildings[index]
+
+
+def valid_form(app, *, service_code: str = "facility-repair", **changes) -> dict:
+    with app.app_context():
+        building_id = building_of("HQ").id
+    form = {
+        "name": "张三",
+        "mobile": "13812345678",
+        "building": str(building_id),
+        "details": "3单元楼道灯不亮",
+        "id_number": "",
+    }
+    form.update(changes)
+    return form
+
+
+def open_form(client, app, service_code: str = "facility-repair"):
+    """Open a service's form as a resident would: returns (service id, csrf token, submission key)."""
+    with app.app_context():
+        service_id = service_by_code(service_code).id
+    html = client.get(f"/kiosk/services/{service_id}/request").get_data(as_text=True)
+    return service_id, CSRF_RE.search(html).group(1), KEY_RE.search(html).group(1)

@@ -1,0 +1,49 @@
+"""The demo district: complete enough to try every flow, and safe to load twice."""
+
+from click.testing import CliRunner  # noqa: F401  (flask's runner wraps it)
+
+from kiosk_app.extensions import db
+from kiosk_app.models import Area, AreaLevel, Building, Grid, Role, Service, ServiceCategory, Staff, Terminal
+from kiosk_app.services import seed
+
+
+def counts():
+    return {model.__name__: db.session.query(model).count()
+            for model in (Area, Grid, Building, ServiceCategory, Service, Terminal, Staff)}
+
+
+def test_demo_district_has_what_the_flows_need(ctx):
+    areas = db.session.scalars(db.select(Area)).all()
+    levels = [a.level for a in areas]
+    assert levels.count(AreaLevel.DISTRICT) == 1
+    assert levels.count(AreaLevel.STREET) == 2
+    assert levels.count(AreaLevel.COMMUNITY) == 3
+    services = db.session.scalars(db.select(Service)).all()
+    assert len(services) >= 12
+    assert len({s.category_id for s in services}) >= 4
+    assert sum(s.guidance_only for s in services) >= 3
+    assert all(s.guidance_zh and s.guidance_en for s in services if s.guidance_only)
+    for community in (a for a in areas if a.level == AreaLevel.COMMUNITY):
+        kinds = sorted(t.kind.value for t in db.session.scalars(db.select(Terminal).filter_by(community_id=community.id)))
+        assert kinds == ["kiosk", "locker"]
+        assert community.buildings, community.code
+        assert db.session.query(Grid).filter_by(community_id=community.id).count() >= 2
+    assert {s.role for s in db.session.scalars(db.select(Staff))} == set(Role)
+
+
+def test_seeding_twice_duplicates_nothing(ctx):
+    before = counts()
+    report = seed.seed_demo()
+    assert report.created == {} and report.new_staff == []
+    assert counts() == before
+
+
+def test_seed_command_prints_staff_names_once(make_app):
+    app = make_app()
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["seed-demo"])
+    assert first.exit_code == 0, first.output
+    assert "admin-hq" in first.output and "password" in first.output
+    second = runner.invoke(args=["seed-demo"])
+    assert "nothing to add" in second.output
+    assert "password " not in second.output.replace("passwords were", "")
