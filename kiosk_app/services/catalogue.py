@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload, with_loader_criteria
 from ..extensions import db
 from ..models import Area, AreaLevel, Building, Service, ServiceCategory
 from .errors import NotFound
+from .validation import record_id
 
 
 def categories() -> list[ServiceCategory]:
@@ -24,7 +25,8 @@ def categories() -> list[ServiceCategory]:
 
 
 def get_service(service_id: int) -> Service:
-    service = db.session.get(Service, service_id)
+    service_id = record_id(service_id)
+    service = db.session.get(Service, service_id) if service_id else None
     if service is None or not service.active:
         raise NotFound(_l("This service does not exist or is no longer offered."))
     return service

@@ -86,9 +86,8 @@ def clean_field(field: str, value: str | None, *, service: Service, community: A
     if field == "details":
         return validation.clean_details(value)
     if field == "building":
-        building = None
-        if value and str(value).isdigit():
-            building = db.session.get(Building, int(value))
+        building_id = validation.record_id(value)
+        building = db.session.get(Building, building_id) if building_id else None
         if building is None or building.community_id != community.id:
             raise validation.FieldError(_l("Please choose your building from the list."))
         return building

@@ -100,6 +100,15 @@ def clean_details(value: str | None) -> str:
     return text
 
 
+def record_id(value) -> int | None:
+    """A database id from user input, or None when it cannot be one (text, negative, too large)."""
+    text = str(value).strip() if value is not None else ""
+    if not text.isascii() or not text.isdigit() or len(text) > 10:
+        return None
+    number = int(text)
+    return number if 0 < number <= 2**31 - 1 else None
+
+
 def mask_name(name: str) -> str:
     """张三 → 张*, 欧阳娜娜 → 欧**娜."""
     if len(name) <= 1:

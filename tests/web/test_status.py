@@ -1,0 +1,164 @@
+"""Following a ticket: the QR address, the status page, look-up without the QR, health."""
+
+import re
+
+import pytest
+import zxingcpp
+from PIL import Image, ImageDraw
+
+from kiosk_app import __version__, create_app
+from kiosk_app.extensions import db
+from kiosk_app.models import Status, Ticket, TicketEvent
+from kiosk_app.models.base import utcnow
+
+from ..helpers import HX, csrf_token, open_form, valid_form
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+@pytest.fixture
+def issued(app, resident):
+    """A ticket submitted through the pages; returns the ticket page's HTML and the ticket's token."""
+    service_id, token, key = open_form(resident, app)
+    response = resident.post(f"/kiosk/services/{service_id}/request",
+                             data={**valid_form(app), "csrf_token": token, "submission_key": key})
+    location = response.headers["Location"]
+    return text(resident.get(location)), location.rsplit("/", 1)[1]
+
+
+def rasterise(svg: str, scale: int = 10) -> Image.Image:
+    """Draw the SVG path that qrcode writes (unit squares: M x,y H.. V.. H.. z) onto a bitmap."""
+    size = int(re.search(r'viewBox="0 0 (\d+) (\d+)"', svg).group(1))
+    image = Image.new("L", (size * scale, size * scale), 255)
+    draw = ImageDraw.Draw(image)
+    for x, y in re.findall(r"M(\d+),(\d+)H", svg):
+        x, y = int(x), int(y)
+        draw.rectangle([x * scale, y * scale, (x + 1) * scale - 1, (y + 1) * scale - 1], fill=0)
+    return image
+
+
+def test_the_ticket_qr_decodes_to_the_status_page(app, client, issued):
+    page, token = issued
+    svg = re.search(r'<svg class="qr".*?</svg>', page, re.S).group(0)
+    [result] = zxingcpp.read_barcodes(rasterise(svg))
+    assert result.text == f"http://kiosk.test/t/{token}"
+    # A phone that scans it (a new browser, no session) lands on this ticket's status page.
+    with app.app_context():
+        number = db.session.scalar(db.select(Ticket.number))
+    response = app.test_client().get(result.text.replace("http://kiosk.test", ""))
+    assert response.status_code == 200 and number in text(response)
+
+
+def test_the_status_page_shows_the_timeline_and_masked_data(client, issued):
+    _, token = issued
+    response = client.get(f"/t/{token}")
+    page = text(response)
+    assert response.status_code == 200
+    assert 'id="status-label">已提交<' in page
+    assert "申请已提交" in page
+    assert 'id="masked-name">张*<' in page and 'id="masked-mobile">138****5678<' in page
+    assert "张三" not in page and "13812345678" not in page
+    assert "红旗路社区" in page and "公共设施报修" in page
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    # It refreshes itself while open.
+    assert f'hx-get="/t/{token}"' in page and 'hx-trigger="every 30s"' in page
+
+
+def test_the_status_refresh_returns_the_fragment_alone(client, issued):
+    _, token = issued
+    response = client.get(f"/t/{token}", headers=HX)
+    fragment = text(response)
+    assert response.status_code == 200
+    assert fragment.lstrip().startswith('<section id="ticket-status"')
+    assert "<html" not in fragment
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def test_staff_notes_on_the_timeline_show_and_internal_ones_do_not(app, client, issued):
+    _, token = issued
+    with app.app_context():
+        ticket = db.session.scalar(db.select(Ticket).filter_by(token=token))
+        ticket.events.append(TicketEvent(action="needs_info", from_status=Status.SUBMITTED,
+                                         to_status=Status.NEEDS_INFO, note="请补充楼道照片", created_at=utcnow()))
+        ticket.events.append(TicketEvent(action="note", note="内部备注：已电话联系", public=False, created_at=utcnow()))
+        ticket.status = Status.NEEDS_INFO
+        db.session.commit()
+    page = text(client.get(f"/t/{token}"))
+    assert "需补充材料" in page and "请补充楼道照片" in page
+    assert "内部备注" not in page
+
+
+def test_a_final_ticket_stops_the_refresh(app, client, issued):
+    _, token = issued
+    with app.app_context():
+        ticket = db.session.scalar(db.select(Ticket).filter_by(token=token))
+        ticket.status = Status.CLOSED
+        db.session.commit()
+    assert "hx-trigger" not in text(client.get(f"/t/{token}"))
+    assert client.get(f"/t/{token}", headers=HX).status_code == 286
+
+
+@pytest.mark.parametrize("token", ["nope", "x" * 65, "%00", "' OR 1=1 --"])
+def test_unknown_tokens_reveal_nothing(client, issued, token):
+    response = client.get(f"/t/{token}")
+    assert response.status_code == 404
+    assert "没有找到该回执。" in text(response)
+
+
+def lookup(client, number, last4, headers=None):
+    return client.post("/t/", data={"csrf_token": csrf_token(client, "/t/"), "number": number, "last4": last4},
+                       headers=headers or {})
+
+
+def test_lookup_with_number_and_last_four_digits(app, client, issued):
+    _, token = issued
+    with app.app_context():
+        number = db.session.scalar(db.select(Ticket.number))
+    response = lookup(client, f" {number.lower()} ", "5678")
+    assert response.status_code == 303 and response.headers["Location"] == f"/t/{token}"
+    by_htmx = lookup(client, number, "5678", headers=HX)
+    assert by_htmx.status_code == 204 and by_htmx.headers["HX-Redirect"] == f"/t/{token}"
+
+
+def test_wrong_and_unknown_lookups_get_one_neutral_message(app, client, issued):
+    with app.app_context():
+        number = db.session.scalar(db.select(Ticket.number))
+    wrong_digits = lookup(client, number, "0000")
+    unknown_number = lookup(client, "HQ-990101-001", "5678")
+    assert wrong_digits.status_code == unknown_number.status_code == 422
+    message = "没有与该编号和手机后四位相符的回执，请核对后重试。"
+    assert message in text(wrong_digits) and message in text(unknown_number)
+    fragment = text(lookup(client, number, "0000", headers=HX))
+    assert fragment.lstrip().startswith('<form id="lookup-form"') and message in fragment
+
+
+def test_lookup_pauses_after_repeated_failures(app, client, issued):
+    with app.app_context():
+        number = db.session.scalar(db.select(Ticket.number))
+    for _ in range(5):
+        assert lookup(client, number, "0000").status_code == 422
+    paused = lookup(client, number, "5678")
+    assert paused.status_code == 429
+    assert "尝试次数过多" in text(paused)
+
+
+def test_healthz_reports_the_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "ok" and body["database"] == "ok"
+    assert body["database_backend"] in ("sqlite", "postgresql")
+
+
+def test_healthz_says_when_the_database_is_gone():
+    # Nothing listens on port 1: the connection is refused at once.
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/none"})
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "degraded", "database": "unavailable",
+                                   "database_backend": "postgresql", "version": __version__}
+    with app.app_context():
+        db.engine.dispose()
