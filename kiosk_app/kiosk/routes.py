@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
-from flask_babel import get_locale
 
 from ..models import Channel, TerminalKind
 from ..services import catalogue, terminals, tickets, validation
@@ -107,7 +106,7 @@ def request_submit(service_id: int):
             channel=_channel(),
             terminal=current_terminal(),
             submission_key=form["submission_key"],
-            locale=str(get_locale()),
+            locale=i18n.select_locale(),
         )
     except InvalidInput as error:
         errors = {k: str(v) for k, v in error.errors.items()}

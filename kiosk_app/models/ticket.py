@@ -93,7 +93,7 @@ class Ticket(db.Model):
     id_number: Mapped[str | None] = mapped_column(String(18))
     details: Mapped[str] = mapped_column(Text, default="")
     # The resident's language, for messages sent later.
-    locale: Mapped[str] = mapped_column(String(8), default="zh_CN")
+    locale: Mapped[str] = mapped_column(String(16), default="zh_CN")
     due_date: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import date
@@ -181,9 +182,12 @@ def _by_submission_key(key: str) -> Ticket | None:
 
 # ---------------------------------------------------------------- finding a ticket
 
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
 def get_by_token(token: str) -> Ticket:
     ticket = None
-    if token and len(token) <= 64:
+    if token and _TOKEN.match(token):
         ticket = db.session.scalar(
             db.select(Ticket)
             .filter_by(token=token)

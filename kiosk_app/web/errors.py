@@ -39,7 +39,20 @@ def render_error(status: int, message: str):
     return response
 
 
+def _refuse_nul_characters():
+    """A NUL character is never part of real input, and PostgreSQL refuses it in text: stop it here."""
+    from flask import abort
+
+    values = list((request.view_args or {}).values()) + list(request.args.values())
+    if request.method == "POST" and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        values += list(request.form.values())
+    if any(isinstance(v, str) and "\x00" in v for v in values):
+        abort(400)
+
+
 def init_app(app) -> None:
+    app.before_request(_refuse_nul_characters)
+
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError):
         return render_error(error.status_code, str(error.message))

@@ -163,7 +163,7 @@ def upgrade():
     sa.Column('mobile_last4', sa.String(length=4), nullable=False),
     sa.Column('id_number', sa.String(length=18), nullable=True),
     sa.Column('details', sa.Text(), nullable=False),
-    sa.Column('locale', sa.String(length=8), nullable=False),
+    sa.Column('locale', sa.String(length=16), nullable=False),
     sa.Column('due_date', sa.Date(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),

@@ -259,3 +259,19 @@ def test_the_form_page_keeps_its_key_across_an_invalid_submit(app, resident):
     page = text(resident.post(f"/kiosk/services/{service_id}/request",
                               data={**valid_form(app, name=""), "csrf_token": token, "submission_key": key}))
     assert KEY_RE.search(page).group(1) == key
+
+
+@pytest.mark.parametrize("field", ["name", "mobile", "details", "submission_key", "building"])
+def test_a_nul_character_anywhere_is_refused_cleanly(app, resident, field):
+    service_id, token, key = open_form(resident, app)
+    data = {**valid_form(app), "csrf_token": token, "submission_key": key}
+    data[field] = data[field] + "\x00"
+    response = resident.post(f"/kiosk/services/{service_id}/request", data=data)
+    assert response.status_code == 400
+    assert "无法识别此次请求" in text(response)
+    with app.app_context():
+        assert db.session.query(Ticket).count() == 0
+
+
+def test_a_nul_character_in_an_address_is_refused_cleanly(client):
+    assert client.get("/kiosk/community/H%00Q").status_code == 400

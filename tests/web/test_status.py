@@ -101,7 +101,7 @@ def test_a_final_ticket_stops_the_refresh(app, client, issued):
     assert client.get(f"/t/{token}", headers=HX).status_code == 286
 
 
-@pytest.mark.parametrize("token", ["nope", "x" * 65, "%00", "' OR 1=1 --"])
+@pytest.mark.parametrize("token", ["nope", "x" * 65, "x" * 40 + "!", "' OR 1=1 --"])
 def test_unknown_tokens_reveal_nothing(client, issued, token):
     response = client.get(f"/t/{token}")
     assert response.status_code == 404
