@@ -20,7 +20,7 @@ run: setup
 	@echo "  Kiosk (phone mode): http://$(HOST):$(PORT)/kiosk/"
 	@echo "  Landing page:       http://$(HOST):$(PORT)/"
 	@echo
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	$(BIN)/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
 test: setup-test
 	$(MAKE) --no-print-directory test-sqlite

@@ -49,7 +49,6 @@ class BaseConfig:
     LOOKUP_MAX_FAILURES = 5
     LOOKUP_WINDOW_SECONDS = 15 * 60
     TERMINAL_COOKIE_DAYS = 3650
-    DEMO_MODE = False
 
     @staticmethod
     def check(config) -> None:
@@ -57,8 +56,7 @@ class BaseConfig:
 
 
 class DevelopmentConfig(BaseConfig):
-    DEBUG = False
-    DEMO_MODE = True
+    """The embedded default: SQLite under instance/, for the demo and a single community centre."""
 
 
 class TestingConfig(BaseConfig):

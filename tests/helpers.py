@@ -54,3 +54,28 @@ def open_form(client, app, service_code: str = "facility-repair"):
         service_id = service_by_code(service_code).id
     html = client.get(f"/kiosk/services/{service_id}/request").get_data(as_text=True)
     return service_id, CSRF_RE.search(html).group(1), KEY_RE.search(html).group(1)
+
+
+class QueryCounter:
+    """Counts the SQL statements run on an engine: ``with QueryCounter(db.engine) as q: ...; q.count``."""
+
+    def __init__(self, engine):
+        self.engine, self.statements = engine, []
+
+    def _record(self, conn, cursor, statement, *args):
+        self.statements.append(statement)
+
+    def __enter__(self):
+        from sqlalchemy import event
+
+        event.listen(self.engine, "before_cursor_execute", self._record)
+        return self
+
+    def __exit__(self, *exc):
+        from sqlalchemy import event
+
+        event.remove(self.engine, "before_cursor_execute", self._record)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)

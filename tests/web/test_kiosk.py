@@ -7,7 +7,7 @@ import pytest
 from kiosk_app.extensions import db
 from kiosk_app.models import Channel, Ticket
 
-from ..helpers import HX, KEY_RE, csrf_token, open_form, service_by_code, valid_form
+from ..helpers import HX, KEY_RE, QueryCounter, csrf_token, open_form, service_by_code, valid_form
 
 
 def text(response) -> str:
@@ -275,3 +275,23 @@ def test_a_nul_character_anywhere_is_refused_cleanly(app, resident, field):
 
 def test_a_nul_character_in_an_address_is_refused_cleanly(client):
     assert client.get("/kiosk/community/H%00Q").status_code == 400
+
+
+def test_the_kiosk_home_runs_a_fixed_number_of_queries(app, resident):
+    # Community (from the session) + categories + their services; no query per tile.
+    with app.app_context():
+        engine = db.engine
+    with QueryCounter(engine) as queries:
+        assert resident.get("/kiosk/").status_code == 200
+    assert queries.count <= 3, queries.statements
+
+
+def test_a_refused_action_by_htmx_gets_the_message_fragment(app, resident):
+    with app.app_context():
+        service_id = service_by_code("kinship-proof").id
+    response = resident.post(f"/kiosk/services/{service_id}/request",
+                             data={**valid_form(app), "csrf_token": csrf_token(resident)}, headers=HX)
+    assert response.status_code == 409
+    fragment = text(response)
+    assert fragment.lstrip().startswith('<section id="error"')
+    assert "此事项不在社区办理，请查看办理地点。" in fragment
