@@ -60,7 +60,7 @@ extract-messages:
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
 	  --project "Community Cloud Locker" -o kiosk_app/translations/messages.pot .
 	$(BIN)/pybabel update -i kiosk_app/translations/messages.pot -d kiosk_app/translations \
-	  --no-location --ignore-obsolete
+	  --ignore-obsolete --width 100
 
 clean:
 	rm -rf $(VENV) instance test-artifacts .pytest_cache

@@ -49,6 +49,12 @@ class BaseConfig:
     LOOKUP_MAX_FAILURES = 5
     LOOKUP_WINDOW_SECONDS = 15 * 60
     TERMINAL_COOKIE_DAYS = 3650
+    # Back office
+    STAFF_IDLE_MINUTES = _env_int("STAFF_IDLE_MINUTES", 30)
+    QUEUE_REFRESH_SECONDS = _env_int("QUEUE_REFRESH_SECONDS", 30)
+    PERMANENT_SESSION_LIFETIME = 12 * 3600
+    # Office hours on working days, for "median handling time in working hours".
+    OFFICE_HOURS = os.environ.get("OFFICE_HOURS", "09:00-12:00,13:30-17:30")
 
     @staticmethod
     def check(config) -> None:

@@ -26,7 +26,7 @@ def register(app: Flask) -> None:
         for username, password in report.new_staff:
             click.echo(f"  staff account {username:<16} password {password}")
         if not report.new_staff:
-            click.echo("Staff accounts: " + ", ".join(u for u, *_ in _demo_staff()) +
+            click.echo("Staff accounts: " + ", ".join(u for u, *_rest in _demo_staff()) +
                        " (passwords were shown when they were created; reset one with `flask create-staff`).")
 
     @app.cli.command("create-staff")

@@ -103,11 +103,22 @@ SERVICES = [
          deadline_days=5),
 ]
 
-# username, display name, role, community code (None: the district)
+# The grid ladder (五级网格): code, zh, en, rank.  A deployment may rename and reorder these.
+GRID_LEVELS = [
+    ("instructor", "网格指导员", "Grid instructor", 1),
+    ("leader", "网格长", "Grid leader", 2),
+    ("worker", "网格员", "Grid worker", 3),
+    ("group-leader", "居民小组长", "Residents' group leader", 4),
+    ("building-head", "楼栋长", "Building head", 5),
+]
+
+# username, display name, role, community code (None: the district), grid posts [(grid code, level code)]
 STAFF = [
-    ("admin-district", "区级管理员", "district_admin", None),
-    ("admin-hq", "红旗路社区管理员", "community_admin", "HQ"),
-    ("staff-hq", "王社工", "community_staff", "HQ"),
-    ("grid-hq1", "李网格员", "grid_worker", "HQ"),
-    ("volunteer-hq", "赵志愿者", "volunteer", "HQ"),
+    ("admin-district", "区级管理员", "district_admin", None, []),
+    ("admin-hq", "红旗路社区管理员", "community_admin", "HQ", []),
+    ("staff-hq", "王社工", "community_staff", "HQ", []),
+    ("grid-hq1", "李网格员", "grid_worker", "HQ", [("G1", "worker")]),
+    ("grid-hq2", "陈网格长", "grid_worker", "HQ", [("G2", "leader"), ("G3", "leader")]),
+    ("volunteer-hq", "赵志愿者", "volunteer", "HQ", []),
+    ("staff-xj", "刘社工", "community_staff", "XJ", []),
 ]

@@ -79,3 +79,37 @@ class QueryCounter:
     @property
     def count(self) -> int:
         return len(self.statements)
+
+
+def staff(username: str):
+    from kiosk_app.models import Staff
+
+    return db.session.scalar(db.select(Staff).filter_by(username=username))
+
+
+_mobile_counter = [0]
+
+
+def make_ticket(community_code="HQ", service_code="facility-repair", building_index=0, *, status=None,
+                assignee=None, due_date=None, created_at=None, name="张三", mobile=None):
+    """A ticket submitted as a resident would, then put straight into the state a test needs."""
+    from kiosk_app.models import Channel
+    from kiosk_app.services import tickets
+
+    _mobile_counter[0] += 1
+    mobile = mobile or f"1380000{_mobile_counter[0] % 10000:04d}"
+    ticket = tickets.submit_request(
+        {"name": name, "mobile": mobile, "building": str(building_of(community_code, building_index).id),
+         "details": "测试", "id_number": ""},
+        service=service_by_code(service_code), community=community(community_code), channel=Channel.KIOSK,
+    )
+    if status is not None:
+        ticket.status = status
+    if assignee is not None:
+        ticket.assignee_id = staff(assignee).id
+    if due_date is not None:
+        ticket.due_date = due_date
+    if created_at is not None:
+        ticket.created_at = created_at
+    db.session.commit()
+    return ticket

@@ -70,6 +70,9 @@ def _render_form(service, community, *, form: dict, errors: dict, status: int = 
         form=form,
         errors=errors,
         details_max=validation.DETAILS_MAX,
+        submit_url=url_for("kiosk.request_submit", service_id=service.id),
+        check_url=url_for("kiosk.field_check", service_id=service.id, field="FIELD"),
+        back_url=url_for("kiosk.service_detail", service_id=service.id),
     )
 
 

@@ -2,13 +2,13 @@
 
 from .catalogue import Service, ServiceCategory
 from .org import Area, AreaLevel, Building, Grid
-from .staff import Role, Staff
+from .staff import GridLevel, Role, Staff, StaffGrid
 from .terminal import Terminal, TerminalKind
 from .throttle import Throttle
 from .ticket import Channel, Status, Ticket, TicketCounter, TicketEvent
 
 __all__ = [
-    "Area", "AreaLevel", "Building", "Channel", "Grid", "Role", "Service", "ServiceCategory",
+    "Area", "AreaLevel", "Building", "Channel", "Grid", "GridLevel", "Role", "StaffGrid", "Service", "ServiceCategory",
     "Staff", "Status", "Terminal", "TerminalKind", "Throttle", "Ticket", "TicketCounter",
     "TicketEvent",
 ]

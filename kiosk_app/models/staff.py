@@ -1,4 +1,11 @@
-"""Back-office accounts.  Roles and scopes are widened by the back office; the seed creates one per role."""
+"""Back-office accounts, their roles, and the grids (网格) they answer for.
+
+A role says what an account may do; its scope says whose tickets it sees.  Community staff and
+admins see their community, a district admin the district's communities, a volunteer the
+volunteer-eligible tickets of their community, and a grid worker the grids assigned to them.
+The ladder of grid positions (网格指导员 → 网格长 → 网格员 → 居民小组长 → 楼栋长) is data:
+a deployment names and orders its own levels in ``grid_levels``.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +13,13 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, String
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Boolean, ForeignKey, Integer, PrimaryKeyConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import UTCDateTime, str_enum, utcnow
-from .org import Area
+from .org import Area, Grid  # noqa: F401  (Grid is named in a relationship)
 
 
 class Role(enum.StrEnum):
@@ -20,6 +28,23 @@ class Role(enum.StrEnum):
     COMMUNITY_STAFF = "community_staff"
     COMMUNITY_ADMIN = "community_admin"
     DISTRICT_ADMIN = "district_admin"
+
+    @property
+    def label(self) -> str:
+        return str(ROLE_LABELS[self])
+
+    @property
+    def is_admin(self) -> bool:
+        return self in (Role.COMMUNITY_ADMIN, Role.DISTRICT_ADMIN)
+
+
+ROLE_LABELS = {
+    Role.VOLUNTEER: _l("Volunteer"),
+    Role.GRID_WORKER: _l("Grid worker"),
+    Role.COMMUNITY_STAFF: _l("Community staff"),
+    Role.COMMUNITY_ADMIN: _l("Community admin"),
+    Role.DISTRICT_ADMIN: _l("District admin"),
+}
 
 
 class Staff(UserMixin, db.Model):
@@ -34,5 +59,41 @@ class Staff(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Part of every session's identity: changing the password bumps it and ends all sessions.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
 
     area: Mapped[Area] = relationship()
+    grid_posts: Mapped[list[StaffGrid]] = relationship(
+        back_populates="staff", cascade="all, delete-orphan"
+    )
+
+    def get_id(self) -> str:
+        return f"{self.id}.{self.session_version}"
+
+
+class GridLevel(db.Model):
+    """One rung of the grid ladder, e.g. 网格长 (rank 2).  Lower rank = higher position."""
+
+    __tablename__ = "grid_levels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(50))
+    name_en: Mapped[str] = mapped_column(String(50), default="")
+    rank: Mapped[int] = mapped_column(Integer)
+
+
+class StaffGrid(db.Model):
+    """A staff member's post in a grid: the grid is part of their scope, the level is their position."""
+
+    __tablename__ = "staff_grids"
+    __table_args__ = (PrimaryKeyConstraint("staff_id", "grid_id"),)
+
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"), index=True)
+    level_id: Mapped[int] = mapped_column(ForeignKey("grid_levels.id"))
+
+    staff: Mapped[Staff] = relationship(back_populates="grid_posts")
+    grid: Mapped["Grid"] = relationship()
+    level: Mapped[GridLevel] = relationship()

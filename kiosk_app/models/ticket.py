@@ -32,6 +32,18 @@ class Channel(enum.StrEnum):
     LOCKER = "locker"
     COUNTER = "counter"
 
+    @property
+    def label(self) -> str:
+        return str(CHANNEL_LABELS[self])
+
+
+CHANNEL_LABELS = {
+    Channel.KIOSK: _l("Kiosk"),
+    Channel.PHONE: _l("Phone"),
+    Channel.LOCKER: _l("Locker terminal"),
+    Channel.COUNTER: _l("Counter"),
+}
+
 
 class Status(enum.StrEnum):
     SUBMITTED = "submitted"
@@ -95,6 +107,11 @@ class Ticket(db.Model):
     # The resident's language, for messages sent later.
     locale: Mapped[str] = mapped_column(String(16), default="zh_CN")
     due_date: Mapped[date] = mapped_column(Date)
+    # Staff marked a physical result (certificate, returned originals) to hand back.
+    physical_result: Mapped[bool] = mapped_column(Boolean, default=False)
+    # First opened by a member of staff: until then the queue marks the ticket as new.
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # Optimistic locking: two staff changing the same ticket cannot overwrite each other.

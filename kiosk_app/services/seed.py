@@ -14,10 +14,12 @@ from ..models import (
     AreaLevel,
     Building,
     Grid,
+    GridLevel,
     Role,
     Service,
     ServiceCategory,
     Staff,
+    StaffGrid,
     Terminal,
     TerminalKind,
 )
@@ -83,13 +85,21 @@ def seed_demo(staff_password: str | None = None) -> SeedReport:
 
     # A shared demo password (DEMO_STAFF_PASSWORD) is hashed once; otherwise each account gets its own.
     shared_hash = generate_password_hash(staff_password) if staff_password else None
-    for username, name, role, area_code in demo.STAFF:
+    levels = {
+        code: _get_or_add(GridLevel, report, {"code": code}, name_zh=zh, name_en=en, rank=rank)
+        for code, zh, en, rank in demo.GRID_LEVELS
+    }
+    for username, name, role, area_code, posts in demo.STAFF:
         if db.session.scalar(db.select(Staff).filter_by(username=username)) is not None:
             continue
         password = staff_password or secrets.token_urlsafe(9)
         area = communities[area_code] if area_code else district
-        db.session.add(Staff(username=username, display_name=name, role=Role(role), area_id=area.id,
-                             password_hash=shared_hash or generate_password_hash(password)))
+        staff = Staff(username=username, display_name=name, role=Role(role), area_id=area.id,
+                      password_hash=shared_hash or generate_password_hash(password))
+        for grid_code, level_code in posts:
+            grid = db.session.scalar(db.select(Grid).filter_by(community_id=area.id, code=grid_code))
+            staff.grid_posts.append(StaffGrid(grid_id=grid.id, level_id=levels[level_code].id))
+        db.session.add(staff)
         report.count("staff")
         report.new_staff.append((username, password))
     db.session.commit()

@@ -20,6 +20,7 @@ from ..models import (
     Building,
     Channel,
     Service,
+    Staff,
     Status,
     Terminal,
     Ticket,
@@ -121,6 +122,7 @@ def submit_request(
     terminal: Terminal | None = None,
     submission_key: str | None = None,
     locale: str = "zh_CN",
+    entered_by: Staff | None = None,
 ) -> Ticket:
     """Create a ticket from a resident's form, or return the one this same form already made."""
     if service.guidance_only:
@@ -160,6 +162,7 @@ def submit_request(
             TicketEvent(
                 action="submitted",
                 to_status=Status.SUBMITTED,
+                actor_staff_id=entered_by.id if entered_by else None,
                 actor_label=f"resident:{channel.value}",
                 created_at=now,
             )
@@ -231,6 +234,9 @@ def find_for_resident(number: str, last4: str, *, client: str, limit: int, windo
 
 EVENT_LABELS = {
     "submitted": _l("Request received"),
+    "personal_data_viewed": _l("Personal data viewed"),
+    "note": _l("Internal note"),
+    "reassign": _l("Reassigned"),
 }
 
 

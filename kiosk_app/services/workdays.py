@@ -7,7 +7,7 @@ right for most of any year and errs by at most the few days of a holiday.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -44,3 +44,32 @@ def due_date_for(submitted_at: datetime, days: int) -> date:
 
 def local_date(moment: datetime) -> date:
     return moment.astimezone(LOCAL_TZ).date()
+
+
+def parse_office_hours(spec: str) -> list[tuple[time, time]]:
+    """``"09:00-12:00,13:30-17:30"`` → [(09:00, 12:00), (13:30, 17:30)]."""
+    windows = []
+    for part in spec.split(","):
+        start, end = (time.fromisoformat(p.strip()) for p in part.split("-"))
+        if end <= start:
+            raise ValueError(f"office hours window {part!r} ends before it starts")
+        windows.append((start, end))
+    return windows
+
+
+def working_hours_between(start: datetime, end: datetime, windows: list[tuple[time, time]]) -> float:
+    """Hours of office time (on working days, local time) between two moments."""
+    if end <= start:
+        return 0.0
+    start, end = start.astimezone(LOCAL_TZ), end.astimezone(LOCAL_TZ)
+    seconds = 0.0
+    day = start.date()
+    while day <= end.date():
+        if is_workday(day):
+            for open_at, close_at in windows:
+                lo = max(start, datetime.combine(day, open_at, LOCAL_TZ))
+                hi = min(end, datetime.combine(day, close_at, LOCAL_TZ))
+                if hi > lo:
+                    seconds += (hi - lo).total_seconds()
+        day += timedelta(days=1)
+    return seconds / 3600

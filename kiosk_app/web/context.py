@@ -82,6 +82,7 @@ def init_links(app) -> None:
     app.add_template_global(tickets.event_label)
     app.add_template_filter(validation.mask_name, "mask_name")
     app.add_template_filter(validation.mask_mobile, "mask_mobile")
+    app.add_template_filter(validation.mask_id_number, "mask_id_number")
 
     @app.template_global()
     def now_local() -> str:

@@ -1,0 +1,79 @@
+"""Staff sign-in, lockout and passwords.
+
+Failed sign-ins are counted per username (known or not, so the behaviour reveals nothing);
+five in a row lock the account for 15 minutes.  Passwords are hashed with scrypt (Werkzeug's
+default).  Changing a password bumps the account's session version, which ends every session.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from ..models import Staff
+from ..models.base import utcnow
+from . import throttle
+from .errors import DomainError, InvalidInput
+
+MAX_FAILURES = 5
+LOCK_SECONDS = 15 * 60
+PASSWORD_MIN = 10
+# Compared against when the username is unknown, so both cases take the same time.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+WRONG = _l("Wrong username or password.")
+LOCKED = _l("This account is locked for 15 minutes after 5 wrong passwords. Try again later, or ask an administrator.")
+
+
+def _key(username: str) -> str:
+    return f"login:{username.strip().lower()[:64]}"
+
+
+def authenticate(username: str, password: str) -> Staff:
+    username = (username or "").strip()
+    key = _key(username)
+    if throttle.is_blocked(key, MAX_FAILURES, LOCK_SECONDS):
+        raise DomainError(LOCKED)
+    staff = db.session.scalar(db.select(Staff).filter_by(username=username)) if username else None
+    valid = check_password_hash(staff.password_hash if staff else _DUMMY_HASH, password or "")
+    if not (staff and valid and staff.active):
+        throttle.record_failure(key, LOCK_SECONDS)
+        db.session.commit()
+        raise DomainError(LOCKED if throttle.is_blocked(key, MAX_FAILURES, LOCK_SECONDS) else WRONG)
+    throttle.clear(key)
+    staff.last_login_at = utcnow()
+    db.session.commit()
+    return staff
+
+
+def change_password(staff: Staff, current: str, new: str, repeat: str) -> None:
+    errors = {}
+    if not check_password_hash(staff.password_hash, current or ""):
+        errors["current"] = str(_l("The current password is not right."))
+    if len(new or "") < PASSWORD_MIN:
+        errors["new"] = str(_l("A password needs at least %(min)d characters.", min=PASSWORD_MIN))
+    elif new == current:
+        errors["new"] = str(_l("Choose a password different from the current one."))
+    elif new != repeat:
+        errors["repeat"] = str(_l("The two new passwords differ."))
+    if errors:
+        raise InvalidInput(errors)
+    set_password(staff, new)
+
+
+def set_password(staff: Staff, password: str) -> None:
+    staff.password_hash = generate_password_hash(password)
+    staff.session_version = (staff.session_version or 1) + 1  # signs out every session
+    db.session.commit()
+
+
+def load_session(identity: str) -> Staff | None:
+    """The account behind a session id ``"<id>.<session version>"``, if still valid."""
+    raw_id, _, version = (identity or "").partition(".")
+    if not raw_id.isdigit() or not version.isdigit():
+        return None
+    staff = db.session.get(Staff, int(raw_id))
+    if staff is None or not staff.active or staff.session_version != int(version):
+        return None
+    return staff

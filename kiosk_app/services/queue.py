@@ -1,0 +1,164 @@
+"""The staff queue: tickets in scope, overdue first then by due date, with filters and counts."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from datetime import date
+from urllib.parse import urlencode
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import joinedload
+
+from ..extensions import db
+from ..models import Channel, Staff, Status, Ticket
+from . import scope, workdays
+from .validation import record_id
+from .workflow import OPEN
+
+PAGE_SIZE = 25
+EXPORT_LIMIT = 20_000
+STATUS_CHOICES = ("open", "all", *[s.value for s in Status])
+
+
+@dataclass(frozen=True)
+class Filters:
+    status: str = "open"
+    service: int | None = None
+    grid: int | None = None
+    channel: str | None = None
+    overdue: bool = False
+    due_today: bool = False
+    mine: bool = False
+    q: str = ""
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args) -> Filters:
+        """Lenient: a value that makes no sense is dropped, never an error page."""
+        status = args.get("status") or "open"
+        channel = args.get("channel") or None
+        page = record_id(args.get("page")) or 1
+        return cls(
+            status=status if status in STATUS_CHOICES else "open",
+            service=record_id(args.get("service")),
+            grid=record_id(args.get("grid")),
+            channel=channel if channel in {c.value for c in Channel} else None,
+            overdue=args.get("overdue") == "1",
+            due_today=args.get("due_today") == "1",
+            mine=args.get("mine") == "1",
+            q="".join((args.get("q") or "").split())[:32],
+            page=min(page, 100_000),
+        )
+
+    def query_string(self, **changes) -> str:
+        values = replace(self, **changes)
+        pairs = {
+            "status": values.status if values.status != "open" else None,
+            "service": values.service, "grid": values.grid, "channel": values.channel,
+            "overdue": "1" if values.overdue else None, "due_today": "1" if values.due_today else None,
+            "mine": "1" if values.mine else None, "q": values.q or None,
+            "page": values.page if values.page != 1 else None,
+        }
+        return urlencode({k: v for k, v in pairs.items() if v is not None})
+
+
+@dataclass
+class QueuePage:
+    tickets: list[Ticket]
+    total: int
+    page: int
+    pages: int
+    status_counts: dict[str, int] = field(default_factory=dict)
+
+
+def _conditions(actor: Staff, filters: Filters, today: date, *, with_status: bool = True):
+    conditions = [scope.ticket_filter(actor)]
+    if filters.grid is not None:
+        scope.check_grid(actor, filters.grid)
+        conditions.append(Ticket.grid_id == filters.grid)
+    if filters.service is not None:
+        conditions.append(Ticket.service_id == filters.service)
+    if filters.channel:
+        conditions.append(Ticket.channel == Channel(filters.channel))
+    if filters.overdue:
+        conditions += [Ticket.status.in_(OPEN), Ticket.due_date < today]
+    if filters.due_today:
+        conditions += [Ticket.status.in_(OPEN), Ticket.due_date == today]
+    if filters.mine:
+        conditions.append(Ticket.assignee_id == actor.id)
+    if filters.q:
+        text = filters.q.upper()
+        if text.isdigit() and len(text) == 4:
+            conditions.append(or_(Ticket.mobile_last4 == text, Ticket.number.contains(text)))
+        else:
+            conditions.append(Ticket.number.contains(text))
+    if with_status:
+        if filters.status == "open":
+            conditions.append(Ticket.status.in_(OPEN))
+        elif filters.status != "all":
+            conditions.append(Ticket.status == Status(filters.status))
+    return conditions
+
+
+def queue(actor: Staff, filters: Filters, today: date | None = None) -> QueuePage:
+    today = today or workdays.local_date(_now())
+    conditions = _conditions(actor, filters, today)
+    total = db.session.scalar(select(func.count()).select_from(Ticket).where(*conditions))
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    page = min(filters.page, pages)
+    order = [Ticket.due_date, Ticket.id]
+    if filters.status not in ("open", *[s.value for s in OPEN]):
+        # Mixed with finished tickets: the open overdue ones still come first.
+        overdue_first = case((and_(Ticket.status.in_(OPEN), Ticket.due_date < today), 0), else_=1)
+        order.insert(0, overdue_first)
+    stmt = (
+        select(Ticket)
+        .where(*conditions)
+        .options(joinedload(Ticket.service), joinedload(Ticket.grid), joinedload(Ticket.building),
+                 joinedload(Ticket.assignee))
+        .order_by(*order)
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    )
+    tickets = list(db.session.scalars(stmt).unique())
+    counts_stmt = (
+        select(Ticket.status, func.count())
+        .where(*_conditions(actor, filters, today, with_status=False))
+        .group_by(Ticket.status)
+    )
+    counts = {status.value: n for status, n in db.session.execute(counts_stmt)}
+    counts["open"] = sum(counts.get(s.value, 0) for s in OPEN)
+    counts["all"] = sum(counts.get(s.value, 0) for s in Status)
+    return QueuePage(tickets=tickets, total=total, page=page, pages=pages, status_counts=counts)
+
+
+def export_rows(actor: Staff, filters: Filters, today: date | None = None) -> list[Ticket]:
+    today = today or workdays.local_date(_now())
+    stmt = (
+        select(Ticket)
+        .where(*_conditions(actor, filters, today))
+        .options(joinedload(Ticket.service), joinedload(Ticket.grid), joinedload(Ticket.building),
+                 joinedload(Ticket.assignee))
+        .order_by(Ticket.due_date, Ticket.id)
+        .limit(EXPORT_LIMIT)
+    )
+    return list(db.session.scalars(stmt).unique())
+
+
+def deadline_counts(actor: Staff, today: date | None = None) -> dict[str, int]:
+    """Overdue and due-today tickets in scope, for the navigation on every staff page (one query)."""
+    today = today or workdays.local_date(_now())
+    is_open = Ticket.status.in_(OPEN)
+    stmt = select(
+        func.count().filter(Ticket.due_date < today),
+        func.count().filter(Ticket.due_date == today),
+    ).where(scope.ticket_filter(actor), is_open)
+    overdue, due_today = db.session.execute(stmt).one()
+    return {"overdue": overdue or 0, "due_today": due_today or 0}
+
+
+def _now():
+    from ..models.base import utcnow
+
+    return utcnow()

@@ -1,0 +1,86 @@
+"""Who sees which tickets.  Every query and action on tickets for staff goes through here.
+
+Out of scope and non-existent look the same from outside (``NotFound``), so an id from another
+community reveals nothing.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement, and_, false, select
+from sqlalchemy.orm import aliased
+
+from ..extensions import db
+from ..models import Area, AreaLevel, Grid, Role, Service, Staff, StaffGrid, Ticket
+from .errors import NotFound
+
+
+def community_ids_select(actor: Staff):
+    """A SELECT of the ids of the communities an account works in."""
+    if actor.role == Role.DISTRICT_ADMIN:
+        street = aliased(Area)
+        return (
+            select(Area.id)
+            .join(street, Area.parent_id == street.id)
+            .where(Area.level == AreaLevel.COMMUNITY, street.parent_id == actor.area_id)
+        )
+    return select(Area.id).where(Area.id == actor.area_id, Area.level == AreaLevel.COMMUNITY)
+
+
+def grid_ids_select(actor: Staff):
+    """The grids whose tickets an account sees."""
+    if actor.role == Role.GRID_WORKER:
+        return select(StaffGrid.grid_id).where(StaffGrid.staff_id == actor.id)
+    return select(Grid.id).where(Grid.community_id.in_(community_ids_select(actor)))
+
+
+def ticket_filter(actor: Staff) -> ColumnElement[bool]:
+    if not actor.active:
+        return false()
+    if actor.role == Role.GRID_WORKER:
+        return Ticket.grid_id.in_(grid_ids_select(actor))
+    in_community = Ticket.community_id.in_(community_ids_select(actor))
+    if actor.role == Role.VOLUNTEER:
+        eligible = select(Service.id).where(Service.volunteer_eligible.is_(True))
+        return and_(in_community, Ticket.service_id.in_(eligible))
+    return in_community
+
+
+def get_ticket(actor: Staff, ticket_id) -> Ticket:
+    from .validation import record_id
+
+    ticket_id = record_id(ticket_id)
+    ticket = None
+    if ticket_id is not None:
+        ticket = db.session.scalar(select(Ticket).where(Ticket.id == ticket_id, ticket_filter(actor)))
+    if ticket is None:
+        raise NotFound(_l("We could not find this ticket."))
+    return ticket
+
+
+def communities(actor: Staff) -> list[Area]:
+    return list(db.session.scalars(select(Area).where(Area.id.in_(community_ids_select(actor))).order_by(Area.code)))
+
+
+def grids(actor: Staff) -> list[Grid]:
+    stmt = select(Grid).where(Grid.id.in_(grid_ids_select(actor))).order_by(Grid.community_id, Grid.code)
+    return list(db.session.scalars(stmt))
+
+
+def check_grid(actor: Staff, grid_id: int) -> None:
+    """A filter on a grid outside the account's scope is refused like an unknown one."""
+    allowed = db.session.scalar(select(Grid.id).where(Grid.id == grid_id, Grid.id.in_(grid_ids_select(actor))))
+    if allowed is None:
+        raise NotFound(_l("We could not find this grid."))
+
+
+def may_see_personal_data(actor: Staff, ticket: Ticket) -> bool:
+    """Names and mobiles unmasked: staff of the ticket's scope; a volunteer only once it is theirs."""
+    if actor.role == Role.VOLUNTEER:
+        return ticket.assignee_id == actor.id
+    return True
+
+
+def may_export_personal_data(actor: Staff) -> bool:
+    """Bulk exports carry personal data only for admins; everyone else gets masked columns."""
+    return actor.role.is_admin

@@ -1,0 +1,239 @@
+"""The ticket lifecycle: one transition table, the roles that may act, and applying an action.
+
+Every change is checked here (state, role, scope, assignment, version), whether it comes from
+a page, the CLI or an API, and every change is recorded as a ``TicketEvent``.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..extensions import db
+from ..models import Role, Staff, Status, Ticket, TicketEvent
+from ..models.base import utcnow
+from . import scope
+from .errors import DomainError, InvalidInput, NotFound
+
+NOTE_MAX = 1000
+
+
+class Action(enum.StrEnum):
+    ACCEPT = "accept"
+    START = "start"
+    ASK_INFO = "ask_info"
+    RESUME = "resume"
+    COMPLETE = "complete"
+    REJECT = "reject"
+    CLOSE = "close"
+    REASSIGN = "reassign"
+    NOTE = "note"
+
+    @property
+    def label(self) -> str:
+        return str(ACTION_LABELS[self])
+
+
+ACTION_LABELS = {
+    Action.ACCEPT: _l("Accept"),
+    Action.START: _l("Start work"),
+    Action.ASK_INFO: _l("Ask the resident for more information"),
+    Action.RESUME: _l("Resume"),
+    Action.COMPLETE: _l("Complete"),
+    Action.REJECT: _l("Reject"),
+    Action.CLOSE: _l("Close"),
+    Action.REASSIGN: _l("Reassign"),
+    Action.NOTE: _l("Add an internal note"),
+}
+
+S = Status
+OPEN = (S.SUBMITTED, S.ACCEPTED, S.IN_PROGRESS, S.NEEDS_INFO)
+
+TRANSITIONS: dict[tuple[Status, Action], Status] = {
+    (S.SUBMITTED, Action.ACCEPT): S.ACCEPTED,
+    (S.ACCEPTED, Action.START): S.IN_PROGRESS,
+    (S.ACCEPTED, Action.ASK_INFO): S.NEEDS_INFO,
+    (S.IN_PROGRESS, Action.ASK_INFO): S.NEEDS_INFO,
+    (S.NEEDS_INFO, Action.RESUME): S.IN_PROGRESS,
+    (S.ACCEPTED, Action.COMPLETE): S.COMPLETED,
+    (S.IN_PROGRESS, Action.COMPLETE): S.COMPLETED,
+    (S.SUBMITTED, Action.REJECT): S.REJECTED,
+    (S.ACCEPTED, Action.REJECT): S.REJECTED,
+    (S.IN_PROGRESS, Action.REJECT): S.REJECTED,
+    (S.NEEDS_INFO, Action.REJECT): S.REJECTED,
+    (S.COMPLETED, Action.CLOSE): S.CLOSED,
+    # Actions that keep the state.
+    **{(state, Action.REASSIGN): state for state in OPEN},
+    **{(state, Action.NOTE): state for state in Status},
+}
+
+_WORK = {Action.ACCEPT, Action.START, Action.ASK_INFO, Action.RESUME, Action.COMPLETE, Action.NOTE}
+ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
+    Role.VOLUNTEER: frozenset(_WORK),
+    Role.GRID_WORKER: frozenset(_WORK | {Action.REJECT, Action.CLOSE}),
+    Role.COMMUNITY_STAFF: frozenset(_WORK | {Action.REJECT, Action.CLOSE}),
+    Role.COMMUNITY_ADMIN: frozenset(Action),
+    Role.DISTRICT_ADMIN: frozenset(Action),
+}
+
+# Once a ticket is someone's, only they (or an admin) move it on.
+ASSIGNEE_ONLY = {Action.START, Action.ASK_INFO, Action.RESUME, Action.COMPLETE, Action.REJECT, Action.CLOSE,
+                 Action.ACCEPT}
+NOTE_REQUIRED = {
+    Action.ASK_INFO: _l("Write what the resident should bring or tell you."),
+    Action.COMPLETE: _l("Write the result for the resident."),
+    Action.REJECT: _l("Give the reason, so the resident knows why and what to do."),
+    Action.NOTE: _l("The note is empty."),
+}
+# Seen on the resident's status page (with their note); the others are internal.
+PUBLIC = {Action.ACCEPT, Action.START, Action.ASK_INFO, Action.RESUME, Action.COMPLETE, Action.REJECT, Action.CLOSE}
+
+
+class Conflict(DomainError):
+    """Someone else changed the ticket first (HTTP 409); the caller shows the fresh state."""
+
+
+@dataclass(frozen=True)
+class Check:
+    allowed: bool
+    reason: str = ""
+
+
+def check(actor: Staff, ticket: Ticket, action: Action) -> Check:
+    """May this account do this to this ticket now?  (The ticket is already known to be in scope.)"""
+    if action not in ROLE_ACTIONS[actor.role]:
+        return Check(False, str(_l("Your role may not do this: %(action)s.", action=action.label)))
+    if (ticket.status, action) not in TRANSITIONS:
+        return Check(False, str(_l("A ticket that is “%(status)s” cannot be changed with “%(action)s”.",
+                                   status=ticket.status.label, action=action.label)))
+    if action in ASSIGNEE_ONLY and not actor.role.is_admin and ticket.assignee_id not in (None, actor.id):
+        return Check(False, str(_l("This ticket is assigned to %(name)s.", name=ticket.assignee.display_name)))
+    if action in ASSIGNEE_ONLY - {Action.ACCEPT, Action.REJECT} and not actor.role.is_admin \
+            and ticket.assignee_id is None:
+        return Check(False, str(_l("Accept the ticket first.")))
+    return Check(True)
+
+
+def available_actions(actor: Staff, ticket: Ticket) -> list[Action]:
+    return [action for action in Action if check(actor, ticket, action).allowed]
+
+
+def apply_action(
+    actor: Staff,
+    ticket_id,
+    action: str,
+    *,
+    note: str = "",
+    version: int | str | None = None,
+    physical_result: bool = False,
+    assignee_id=None,
+) -> Ticket:
+    try:
+        action = Action(action)
+    except ValueError:
+        raise NotFound(_l("There is no such action.")) from None
+    ticket = scope.get_ticket(actor, ticket_id)
+    if version not in (None, "") and str(ticket.version) != str(version):
+        raise Conflict(_changed_meanwhile(ticket))
+    verdict = check(actor, ticket, action)
+    if not verdict.allowed:
+        raise DomainError(verdict.reason)
+
+    note = (note or "").strip()
+    if action in NOTE_REQUIRED and not note:
+        raise InvalidInput({"note": str(NOTE_REQUIRED[action])})
+    if len(note) > NOTE_MAX:
+        raise InvalidInput({"note": str(_l("A note can have at most %(max)d characters.", max=NOTE_MAX))})
+
+    before = ticket.status
+    now = utcnow()
+    if action == Action.REASSIGN:
+        assignee = _assignable(actor, ticket, assignee_id)
+        note = note or str(_l("Assigned to %(name)s", name=assignee.display_name))
+        ticket.assignee_id = assignee.id
+    if action == Action.ACCEPT:
+        ticket.assignee_id = actor.id
+    if action == Action.COMPLETE:
+        ticket.completed_at = now
+        ticket.physical_result = bool(physical_result)
+    ticket.status = TRANSITIONS[(before, action)]
+    ticket.updated_at = now
+    try:
+        # Loading the events would flush the change early; the version check belongs to the commit.
+        with db.session.no_autoflush:
+            ticket.events.append(TicketEvent(
+                action=action.value,
+                from_status=before,
+                to_status=ticket.status,
+                actor_staff_id=actor.id,
+                note=note,
+                public=action in PUBLIC,
+                created_at=now,
+            ))
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        fresh = scope.get_ticket(actor, ticket_id)
+        raise Conflict(_changed_meanwhile(fresh)) from None
+    return ticket
+
+
+def _changed_meanwhile(ticket: Ticket) -> str:
+    return str(_l("Someone else changed this ticket a moment ago; it is now “%(status)s”. "
+                  "Here is its current state.", status=ticket.status.label))
+
+
+def _assignable(actor: Staff, ticket: Ticket, assignee_id) -> Staff:
+    from .validation import record_id
+
+    staff_id = record_id(assignee_id)
+    assignee = db.session.get(Staff, staff_id) if staff_id else None
+    if assignee is None or not assignee.active or assignee.role == Role.VOLUNTEER and not ticket.service.volunteer_eligible:
+        raise InvalidInput({"assignee": str(_l("Choose a colleague who can see this ticket."))})
+    try:
+        scope.get_ticket(assignee, ticket.id)
+    except NotFound:
+        raise InvalidInput({"assignee": str(_l("Choose a colleague who can see this ticket."))}) from None
+    return assignee
+
+
+def candidates_for(ticket: Ticket) -> list[Staff]:
+    """Colleagues a ticket may be reassigned to: active accounts whose scope includes it."""
+    from sqlalchemy import select
+
+    people = db.session.scalars(select(Staff).where(Staff.active.is_(True)).order_by(Staff.display_name))
+    result = []
+    for person in people:
+        if person.role == Role.VOLUNTEER and not ticket.service.volunteer_eligible:
+            continue
+        if db.session.scalar(select(Ticket.id).where(Ticket.id == ticket.id, scope.ticket_filter(person))):
+            result.append(person)
+    return result
+
+
+def mark_opened(actor: Staff, ticket: Ticket) -> None:
+    """The first time staff open a ticket it stops being 'new' in the queue."""
+    if ticket.opened_at is None:
+        # A plain UPDATE: opening is not a change of the ticket and must not bump its version.
+        from sqlalchemy import update
+
+        db.session.execute(
+            update(Ticket.__table__)
+            .where(Ticket.__table__.c.id == ticket.id, Ticket.__table__.c.opened_at.is_(None))
+            .values(opened_at=utcnow())
+        )
+        db.session.commit()
+
+
+def reveal_personal_data(actor: Staff, ticket_id) -> Ticket:
+    """Show a resident's name, mobile and ID number unmasked; every such view is recorded."""
+    ticket = scope.get_ticket(actor, ticket_id)
+    if not scope.may_see_personal_data(actor, ticket):
+        raise DomainError(_l("Your role may not see this resident's personal data."))
+    ticket.events.append(TicketEvent(action="personal_data_viewed", actor_staff_id=actor.id, public=False,
+                                     created_at=utcnow()))
+    db.session.commit()
+    return ticket

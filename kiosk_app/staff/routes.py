@@ -1,0 +1,301 @@
+"""The back office: sign-in, the queue, a ticket's page and its actions, counter entry, export, figures."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+
+from flask import (Blueprint, Response, current_app, flash, redirect, render_template, request, session,
+                   url_for)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..models import Channel, Status
+from ..services import accounts, catalogue, figures, queue, scope, tickets, validation, workdays, workflow
+from ..services.errors import DomainError, InvalidInput
+from ..web import htmx, i18n
+from ..web.auth import enforce_idle_timeout, mark_signed_in
+
+bp = Blueprint("staff", __name__)
+bp.before_request(enforce_idle_timeout)
+
+
+@bp.after_request
+def _private(response):
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+@bp.context_processor
+def _navigation():
+    if current_user.is_authenticated:
+        return {"deadlines": queue.deadline_counts(current_user)}
+    return {}
+
+
+def _today() -> date:
+    from ..models.base import utcnow
+
+    return workdays.local_date(utcnow())
+
+
+# ---------------------------------------------------------------- signing in and out
+
+@bp.get("/login")
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("staff.queue_page"))
+    return render_template("pages/staff/login.html", error=None, username="")
+
+
+@bp.post("/login")
+def login_submit():
+    username = request.form.get("username", "")[:64]
+    try:
+        staff = accounts.authenticate(username, request.form.get("password", "")[:256])
+    except DomainError as error:
+        return render_template("pages/staff/login.html", error=str(error.message), username=username), 401
+    session.clear()  # a fresh session on sign-in (no fixation)
+    login_user(staff)
+    mark_signed_in()
+    return redirect(_local_next(request.args.get("next")), code=303)
+
+
+def _local_next(target: str | None) -> str:
+    if target and target.startswith("/staff/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("staff.queue_page")
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    session.clear()
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("staff.login"), code=303)
+
+
+@bp.get("/password")
+@login_required
+def password_form():
+    return render_template("pages/staff/password.html", errors={})
+
+
+@bp.post("/password")
+@login_required
+def password_submit():
+    try:
+        accounts.change_password(current_user, request.form.get("current", ""), request.form.get("new", ""),
+                                 request.form.get("repeat", ""))
+    except InvalidInput as error:
+        return render_template("pages/staff/password.html", errors=error.errors), 422
+    logout_user()
+    session.clear()
+    flash(_("Your password was changed. Every session has been signed out; please sign in again."), "info")
+    return redirect(url_for("staff.login"), code=303)
+
+
+# ---------------------------------------------------------------- the queue
+
+@bp.get("/")
+@login_required
+def queue_page():
+    filters = queue.Filters.from_args(request.args)
+    page = queue.queue(current_user, filters, _today())
+    return htmx.render(
+        "pages/staff/queue.html",
+        "partials/staff/queue_results.html",
+        filters=filters,
+        result=page,
+        today=_today(),
+        services=catalogue.categories(),
+        grids=scope.grids(current_user),
+        statuses=list(Status),
+        channels=list(Channel),
+    )
+
+
+@bp.get("/export.csv")
+@login_required
+def queue_export():
+    filters = queue.Filters.from_args(request.args)
+    rows = queue.export_rows(current_user, filters, _today())
+    unmasked = scope.may_export_personal_data(current_user)
+    buffer = io.StringIO()
+    buffer.write("\ufeff")  # BOM: spreadsheet programs then read the Chinese correctly
+    writer = csv.writer(buffer)
+    writer.writerow([_("Ticket number"), _("Service"), _("Status"), _("Grid"), _("Building"), _("Name"),
+                     _("Mobile"), _("Channel"), _("Submitted"), _("Due"), _("Overdue"), _("Assigned to")])
+    today = _today()
+    for t in rows:
+        writer.writerow([
+            t.number, t.service.name, t.status.label, t.grid.name, t.building.name,
+            t.resident_name if unmasked else validation.mask_name(t.resident_name),
+            t.resident_mobile if unmasked else validation.mask_mobile(t.resident_mobile),
+            t.channel.label, t.created_at.astimezone(workdays.LOCAL_TZ).strftime("%Y-%m-%d %H:%M"),
+            t.due_date.isoformat(),
+            _("yes") if t.status in workflow.OPEN and t.due_date < today else "",
+            t.assignee.display_name if t.assignee else "",
+        ])
+    filename = f"tickets-{today.isoformat()}.csv"
+    return Response(buffer.getvalue(), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+# ---------------------------------------------------------------- a ticket
+
+def _ticket_context(ticket, **extra):
+    return dict(
+        ticket=ticket,
+        actions=workflow.available_actions(current_user, ticket),
+        candidates=workflow.candidates_for(ticket) if current_user.role.is_admin else [],
+        may_reveal=scope.may_see_personal_data(current_user, ticket),
+        today=_today(),
+        Action=workflow.Action,
+        errors=extra.pop("errors", {}),
+        **extra,
+    )
+
+
+@bp.get("/tickets/<int:ticket_id>")
+@login_required
+def ticket_detail(ticket_id: int):
+    ticket = scope.get_ticket(current_user, ticket_id)
+    workflow.mark_opened(current_user, ticket)
+    return htmx.render("pages/staff/ticket.html", "partials/staff/ticket_panel.html",
+                       **_ticket_context(ticket, revealed=False))
+
+
+@bp.post("/tickets/<int:ticket_id>/reveal")
+@login_required
+def ticket_reveal(ticket_id: int):
+    ticket = workflow.reveal_personal_data(current_user, ticket_id)
+    return htmx.render("pages/staff/ticket.html", "partials/staff/ticket_panel.html",
+                       **_ticket_context(ticket, revealed=True))
+
+
+@bp.post("/tickets/<int:ticket_id>/<action>")
+@login_required
+def ticket_action(ticket_id: int, action: str):
+    form = request.form
+    try:
+        ticket = workflow.apply_action(
+            current_user, ticket_id, action,
+            note=form.get("note", ""), version=form.get("version"),
+            physical_result=form.get("physical_result") == "1", assignee_id=form.get("assignee"),
+        )
+    except workflow.Conflict as error:
+        fresh = scope.get_ticket(current_user, ticket_id)
+        return htmx.render("pages/staff/ticket.html", "partials/staff/ticket_panel.html", 409,
+                           **_ticket_context(fresh, revealed=False, problem=str(error.message)))
+    except InvalidInput as error:
+        fresh = scope.get_ticket(current_user, ticket_id)
+        return htmx.render("pages/staff/ticket.html", "partials/staff/ticket_panel.html", 422,
+                           **_ticket_context(fresh, revealed=False, errors=error.errors, open_action=action,
+                                             note=form.get("note", "")))
+    except DomainError as error:
+        if error.status_code == 404:
+            raise
+        fresh = scope.get_ticket(current_user, ticket_id)
+        return htmx.render("pages/staff/ticket.html", "partials/staff/ticket_panel.html", 409,
+                           **_ticket_context(fresh, revealed=False, problem=str(error.message)))
+    if htmx.is_swap():
+        response = htmx.partial("partials/staff/ticket_panel.html", trigger="ticket-changed",
+                                **_ticket_context(ticket, revealed=False, done=action))
+        return response
+    flash(_("Saved: %(action)s.", action=workflow.Action(action).label), "ok")
+    return redirect(url_for("staff.ticket_detail", ticket_id=ticket.id), code=303)
+
+
+# ---------------------------------------------------------------- counter entry (channel "counter")
+
+def _counter_community():
+    communities = scope.communities(current_user)
+    wanted = validation.record_id(request.values.get("community"))
+    for community in communities:
+        if wanted is None or community.id == wanted:
+            return community, communities
+    raise DomainError(_("Choose one of your communities."))
+
+
+@bp.get("/counter")
+@login_required
+def counter_home():
+    community, communities = _counter_community()
+    return render_template("pages/staff/counter.html", categories=catalogue.categories(),
+                           entry_community=community, communities=communities)
+
+
+def _counter_form(service, community, *, form, errors, status=200):
+    return htmx.render(
+        "pages/staff/counter_form.html", "partials/kiosk/request_form.html", status,
+        service=service, buildings=catalogue.buildings(community), form=form, errors=errors,
+        details_max=validation.DETAILS_MAX, entry_community=community,
+        submit_url=url_for("staff.counter_submit", service_id=service.id, community=community.id),
+        check_url=url_for("staff.counter_check", service_id=service.id, community=community.id, field="FIELD"),
+        back_url=url_for("staff.counter_home", community=community.id),
+    )
+
+
+@bp.get("/counter/<int:service_id>")
+@login_required
+def counter_form(service_id: int):
+    community, _all = _counter_community()
+    service = catalogue.get_service(service_id)
+    if service.guidance_only:
+        return render_template("pages/kiosk/service.html", service=service)
+    return _counter_form(service, community, form={"submission_key": tickets.new_submission_key()}, errors={})
+
+
+@bp.post("/counter/<int:service_id>")
+@login_required
+def counter_submit(service_id: int):
+    community, _all = _counter_community()
+    service = catalogue.get_service(service_id)
+    form = {key: request.form.get(key, "") for key in (*tickets.FIELDS, "submission_key")}
+    try:
+        ticket = tickets.submit_request(form, service=service, community=community, channel=Channel.COUNTER,
+                                        submission_key=form["submission_key"], locale=i18n.select_locale(),
+                                        entered_by=current_user)
+    except InvalidInput as error:
+        return _counter_form(service, community, form=form, errors=error.errors, status=422)
+    return htmx.redirect(url_for("kiosk.ticket_issued", token=ticket.token))
+
+
+@bp.post("/counter/<int:service_id>/check/<field>")
+@login_required
+def counter_check(service_id: int, field: str):
+    community, _all = _counter_community()
+    if field not in tickets.FIELDS:
+        return htmx.partial("partials/kiosk/field_error.html", status=404, field=field, message="")
+    service = catalogue.get_service(service_id)
+    message = ""
+    try:
+        tickets.clean_field(field, request.form.get(field), service=service, community=community)
+    except validation.FieldError as error:
+        message = str(error.message)
+    return htmx.partial("partials/kiosk/field_error.html", field=field, message=message)
+
+
+# ---------------------------------------------------------------- figures
+
+@bp.get("/figures")
+@login_required
+def figures_page():
+    today = _today()
+    start = _date_arg("from") or today.replace(day=1)
+    end = _date_arg("to") or today
+    if end < start:
+        start, end = end, start
+    end = min(end, start + timedelta(days=366))
+    data = figures.community_figures(current_user, start, end, current_app.config["OFFICE_HOURS"], today)
+    return render_template("pages/staff/figures.html", figures=data)
+
+
+def _date_arg(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
