@@ -113,3 +113,12 @@ def make_ticket(community_code="HQ", service_code="facility-repair", building_in
         ticket.created_at = created_at
     db.session.commit()
     return ticket
+
+
+def sign_in(app, username: str, password: str = STAFF_PASSWORD):
+    """A test client signed in to the back office as ``username``."""
+    client = app.test_client()
+    token = csrf_token(client, "/staff/login")
+    response = client.post("/staff/login", data={"csrf_token": token, "username": username, "password": password})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return client

@@ -1,0 +1,70 @@
+"""Sign-in, lockout after five wrong passwords, and sign-out everywhere on a password change."""
+
+import pytest
+
+from kiosk_app.services import accounts
+from kiosk_app.services.errors import DomainError, InvalidInput
+
+from ..helpers import STAFF_PASSWORD, staff
+
+
+def test_sign_in_with_the_right_password(ctx):
+    assert accounts.authenticate(" staff-hq ", STAFF_PASSWORD).username == "staff-hq"
+
+
+def test_five_wrong_passwords_lock_the_account_even_for_the_right_one(ctx):
+    for attempt in range(4):
+        with pytest.raises(DomainError) as caught:
+            accounts.authenticate("staff-hq", "wrong")
+        assert str(caught.value.message) == "用户名或密码错误。"
+    with pytest.raises(DomainError) as caught:
+        accounts.authenticate("staff-hq", "wrong")
+    assert "已锁定15分钟" in str(caught.value.message)
+    with pytest.raises(DomainError) as caught:
+        accounts.authenticate("staff-hq", STAFF_PASSWORD)
+    assert "已锁定15分钟" in str(caught.value.message)
+    # Another account is not affected.
+    assert accounts.authenticate("admin-hq", STAFF_PASSWORD).username == "admin-hq"
+
+
+def test_unknown_usernames_behave_like_known_ones(ctx):
+    for _ in range(5):
+        with pytest.raises(DomainError):
+            accounts.authenticate("nobody", "x")
+    with pytest.raises(DomainError) as caught:
+        accounts.authenticate("nobody", "x")
+    assert "已锁定15分钟" in str(caught.value.message)
+
+
+def test_an_inactive_account_cannot_sign_in(ctx):
+    member = staff("staff-hq")
+    member.active = False
+    with pytest.raises(DomainError):
+        accounts.authenticate("staff-hq", STAFF_PASSWORD)
+
+
+def test_a_password_change_ends_every_session(ctx):
+    member = staff("staff-hq")
+    old_identity = member.get_id()
+    assert accounts.load_session(old_identity).id == member.id
+    accounts.change_password(member, STAFF_PASSWORD, "a-new-long-password", "a-new-long-password")
+    assert accounts.load_session(old_identity) is None
+    assert accounts.load_session(member.get_id()).id == member.id
+    assert accounts.authenticate("staff-hq", "a-new-long-password").id == member.id
+
+
+@pytest.mark.parametrize("current, new, repeat, field", [
+    ("wrong", "a-new-long-password", "a-new-long-password", "current"),
+    (STAFF_PASSWORD, "short", "short", "new"),
+    (STAFF_PASSWORD, STAFF_PASSWORD, STAFF_PASSWORD, "new"),
+    (STAFF_PASSWORD, "a-new-long-password", "another-long-one", "repeat"),
+])
+def test_password_changes_are_checked(ctx, current, new, repeat, field):
+    with pytest.raises(InvalidInput) as caught:
+        accounts.change_password(staff("staff-hq"), current, new, repeat)
+    assert field in caught.value.errors
+
+
+@pytest.mark.parametrize("identity", ["", "x", "1", "1.", ".1", "999.1", "1.999"])
+def test_broken_session_identities_are_nobody(ctx, identity):
+    assert accounts.load_session(identity) is None
