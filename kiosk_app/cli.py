@@ -9,7 +9,7 @@ from flask import Flask, url_for
 from werkzeug.security import generate_password_hash
 
 from .extensions import db
-from .models import Area, Role, Staff
+from .models import Area, Grid, GridLevel, Role, Staff, StaffGrid
 from .services import seed, terminals
 from .services.errors import DomainError
 
@@ -53,6 +53,46 @@ def register(app: Flask) -> None:
         staff.password_hash = generate_password_hash(password)
         db.session.commit()
         click.echo(f"Staff account {username} ({role}, {area.code}) saved.")
+
+    @app.cli.command("grid-level")
+    @click.argument("code")
+    @click.option("--name-zh", required=True, help="e.g. 网格长")
+    @click.option("--name-en", default="", help="e.g. Grid leader")
+    @click.option("--rank", type=int, required=True, help="Position on the ladder; 1 is the top.")
+    def grid_level_command(code, name_zh, name_en, rank):
+        """Define or rename a rung of the grid ladder (the deployment's own names and order)."""
+        level = db.session.scalar(db.select(GridLevel).filter_by(code=code)) or GridLevel(code=code)
+        level.name_zh, level.name_en, level.rank = name_zh, name_en, rank
+        db.session.add(level)
+        db.session.commit()
+        for row in db.session.scalars(db.select(GridLevel).order_by(GridLevel.rank)):
+            click.echo(f"{row.rank}. {row.code:<16} {row.name_zh} {row.name_en}")
+
+    @app.cli.command("grid-post")
+    @click.argument("username")
+    @click.argument("grid_code")
+    @click.option("--community", "community_code", required=True)
+    @click.option("--level", "level_code", required=True, help="Code of a grid level (see grid-level).")
+    @click.option("--remove", is_flag=True, help="Take the grid out of this account's scope.")
+    def grid_post_command(username, grid_code, community_code, level_code, remove):
+        """Give a grid worker a post in a grid (the grid joins their scope), or remove it."""
+        staff = db.session.scalar(db.select(Staff).filter_by(username=username))
+        community = db.session.scalar(db.select(Area).filter_by(code=community_code))
+        grid = community and db.session.scalar(db.select(Grid).filter_by(community_id=community.id, code=grid_code))
+        level = db.session.scalar(db.select(GridLevel).filter_by(code=level_code))
+        if not (staff and grid and level):
+            raise click.ClickException("Unknown account, community, grid or level.")
+        post = db.session.get(StaffGrid, (staff.id, grid.id))
+        if remove:
+            if post is not None:
+                db.session.delete(post)
+        elif post is None:
+            db.session.add(StaffGrid(staff_id=staff.id, grid_id=grid.id, level_id=level.id))
+        else:
+            post.level_id = level.id
+        db.session.commit()
+        click.echo(f"{username}: " + (", ".join(
+            f"{p.grid.community.code}/{p.grid.code} ({p.level.name_zh})" for p in staff.grid_posts) or "no grid posts"))
 
     @app.cli.command("terminal-enrolment")
     @click.argument("terminal_code")

@@ -8,6 +8,7 @@ right for most of any year and errs by at most the few days of a holiday.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -15,6 +16,7 @@ import chinese_calendar
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 
+@lru_cache(maxsize=8192)
 def is_workday(day: date) -> bool:
     try:
         return chinese_calendar.is_workday(day)
@@ -22,6 +24,7 @@ def is_workday(day: date) -> bool:
         return day.weekday() < 5
 
 
+@lru_cache(maxsize=8192)
 def add_working_days(start: date, days: int) -> date:
     """The ``days``-th working day after ``start`` (``start`` itself never counts).
 

@@ -47,3 +47,21 @@ def test_seed_command_prints_staff_names_once(make_app):
     second = runner.invoke(args=["seed-demo"])
     assert "nothing to add" in second.output
     assert "password " not in second.output.replace("passwords were", "")
+
+
+def test_the_grid_ladder_and_posts_are_data(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["grid-level", "leader", "--name-zh", "网格长（片长）", "--rank", "2"])
+    assert result.exit_code == 0 and "网格长（片长）" in result.output
+    result = runner.invoke(args=["grid-post", "grid-hq1", "G3", "--community", "HQ", "--level", "leader"])
+    assert result.exit_code == 0 and "HQ/G3 (网格长（片长）)" in result.output and "HQ/G1" in result.output
+    from kiosk_app.services import queue
+
+    from ..helpers import make_ticket, staff
+
+    with app.app_context():
+        g3_ticket = make_ticket(building_index=6)  # a building of grid G3
+        seen = [t.number for t in queue.queue(staff("grid-hq1"), queue.Filters()).tickets]
+        assert g3_ticket.number in seen
+    result = runner.invoke(args=["grid-post", "grid-hq1", "G3", "--community", "HQ", "--level", "leader", "--remove"])
+    assert "HQ/G3" not in result.output

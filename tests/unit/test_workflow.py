@@ -68,3 +68,9 @@ def test_work_on_an_unaccepted_ticket_asks_to_accept_first():
     ticket = Ticket(status=Status.ACCEPTED, assignee_id=None)
     verdict = workflow.check(me, ticket, Action.START)
     assert not verdict.allowed and verdict.reason == "Accept the ticket first."
+
+
+def test_the_open_ticket_indexes_name_exactly_the_open_states():
+    from kiosk_app.models.ticket import OPEN_SQL
+
+    assert OPEN_SQL == "status IN ({})".format(", ".join(f"'{s.value}'" for s in workflow.OPEN))

@@ -1,0 +1,107 @@
+"""How fast is the staff queue with a large history?  Prints figures; asserts nothing.
+
+    .venv/bin/python -m bench.queue_bench --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+Builds a fresh database (its own PostgreSQL database next to the one named, or a temporary
+SQLite file), migrates it, loads the demo district plus ``--tickets`` generated tickets, then
+times the queue pages in-process (server time, no network) as a community's staff and as the
+district admin, and shows PostgreSQL's plan for the default queue query.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+import uuid
+from contextlib import contextmanager
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+PAGES = [
+    ("staff-hq", "/staff/", "queue, default view"),
+    ("staff-hq", "/staff/?status=all&overdue=1", "queue, overdue in all states"),
+    ("staff-hq", "/staff/?q=5678", "queue, search by last 4 digits"),
+    ("grid-hq1", "/staff/", "queue, grid worker"),
+    ("admin-district", "/staff/", "queue, district admin (all communities)"),
+    ("admin-district", "/staff/?status=all&page=40", "queue, district admin, page 40 of all"),
+    ("admin-hq", "/staff/figures", "figures, this month"),
+]
+
+
+@contextmanager
+def fresh_database(url: str | None):
+    if not url:
+        with tempfile.TemporaryDirectory() as folder:
+            yield f"sqlite:///{folder}/bench.sqlite3"
+        return
+    admin = create_engine(make_url(url), isolation_level="AUTOCOMMIT")
+    name = f"cloudlocker_bench_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default="", help="PostgreSQL URL (a database is made beside it); "
+                        "empty: a temporary SQLite file")
+    parser.add_argument("--tickets", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=60, help="timed requests per page")
+    args = parser.parse_args()
+
+    import flask_migrate
+
+    from kiosk_app import create_app
+    from kiosk_app.extensions import db
+    from kiosk_app.services import seed
+
+    from . import data
+
+    password = "bench-password-123"
+    with fresh_database(args.database_url) as url:
+        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False})
+        with app.app_context():
+            flask_migrate.upgrade()
+            seed.seed_demo(staff_password=password)
+            started = time.perf_counter()
+            made = data.generate(args.tickets)
+            print(f"database: {db.engine.dialect.name}; generated {made:,} tickets with events "
+                  f"in {time.perf_counter() - started:.1f} s")
+            if db.engine.dialect.name == "postgresql":
+                plan = db.session.execute(text(
+                    "EXPLAIN SELECT * FROM tickets WHERE community_id = 4 AND status IN "
+                    "('submitted','accepted','in_progress','needs_info') ORDER BY due_date, id LIMIT 25"
+                )).scalars().all()
+                print("plan of the default queue query:\n  " + "\n  ".join(plan))
+        clients = {}
+        print(f"\n{'page':<44} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+        for username, url_path, label in PAGES:
+            client = clients.get(username)
+            if client is None:
+                client = clients[username] = app.test_client()
+                response = client.post("/staff/login", data={"username": username, "password": password})
+                assert response.status_code == 303, response.status_code
+            assert client.get(url_path).status_code == 200  # warm up
+            times = []
+            for _ in range(args.requests):
+                t0 = time.perf_counter()
+                response = client.get(url_path)
+                times.append((time.perf_counter() - t0) * 1000)
+                assert response.status_code == 200
+            times.sort()
+            p95 = times[max(0, int(len(times) * 0.95) - 1)]
+            print(f"{label:<44} {statistics.median(times):8.1f} {p95:8.1f} {times[-1]:8.1f}")
+        with app.app_context():
+            db.engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
