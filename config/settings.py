@@ -39,6 +39,8 @@ class BaseConfig:
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = ("zh_CN", "en")
     MAX_CONTENT_LENGTH = 1024 * 1024
+    # Number of reverse proxies in front (nginx: 1); their X-Forwarded-For gives the client address.
+    TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
     WTF_CSRF_TIME_LIMIT = None  # a kiosk form may stay open a long time; the session bounds it
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -49,6 +51,12 @@ class BaseConfig:
     LOOKUP_MAX_FAILURES = 5
     LOOKUP_WINDOW_SECONDS = 15 * 60
     TERMINAL_COOKIE_DAYS = 3650
+    # Locker
+    PICKUP_DAYS = _env_int("PICKUP_DAYS", 7)
+    PICKUP_MAX_FAILURES = 5
+    PICKUP_PAUSE_SECONDS = 5 * 60
+    DOOR_CLOSE_SECONDS = _env_int("DOOR_CLOSE_SECONDS", 120)
+    LOCK_RS485 = os.environ.get("LOCK_RS485", "0") == "1"
     # Back office
     STAFF_IDLE_MINUTES = _env_int("STAFF_IDLE_MINUTES", 30)
     QUEUE_REFRESH_SECONDS = _env_int("QUEUE_REFRESH_SECONDS", 30)

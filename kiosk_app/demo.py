@@ -122,3 +122,6 @@ STAFF = [
     ("volunteer-hq", "赵志愿者", "volunteer", "HQ", []),
     ("staff-xj", "刘社工", "community_staff", "XJ", []),
 ]
+
+# A locker terminal's cabinet: door number → size (all on lock board 1, lock = door number).
+COMPARTMENTS = {n: ("S" if n <= 4 else "M" if n <= 10 else "L") for n in range(1, 13)}

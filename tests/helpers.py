@@ -100,7 +100,7 @@ def make_ticket(community_code="HQ", service_code="facility-repair", building_in
     mobile = mobile or f"1380000{_mobile_counter[0] % 10000:04d}"
     ticket = tickets.submit_request(
         {"name": name, "mobile": mobile, "building": str(building_of(community_code, building_index).id),
-         "details": "测试", "id_number": ""},
+         "details": "测试", "id_number": "11010519491231002X"},
         service=service_by_code(service_code), community=community(community_code), channel=Channel.KIOSK,
     )
     if status is not None:

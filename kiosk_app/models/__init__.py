@@ -1,13 +1,26 @@
 """The data model, one module per aggregate.  Importing this package registers every table."""
 
 from .catalogue import Service, ServiceCategory
+from .locker import (
+    Compartment,
+    CompartmentState,
+    DoorEvent,
+    DoorReason,
+    DoorState,
+    ItemKind,
+    ItemState,
+    LockerItem,
+    Size,
+)
 from .org import Area, AreaLevel, Building, Grid
-from .staff import GridLevel, Role, Staff, StaffGrid
+from .staff import DataExport, GridLevel, Role, Staff, StaffGrid
 from .terminal import Terminal, TerminalKind
 from .throttle import Throttle
 from .ticket import Channel, Status, Ticket, TicketCounter, TicketEvent
 
 __all__ = [
+    "Compartment", "CompartmentState", "DoorEvent", "DoorReason", "DoorState", "ItemKind", "ItemState",
+    "LockerItem", "Size", "DataExport",
     "Area", "AreaLevel", "Building", "Channel", "Grid", "GridLevel", "Role", "StaffGrid", "Service", "ServiceCategory",
     "Staff", "Status", "Terminal", "TerminalKind", "Throttle", "Ticket", "TicketCounter",
     "TicketEvent",

@@ -97,3 +97,18 @@ class StaffGrid(db.Model):
     staff: Mapped[Staff] = relationship(back_populates="grid_posts")
     grid: Mapped["Grid"] = relationship()
     level: Mapped[GridLevel] = relationship()
+
+
+class DataExport(db.Model):
+    """A record of every queue export: who, when, which filters, how many rows, unmasked or not."""
+
+    __tablename__ = "data_exports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    filters: Mapped[str] = mapped_column(String(500), default="")
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    unmasked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    staff: Mapped[Staff] = relationship()

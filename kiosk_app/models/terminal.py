@@ -34,5 +34,8 @@ class Terminal(Bilingual, db.Model):
     device_secret_hash: Mapped[str | None] = mapped_column(String(128))
     enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # How its doors are driven: "sim://" (simulated, the demo), a serial device such as
+    # "/dev/ttyUSB0", or "socket://host:port" for an Ethernet-to-RS-485 converter.
+    lock_url: Mapped[str] = mapped_column(String(200), default="sim://")
 
     community: Mapped[Area] = relationship()

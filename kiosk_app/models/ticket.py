@@ -48,34 +48,43 @@ CHANNEL_LABELS = {
 
 class Status(enum.StrEnum):
     SUBMITTED = "submitted"
+    RECEIVED = "received"  # the resident's papers were collected from the locker
     ACCEPTED = "accepted"
     IN_PROGRESS = "in_progress"
     NEEDS_INFO = "needs_info"
     COMPLETED = "completed"
     REJECTED = "rejected"
     CLOSED = "closed"
+    WITHDRAWN = "withdrawn"  # the resident gave up a locker drop-off before anything went in
 
     @property
     def label(self) -> str:
         return str(STATUS_LABELS[self])
 
     @property
+    def is_open(self) -> bool:
+        """Waiting for staff: in the queue's default view, and counted when overdue."""
+        return self in (Status.SUBMITTED, Status.RECEIVED, Status.ACCEPTED, Status.IN_PROGRESS, Status.NEEDS_INFO)
+
+    @property
     def is_final(self) -> bool:
-        return self in (Status.REJECTED, Status.CLOSED)
+        return self in (Status.REJECTED, Status.CLOSED, Status.WITHDRAWN)
 
 
 STATUS_LABELS = {
     Status.SUBMITTED: _l("Submitted"),
+    Status.RECEIVED: _l("Papers received"),
     Status.ACCEPTED: _l("Accepted"),
     Status.IN_PROGRESS: _l("In progress"),
     Status.NEEDS_INFO: _l("More information needed"),
     Status.COMPLETED: _l("Completed"),
     Status.REJECTED: _l("Not accepted"),
     Status.CLOSED: _l("Closed"),
+    Status.WITHDRAWN: _l("Withdrawn"),
 }
 
 
-OPEN_SQL = "status IN ('submitted', 'accepted', 'in_progress', 'needs_info')"
+OPEN_SQL = "status IN ('submitted', 'received', 'accepted', 'in_progress', 'needs_info')"
 
 
 class Ticket(db.Model):

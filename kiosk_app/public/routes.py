@@ -96,7 +96,7 @@ def preferences():
 
 def _local_path(target: str | None) -> str:
     """Only a path on this site: never an open redirect."""
-    if not target:
+    if not target or not target.isprintable():
         return url_for("public.landing")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:

@@ -19,6 +19,7 @@ from .errors import DomainError, InvalidInput
 MAX_FAILURES = 5
 LOCK_SECONDS = 15 * 60
 PASSWORD_MIN = 10
+PASSWORD_MAX = 256
 # Compared against when the username is unknown, so both cases take the same time.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
@@ -33,14 +34,14 @@ def _key(username: str) -> str:
 def authenticate(username: str, password: str) -> Staff:
     username = (username or "").strip()
     key = _key(username)
-    if throttle.is_blocked(key, MAX_FAILURES, LOCK_SECONDS):
+    # Count the attempt first (atomically): parallel guesses cannot slip past the limit.
+    attempts = throttle.count_attempt(key, LOCK_SECONDS)
+    if attempts > MAX_FAILURES:
         raise DomainError(LOCKED)
     staff = db.session.scalar(db.select(Staff).filter_by(username=username)) if username else None
     valid = check_password_hash(staff.password_hash if staff else _DUMMY_HASH, password or "")
     if not (staff and valid and staff.active):
-        throttle.record_failure(key, LOCK_SECONDS)
-        db.session.commit()
-        raise DomainError(LOCKED if throttle.is_blocked(key, MAX_FAILURES, LOCK_SECONDS) else WRONG)
+        raise DomainError(LOCKED if attempts >= MAX_FAILURES else WRONG)
     throttle.clear(key)
     staff.last_login_at = utcnow()
     db.session.commit()
@@ -53,6 +54,8 @@ def change_password(staff: Staff, current: str, new: str, repeat: str) -> None:
         errors["current"] = str(_l("The current password is not right."))
     if len(new or "") < PASSWORD_MIN:
         errors["new"] = str(_l("A password needs at least %(min)d characters.", min=PASSWORD_MIN))
+    elif len(new) > PASSWORD_MAX:
+        errors["new"] = str(_l("A password can have at most %(max)d characters.", max=PASSWORD_MAX))
     elif new == current:
         errors["new"] = str(_l("Choose a password different from the current one."))
     elif new != repeat:
@@ -70,10 +73,13 @@ def set_password(staff: Staff, password: str) -> None:
 
 def load_session(identity: str) -> Staff | None:
     """The account behind a session id ``"<id>.<session version>"``, if still valid."""
-    raw_id, _, version = (identity or "").partition(".")
-    if not raw_id.isdigit() or not version.isdigit():
+    from .validation import record_id
+
+    raw_id, _, raw_version = (identity or "").partition(".")
+    staff_id, version = record_id(raw_id), record_id(raw_version)
+    if staff_id is None or version is None:
         return None
-    staff = db.session.get(Staff, int(raw_id))
-    if staff is None or not staff.active or staff.session_version != int(version):
+    staff = db.session.get(Staff, staff_id)
+    if staff is None or not staff.active or staff.session_version != version:
         return None
     return staff

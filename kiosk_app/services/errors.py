@@ -19,6 +19,12 @@ class NotFound(DomainError):
     status_code = 404
 
 
+class Forbidden(DomainError):
+    """Known to the caller, but not theirs to use (HTTP 403)."""
+
+    status_code = 403
+
+
 class InvalidInput(DomainError):
     """Input that breaks a rule, with a message per field (HTTP 422)."""
 

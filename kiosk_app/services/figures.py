@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Grid, Service, Staff, Status, Ticket
@@ -70,7 +71,7 @@ def community_figures(actor: Staff, start: date, end: date, office_hours: str, t
             bucket.add(status, bool(is_overdue), n)
 
     names = {s.id: s.name for s in db.session.scalars(select(Service).where(Service.id.in_(services)))}
-    grid_rows = db.session.scalars(select(Grid).where(Grid.id.in_(grids)))
+    grid_rows = db.session.scalars(select(Grid).where(Grid.id.in_(grids)).options(selectinload(Grid.community)))
     grid_names = {g.id: f"{g.community.name} · {g.name}" for g in grid_rows}
     result.by_service = sorted(((names[k], v) for k, v in services.items()), key=lambda kv: -kv[1].received)
     result.by_grid = sorted(((grid_names[k], v) for k, v in grids.items()), key=lambda kv: kv[0])

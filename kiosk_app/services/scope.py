@@ -12,7 +12,7 @@ from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..models import Area, AreaLevel, Grid, Role, Service, Staff, StaffGrid, Ticket
-from .errors import NotFound
+from .errors import Forbidden, NotFound
 
 
 def community_ids_select(actor: Staff):
@@ -63,7 +63,10 @@ def communities(actor: Staff) -> list[Area]:
 
 
 def grids(actor: Staff) -> list[Grid]:
-    stmt = select(Grid).where(Grid.id.in_(grid_ids_select(actor))).order_by(Grid.community_id, Grid.code)
+    from sqlalchemy.orm import selectinload
+
+    stmt = (select(Grid).where(Grid.id.in_(grid_ids_select(actor))).options(selectinload(Grid.community))
+            .order_by(Grid.community_id, Grid.code))
     return list(db.session.scalars(stmt))
 
 
@@ -72,6 +75,12 @@ def check_grid(actor: Staff, grid_id: int) -> None:
     allowed = db.session.scalar(select(Grid.id).where(Grid.id == grid_id, Grid.id.in_(grid_ids_select(actor))))
     if allowed is None:
         raise NotFound(_l("We could not find this grid."))
+
+
+def require_desk_role(actor: Staff) -> None:
+    """Counter entry and figures are for staff, not for volunteers."""
+    if actor.role == Role.VOLUNTEER:
+        raise Forbidden(_l("Your role may not use this page."))
 
 
 def may_see_personal_data(actor: Staff, ticket: Ticket) -> bool:

@@ -11,6 +11,8 @@ from .. import demo
 from ..extensions import db
 from ..models import (
     Area,
+    Compartment,
+    Size,
     AreaLevel,
     Building,
     Grid,
@@ -70,8 +72,12 @@ def seed_demo(staff_password: str | None = None) -> SeedReport:
             (TerminalKind.KIOSK, "K1", "自助服务机", "kiosk"),
             (TerminalKind.LOCKER, "L1", "云柜", "cloud locker"),
         ):
-            _get_or_add(Terminal, report, {"code": f"{code}-{suffix}"}, community_id=community.id, kind=kind,
-                        name_zh=f"{zh}{kind_zh}", name_en=f"{en} {kind_en}")
+            terminal = _get_or_add(Terminal, report, {"code": f"{code}-{suffix}"}, community_id=community.id,
+                                   kind=kind, name_zh=f"{zh}{kind_zh}", name_en=f"{en} {kind_en}")
+            if kind == TerminalKind.LOCKER:
+                for number, size in demo.COMPARTMENTS.items():
+                    _get_or_add(Compartment, report, {"terminal_id": terminal.id, "number": number},
+                                size=Size(size), board=1, lock=number)
 
     categories = {}
     for position, (code, zh, en) in enumerate(demo.CATEGORIES, start=1):

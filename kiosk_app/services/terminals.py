@@ -68,10 +68,13 @@ def authenticate(credential: str | None) -> Terminal | None:
     """The terminal a device credential belongs to, or None (unknown, wrong or revoked)."""
     if not credential or "." not in credential:
         return None
+    from .validation import record_id
+
     raw_id, secret = credential.split(".", 1)
-    if not raw_id.isdigit():
+    terminal_id = record_id(raw_id)
+    if terminal_id is None:
         return None
-    terminal = db.session.get(Terminal, int(raw_id))
+    terminal = db.session.get(Terminal, terminal_id)
     if terminal is None or terminal.device_secret_hash is None or terminal.revoked_at is not None:
         return None
     if not hmac.compare_digest(terminal.device_secret_hash, _digest(secret)):

@@ -215,18 +215,17 @@ def find_for_resident(number: str, last4: str, *, client: str, limit: int, windo
     last4 = "".join(validation._normalise(last4).split())[:8]
     keys = (f"lookup:number:{number}", f"lookup:client:{client}")
     limits = (limit, limit * 6)
-    if any(throttle.is_blocked(k, lim, window_seconds) for k, lim in zip(keys, limits)):
+    # Count the attempt first (atomically), so parallel guesses are all counted.
+    counts = [throttle.count_attempt(k, window_seconds) for k in keys]
+    if any(count > lim for count, lim in zip(counts, limits)):
         raise DomainError(LOOKUP_PAUSED)
     ticket = None
     if number and len(last4) == 4 and last4.isdigit():
         ticket = db.session.scalar(db.select(Ticket).filter_by(number=number, mobile_last4=last4))
     if ticket is None:
-        for k in keys:
-            throttle.record_failure(k, window_seconds)
-        db.session.commit()
         raise InvalidInput({"number": LOOKUP_REFUSED})
     throttle.clear(keys[0])
-    db.session.commit()
+    throttle.forgive(keys[1])
     return ticket
 
 
@@ -237,6 +236,9 @@ EVENT_LABELS = {
     "personal_data_viewed": _l("Personal data viewed"),
     "note": _l("Internal note"),
     "reassign": _l("Reassigned"),
+    "papers_deposited": _l("Papers placed in the locker"),
+    "result_ready": _l("Result ready for pickup"),
+    "result_taken_back": _l("Result taken back to the service centre"),
 }
 
 

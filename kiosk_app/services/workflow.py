@@ -31,6 +31,10 @@ class Action(enum.StrEnum):
     CLOSE = "close"
     REASSIGN = "reassign"
     NOTE = "note"
+    # Done through the locker, never as a button: papers collected, drop-off given up, result picked up.
+    RECEIVE = "receive"
+    WITHDRAW = "withdraw"
+    PICK_UP = "pick_up"
 
     @property
     def label(self) -> str:
@@ -47,13 +51,20 @@ ACTION_LABELS = {
     Action.CLOSE: _l("Close"),
     Action.REASSIGN: _l("Reassign"),
     Action.NOTE: _l("Add an internal note"),
+    Action.RECEIVE: _l("Papers collected from the locker"),
+    Action.WITHDRAW: _l("Drop-off withdrawn"),
+    Action.PICK_UP: _l("Result picked up"),
 }
 
 S = Status
-OPEN = (S.SUBMITTED, S.ACCEPTED, S.IN_PROGRESS, S.NEEDS_INFO)
+OPEN = tuple(s for s in Status if s.is_open)
 
 TRANSITIONS: dict[tuple[Status, Action], Status] = {
     (S.SUBMITTED, Action.ACCEPT): S.ACCEPTED,
+    (S.RECEIVED, Action.ACCEPT): S.ACCEPTED,
+    (S.SUBMITTED, Action.RECEIVE): S.RECEIVED,
+    (S.SUBMITTED, Action.WITHDRAW): S.WITHDRAWN,
+    (S.COMPLETED, Action.PICK_UP): S.CLOSED,
     (S.ACCEPTED, Action.START): S.IN_PROGRESS,
     (S.ACCEPTED, Action.ASK_INFO): S.NEEDS_INFO,
     (S.IN_PROGRESS, Action.ASK_INFO): S.NEEDS_INFO,
@@ -61,6 +72,7 @@ TRANSITIONS: dict[tuple[Status, Action], Status] = {
     (S.ACCEPTED, Action.COMPLETE): S.COMPLETED,
     (S.IN_PROGRESS, Action.COMPLETE): S.COMPLETED,
     (S.SUBMITTED, Action.REJECT): S.REJECTED,
+    (S.RECEIVED, Action.REJECT): S.REJECTED,
     (S.ACCEPTED, Action.REJECT): S.REJECTED,
     (S.IN_PROGRESS, Action.REJECT): S.REJECTED,
     (S.NEEDS_INFO, Action.REJECT): S.REJECTED,
@@ -71,12 +83,13 @@ TRANSITIONS: dict[tuple[Status, Action], Status] = {
 }
 
 _WORK = {Action.ACCEPT, Action.START, Action.ASK_INFO, Action.RESUME, Action.COMPLETE, Action.NOTE}
+_STAFF_ACTIONS = frozenset(set(Action) - {Action.RECEIVE, Action.WITHDRAW, Action.PICK_UP})
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.VOLUNTEER: frozenset(_WORK),
     Role.GRID_WORKER: frozenset(_WORK | {Action.REJECT, Action.CLOSE}),
     Role.COMMUNITY_STAFF: frozenset(_WORK | {Action.REJECT, Action.CLOSE}),
-    Role.COMMUNITY_ADMIN: frozenset(Action),
-    Role.DISTRICT_ADMIN: frozenset(Action),
+    Role.COMMUNITY_ADMIN: _STAFF_ACTIONS,
+    Role.DISTRICT_ADMIN: _STAFF_ACTIONS,
 }
 
 # Once a ticket is someone's, only they (or an admin) move it on.
@@ -89,7 +102,9 @@ NOTE_REQUIRED = {
     Action.NOTE: _l("The note is empty."),
 }
 # Seen on the resident's status page (with their note); the others are internal.
-PUBLIC = {Action.ACCEPT, Action.START, Action.ASK_INFO, Action.RESUME, Action.COMPLETE, Action.REJECT, Action.CLOSE}
+PUBLIC = {Action.ACCEPT, Action.START, Action.ASK_INFO, Action.RESUME, Action.COMPLETE, Action.REJECT, Action.CLOSE,
+          Action.RECEIVE, Action.WITHDRAW, Action.PICK_UP}
+LOCKER_ACTIONS = {Action.RECEIVE, Action.WITHDRAW, Action.PICK_UP}
 
 
 class Conflict(DomainError):
@@ -181,6 +196,27 @@ def apply_action(
     return ticket
 
 
+def record_locker_transition(ticket: Ticket, action: Action, *, note: str = "", actor: Staff | None = None,
+                             actor_label: str = "") -> None:
+    """A change that the locker makes (papers collected, drop-off withdrawn, result picked up).
+
+    Added to the caller's transaction; the caller commits with the locker change that caused it.
+    """
+    if action not in LOCKER_ACTIONS:
+        raise ValueError(action)
+    before = ticket.status
+    now = utcnow()
+    # The physical fact is recorded whatever staff did meanwhile (accepted the ticket before
+    # collecting the papers, closed it before the pickup): it moves the status only where the
+    # lifecycle allows, and is never refused, since the door has already closed.
+    ticket.status = TRANSITIONS.get((before, action), before)
+    ticket.updated_at = now
+    with db.session.no_autoflush:
+        ticket.events.append(TicketEvent(action=action.value, from_status=before, to_status=ticket.status,
+                                         actor_staff_id=actor.id if actor else None, actor_label=actor_label,
+                                         note=note, public=True, created_at=now))
+
+
 def _changed_meanwhile(ticket: Ticket) -> str:
     return str(_l("Someone else changed this ticket a moment ago; it is now “%(status)s”. "
                   "Here is its current state.", status=ticket.status.label))
@@ -201,17 +237,23 @@ def _assignable(actor: Staff, ticket: Ticket, assignee_id) -> Staff:
 
 
 def candidates_for(ticket: Ticket) -> list[Staff]:
-    """Colleagues a ticket may be reassigned to: active accounts whose scope includes it."""
-    from sqlalchemy import select
+    """Colleagues a ticket may be reassigned to: active accounts whose scope includes it (one query)."""
+    from sqlalchemy import or_, select
 
-    people = db.session.scalars(select(Staff).where(Staff.active.is_(True)).order_by(Staff.display_name))
-    result = []
-    for person in people:
-        if person.role == Role.VOLUNTEER and not ticket.service.volunteer_eligible:
-            continue
-        if db.session.scalar(select(Ticket.id).where(Ticket.id == ticket.id, scope.ticket_filter(person))):
-            result.append(person)
-    return result
+    from ..models import Area, StaffGrid
+
+    street_id = db.session.scalar(select(Area.parent_id).where(Area.id == ticket.community_id))
+    district_id = db.session.scalar(select(Area.parent_id).where(Area.id == street_id)) if street_id else None
+    community_roles = [Role.COMMUNITY_STAFF, Role.COMMUNITY_ADMIN]
+    if ticket.service.volunteer_eligible:
+        community_roles.append(Role.VOLUNTEER)
+    in_grid = select(StaffGrid.staff_id).where(StaffGrid.grid_id == ticket.grid_id)
+    stmt = select(Staff).where(Staff.active.is_(True), or_(
+        (Staff.role.in_(community_roles)) & (Staff.area_id == ticket.community_id),
+        (Staff.role == Role.GRID_WORKER) & Staff.id.in_(in_grid),
+        (Staff.role == Role.DISTRICT_ADMIN) & (Staff.area_id == district_id),
+    )).order_by(Staff.display_name)
+    return list(db.session.scalars(stmt))
 
 
 def mark_opened(actor: Staff, ticket: Ticket) -> None:

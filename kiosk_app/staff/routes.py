@@ -13,7 +13,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..models import Channel, Status
 from ..services import accounts, catalogue, figures, queue, scope, tickets, validation, workdays, workflow
-from ..services.errors import DomainError, InvalidInput
+from ..services.errors import DomainError, InvalidInput, NotFound
 from ..web import htmx, i18n
 from ..web.auth import enforce_idle_timeout, mark_signed_in
 
@@ -63,8 +63,13 @@ def login_submit():
 
 
 def _local_next(target: str | None) -> str:
-    if target and target.startswith("/staff/") and not target.startswith("//") and "\\" not in target:
-        return target
+    """Only a back-office path of this site, with nothing that could split a header."""
+    from urllib.parse import urlsplit
+
+    if target and target.isprintable() and target.startswith("/staff/") and "\\" not in target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
     return url_for("staff.queue_page")
 
 
@@ -113,6 +118,7 @@ def queue_page():
         services=catalogue.categories(),
         grids=scope.grids(current_user),
         statuses=list(Status),
+        status_tabs=[(s.value, s.label) for s in Status],
         channels=list(Channel),
     )
 
@@ -212,12 +218,13 @@ def ticket_action(ticket_id: int, action: str):
 # ---------------------------------------------------------------- counter entry (channel "counter")
 
 def _counter_community():
+    scope.require_desk_role(current_user)
     communities = scope.communities(current_user)
     wanted = validation.record_id(request.values.get("community"))
     for community in communities:
         if wanted is None or community.id == wanted:
             return community, communities
-    raise DomainError(_("Choose one of your communities."))
+    raise NotFound(_("Choose one of your communities."))
 
 
 @bp.get("/counter")
@@ -284,9 +291,11 @@ def counter_check(service_id: int, field: str):
 @bp.get("/figures")
 @login_required
 def figures_page():
+    scope.require_desk_role(current_user)
     today = _today()
-    start = _date_arg("from") or today.replace(day=1)
-    end = _date_arg("to") or today
+    earliest, latest = date(2000, 1, 1), today + timedelta(days=366)
+    start = min(max(_date_arg("from") or today.replace(day=1), earliest), latest)
+    end = min(max(_date_arg("to") or today, earliest), latest)
     if end < start:
         start, end = end, start
     end = min(end, start + timedelta(days=366))

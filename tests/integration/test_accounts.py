@@ -68,3 +68,42 @@ def test_password_changes_are_checked(ctx, current, new, repeat, field):
 @pytest.mark.parametrize("identity", ["", "x", "1", "1.", ".1", "999.1", "1.999"])
 def test_broken_session_identities_are_nobody(ctx, identity):
     assert accounts.load_session(identity) is None
+
+
+def test_guesses_sent_in_parallel_are_all_counted(app):
+    import threading
+
+    from kiosk_app.extensions import db
+    from kiosk_app.models import Throttle
+
+    barrier = threading.Barrier(8)
+    outcomes = []
+
+    def guess():
+        with app.app_context():
+            barrier.wait()
+            try:
+                accounts.authenticate("staff-hq", "wrong")
+            except DomainError as error:
+                outcomes.append(str(error.message))
+            except Exception as error:  # noqa: BLE001
+                outcomes.append(repr(error))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=guess) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(outcomes) == 8 and all(o == "用户名或密码错误。" or "已锁定" in o for o in outcomes), outcomes
+    with app.app_context():
+        assert db.session.get(Throttle, "login:staff-hq").failures == 8
+        with pytest.raises(DomainError):
+            accounts.authenticate("staff-hq", STAFF_PASSWORD)
+
+
+def test_an_overlong_new_password_is_refused(ctx):
+    with pytest.raises(InvalidInput) as caught:
+        accounts.change_password(staff("staff-hq"), STAFF_PASSWORD, "x" * 257, "x" * 257)
+    assert "new" in caught.value.errors

@@ -22,7 +22,12 @@ def test_each_state_allows_its_actions_and_refuses_the_rest(ctx, state):
         ticket = make_ticket(status=state, assignee="admin-hq")
         version = ticket.version
         kwargs = {"note": NOTES.get(action, ""), "assignee_id": staff("staff-hq").id}
-        if (state, action) in workflow.TRANSITIONS:
+        if action in workflow.LOCKER_ACTIONS:
+            # Only the locker makes these changes, never a member of staff.
+            with pytest.raises(DomainError) as caught:
+                workflow.apply_action(admin, ticket.id, action, version=version, **kwargs)
+            assert "您的角色不能执行此操作" in str(caught.value.message)
+        elif (state, action) in workflow.TRANSITIONS:
             changed = workflow.apply_action(admin, ticket.id, action, version=version, **kwargs)
             assert changed.status == workflow.TRANSITIONS[(state, action)]
             event = changed.events[-1]

@@ -371,7 +371,60 @@ def test_counter_entry_cannot_target_another_community(app):
 
         xj = community("XJ").id
     response = client.get(f"/staff/counter?community={xj}")
-    assert response.status_code == 409 and "请选择您负责的社区。" in text(response)
+    assert response.status_code == 404 and "请选择您负责的社区。" in text(response)
+
+
+@pytest.mark.parametrize("path", ["/staff/counter", "/staff/figures"])
+def test_volunteers_cannot_open_desk_pages(app, path):
+    response = sign_in(app, "volunteer-hq").get(path)
+    assert response.status_code == 403 and "您的角色不能使用此页面。" in text(response)
+
+
+@pytest.mark.parametrize("query", ["from=9999-12-31&to=9999-12-31", "from=0001-01-01", "to=0001-01-01&from=9999-01-01"])
+def test_extreme_dates_on_the_figures_page(app, query):
+    assert sign_in(app, "admin-hq").get(f"/staff/figures?{query}").status_code == 200
+
+
+def test_a_next_address_with_a_line_break_is_ignored(client):
+    token = csrf_token(client, "/staff/login")
+    response = client.post("/staff/login?next=/staff/%0d%0aX-Evil:%20yes",
+                           data={"csrf_token": token, "username": "staff-hq", "password": STAFF_PASSWORD})
+    assert response.status_code == 303 and response.headers["Location"] == "/staff/"
+    assert "X-Evil" not in response.headers
+
+
+def test_every_export_is_recorded(app):
+    from kiosk_app.models import DataExport
+
+    with app.app_context():
+        make_ticket()
+    sign_in(app, "admin-hq").get("/staff/export.csv?overdue=1")
+    sign_in(app, "staff-hq").get("/staff/export.csv")
+    with app.app_context():
+        records = db.session.scalars(db.select(DataExport).order_by(DataExport.id)).all()
+        assert [(r.staff.username, r.filters, r.rows, r.unmasked) for r in records] == [
+            ("admin-hq", "overdue=1", 0, True), ("staff-hq", "", 1, False)]
+
+
+def test_reassign_candidates_take_a_fixed_number_of_queries(app):
+    from kiosk_app.models import Role, Staff
+    from kiosk_app.services import workflow
+
+    from ..helpers import QueryCounter, community
+
+    with app.app_context():
+        ticket = make_ticket()
+        hq = community("HQ").id
+        for i in range(30):
+            db.session.add(Staff(username=f"extra{i}", display_name=f"同事{i}", role=Role.COMMUNITY_STAFF,
+                                 area_id=hq, password_hash="x"))
+        db.session.commit()
+        db.session.expire_all()
+        ticket = db.session.get(Ticket, ticket.id)
+        _ = ticket.service.volunteer_eligible
+        with QueryCounter(db.engine) as queries:
+            people = workflow.candidates_for(ticket)
+        assert len(people) == 34 and queries.count <= 3
 
 
 # ---------------------------------------------------------------- figures

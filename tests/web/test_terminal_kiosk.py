@@ -78,3 +78,10 @@ def test_a_revoked_kiosk_is_an_ordinary_browser_again(app, kiosk):
         terminals.revoke(terminals.get_by_code("HQ-K1"))
     assert kiosk.get("/").status_code == 200
     assert "请选择您所在的社区" in text(kiosk.get("/kiosk/"))
+
+
+@pytest.mark.parametrize("cookie", ["99999999999999999999999.x", "².x", "1.", ".", "x" * 3000])
+def test_a_broken_terminal_cookie_is_just_an_ordinary_browser(client, cookie):
+    client.set_cookie("kiosk_terminal", cookie)
+    for path in ("/", "/kiosk/", "/t/"):
+        assert client.get(path).status_code == 200
