@@ -16,9 +16,11 @@ run: setup
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo
 	@$(BIN)/flask terminal-enrolment HQ-K1 | sed 's/^/  /'
+	@$(BIN)/flask terminal-enrolment HQ-L1 | sed 's/^/  /'
 	@echo
 	@echo "  Kiosk (phone mode): http://$(HOST):$(PORT)/kiosk/"
 	@echo "  Landing page:       http://$(HOST):$(PORT)/"
+	@echo "  Back office:        http://$(HOST):$(PORT)/staff/"
 	@echo
 	$(BIN)/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 

@@ -42,10 +42,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .kiosk.routes import bp as kiosk_bp
     from .public.routes import bp as public_bp
     from .staff.routes import bp as staff_bp
+    from .terminal.routes import bp as terminal_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(kiosk_bp, url_prefix="/kiosk")
     app.register_blueprint(staff_bp, url_prefix="/staff")
+    app.register_blueprint(terminal_bp, url_prefix="/terminal")
 
     from .cli import register as register_cli
 

@@ -48,6 +48,9 @@ def community_choose(code: str):
 def reset():
     """Called by the idle timer: the next resident starts at home, in Chinese, with nothing typed."""
     i18n.forget_preferences()
+    terminal = current_terminal()
+    if terminal is not None and terminal.kind == TerminalKind.LOCKER:
+        return redirect(url_for("terminal.home"), code=303)
     return redirect(url_for("kiosk.home"), code=303)
 
 
@@ -134,8 +137,11 @@ def field_check(service_id: int, field: str):
 
 @bp.get("/tickets/<token>")
 def ticket_issued(token: str):
+    from ..services import locker
+
     ticket = tickets.get_by_token(token)
-    return render_template("pages/kiosk/ticket.html", ticket=ticket)
+    return render_template("pages/kiosk/ticket.html", ticket=ticket, in_locker=locker.submission_in_locker(ticket),
+                           locker_full=request.args.get("problem") == "full")
 
 
 @bp.get("/enrol")
@@ -149,6 +155,7 @@ def enrol_submit():
         terminal, credential = terminals.enrol(request.form.get("code", ""))
     except DomainError as error:
         return render_template("pages/kiosk/enrol.html", error=str(error.message)), 422
-    response = make_response(redirect(url_for("kiosk.home"), code=303))
+    # "/" opens the kiosk home or the locker screen, whichever this terminal is.
+    response = make_response(redirect(url_for("public.landing"), code=303))
     set_terminal_cookie(response, credential)
     return response

@@ -19,8 +19,9 @@ bp = Blueprint("public", __name__)
 
 @bp.get("/")
 def landing():
-    if current_terminal() is not None:
-        return redirect(url_for("kiosk.home"))
+    terminal = current_terminal()
+    if terminal is not None:
+        return redirect(url_for("terminal.home" if terminal.kind.value == "locker" else "kiosk.home"))
     return render_template("pages/public/landing.html", communities=catalogue.communities())
 
 
@@ -48,12 +49,15 @@ def healthz():
 
 @bp.get("/t/<token>")
 def ticket_status(token: str):
+    from ..services import locker
+
     ticket = tickets.get_by_token(token)
     response = htmx.render(
         "pages/public/status.html",
         "partials/public/status_body.html",
         ticket=ticket,
         timeline=tickets.public_timeline(ticket),
+        pickup=locker.pickup_code_for_ticket(ticket),
     )
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"

@@ -364,3 +364,43 @@ def cancel_drop_off(terminal: Terminal, item_id) -> LockerItem:
     db.session.commit()
     return item
 
+
+
+NOT_YOURS = _l("This terminal is not in your community.")
+
+
+def returnable(actor: Staff, terminal: Terminal) -> list[Ticket]:
+    """Completed tickets of this terminal's community with a physical result not yet in a locker."""
+    from .scope import ticket_filter
+
+    in_locker = exists().where(LockerItem.ticket_id == Ticket.id, LockerItem.kind == ItemKind.RESULT)
+    return list(db.session.scalars(
+        select(Ticket).where(ticket_filter(actor), Ticket.community_id == terminal.community_id,
+                             Ticket.status == Status.COMPLETED, Ticket.physical_result.is_(True), ~in_locker)
+        .order_by(Ticket.completed_at).limit(50)))
+
+
+def refresh_door(compartment: Compartment) -> None:
+    """Ask a real board whether an open door has been closed (a simulated door is closed by a click)."""
+    if compartment.door != DoorState.OPEN or compartment.terminal.lock_url.startswith("sim:"):
+        return
+    try:
+        closed = driver_for(compartment.terminal).status(compartment.board)[compartment.lock]
+    except LockError:
+        return  # the next poll asks again; the screen keeps saying the door is open
+    if closed:
+        door_closed(compartment, actor_label=f"terminal:{compartment.terminal.code}")
+
+
+def open_too_long(terminal: Terminal) -> list[Compartment]:
+    """Doors left open past DOOR_CLOSE_SECONDS: staff are shown these to check the compartment."""
+    limit = utcnow() - timedelta(seconds=current_app.config["DOOR_CLOSE_SECONDS"])
+    return list(db.session.scalars(select(Compartment).where(
+        Compartment.terminal_id == terminal.id, Compartment.door == DoorState.OPEN,
+        Compartment.door_changed_at < limit).order_by(Compartment.number)))
+
+
+def submission_in_locker(ticket: Ticket) -> LockerItem | None:
+    """The resident's papers, while they wait in a compartment."""
+    return db.session.scalar(select(LockerItem).where(
+        LockerItem.ticket_id == ticket.id, LockerItem.kind == ItemKind.SUBMISSION, LockerItem.state == ItemState.HELD))

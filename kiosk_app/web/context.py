@@ -85,6 +85,12 @@ def init_links(app) -> None:
     app.add_template_filter(validation.mask_id_number, "mask_id_number")
 
     @app.template_global()
+    def now_utc():
+        from ..models.base import utcnow
+
+        return utcnow()
+
+    @app.template_global()
     def now_local() -> str:
         from flask_babel import format_datetime
 

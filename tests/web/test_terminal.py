@@ -1,0 +1,147 @@
+"""The locker terminal's pages: drop-off with a door, pickup with a code, staff at the cabinet."""
+
+import re
+
+import pytest
+
+from kiosk_app.extensions import db
+from kiosk_app.models import Channel, DoorState, ItemState, LockerItem, Status, Ticket
+from kiosk_app.services import locker, terminals, workflow
+
+from ..helpers import CSRF_RE, HX, KEY_RE, STAFF_PASSWORD, csrf_token, make_ticket, service_by_code, staff, valid_form
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def enrolled(app, code="HQ-L1"):
+    client = app.test_client()
+    with app.app_context():
+        enrolment = terminals.issue_enrolment_code(terminals.get_by_code(code))
+    client.post("/kiosk/enrol", data={"csrf_token": csrf_token(client, "/kiosk/enrol"), "code": enrolment})
+    return client
+
+
+@pytest.fixture
+def cabinet(app):
+    return enrolled(app)
+
+
+def test_an_ordinary_browser_is_not_a_terminal(client):
+    assert "This device is not a locker terminal" in text(client.get("/terminal/")) or \
+        "本设备不是云柜终端" in text(client.get("/terminal/"))
+    assert client.get("/terminal/pickup").status_code == 404
+
+
+def test_the_terminal_home_offers_pickup_drop_off_and_shows_the_cabinet(cabinet):
+    assert cabinet.get("/").headers["Location"] == "/terminal/"
+    page = text(cabinet.get("/terminal/"))
+    assert "居住证申领" in page and "公共设施报修" not in page  # paperwork services only
+    assert page.count('data-door="') == 12
+
+
+def drop_off(app, client, service_code="residence-permit"):
+    with app.app_context():
+        service_id = service_by_code(service_code).id
+    page = text(client.get(f"/terminal/dropoff/{service_id}"))
+    data = {**valid_form(app, id_number="11010519491231002X"), "csrf_token": CSRF_RE.search(page).group(1),
+            "submission_key": KEY_RE.search(page).group(1)}
+    return client.post(f"/terminal/dropoff/{service_id}", data=data)
+
+
+def test_drop_off_opens_a_door_and_issues_the_ticket_when_it_closes(app, cabinet):
+    response = drop_off(app, cabinet)
+    assert response.status_code == 303 and response.headers["Location"].startswith("/terminal/items/")
+    door_page = text(cabinet.get(response.headers["Location"]))
+    assert re.search(r'id="door-number">5<', door_page)  # the first M compartment
+    assert "柜门已打开。" in door_page and 'hx-trigger="every 1s"' in door_page
+    item_url = response.headers["Location"]
+    poll = cabinet.get(f"{item_url}/door", headers=HX)
+    assert poll.status_code == 200 and 'id="door-state"' in text(poll)
+    closed = cabinet.post(f"{item_url}/close", data={"csrf_token": CSRF_RE.search(door_page).group(1)}, headers=HX)
+    assert closed.status_code == 204 and closed.headers["HX-Redirect"].startswith("/kiosk/tickets/")
+    ticket_page = text(cabinet.get(closed.headers["HX-Redirect"]))
+    assert "您的材料已放入 5 号格口" in ticket_page
+    with app.app_context():
+        ticket = db.session.scalar(db.select(Ticket))
+        assert ticket.channel == Channel.LOCKER and ticket.terminal.code == "HQ-L1"
+        item = db.session.scalar(db.select(LockerItem))
+        assert item.state == ItemState.HELD and item.compartment.door == DoorState.CLOSED
+
+
+def test_a_door_page_of_another_terminal_is_404(app, cabinet):
+    location = drop_off(app, cabinet).headers["Location"]
+    other = enrolled(app, "XJ-L1")
+    assert other.get(location).status_code == 404
+    assert other.post(f"{location}/close", data={"csrf_token": csrf_token(other, "/terminal/")}).status_code == 404
+
+
+def test_cancelling_a_drop_off_withdraws_the_ticket(app, cabinet):
+    location = drop_off(app, cabinet).headers["Location"]
+    token = CSRF_RE.search(text(cabinet.get(location))).group(1)
+    assert cabinet.post(f"{location}/cancel", data={"csrf_token": token}).status_code == 303
+    with app.app_context():
+        assert db.session.scalar(db.select(Ticket)).status == Status.WITHDRAWN
+
+
+def test_a_full_cabinet_still_issues_the_ticket_and_says_where_to_go(app, cabinet):
+    with app.app_context():
+        t = terminals.get_by_code("HQ-L1")
+        for _ in range(8):
+            locker.reserve(t, make_ticket(), locker.ItemKind.SUBMISSION, locker.Size.M)
+    response = drop_off(app, cabinet)
+    assert response.headers["Location"].endswith("?problem=full")
+    assert "没有空闲的格口" in text(cabinet.get(response.headers["Location"]))
+
+
+def place_result(app):
+    with app.app_context():
+        ticket = make_ticket()
+        admin = staff("admin-hq")
+        workflow.apply_action(admin, ticket.id, "accept")
+        workflow.apply_action(admin, ticket.id, "complete", note="证明已开具", physical_result=True)
+        item = locker.start_return(admin, terminals.get_by_code("HQ-L1"), ticket.id)
+        locker.door_closed(item.compartment, actor=admin)
+        return ticket.token, item.compartment.number
+
+
+def test_pickup_with_the_code_from_the_status_page(app, cabinet, client):
+    token, number = place_result(app)
+    status_page = text(client.get(f"/t/{token}"))
+    code = re.search(r'id="pickup-code">(\d{6})<', status_page).group(1)
+    assert f"{number} 号格口" in status_page
+    form_token = csrf_token(cabinet, "/terminal/pickup")
+    wrong = cabinet.post("/terminal/pickup", data={"csrf_token": form_token, "code": "000000" if code != "000000" else "111111"})
+    assert wrong.status_code == 422 and "此取件码无法在本柜开门" in text(wrong)
+    right = cabinet.post("/terminal/pickup", data={"csrf_token": form_token, "code": code})
+    assert right.status_code == 303
+    door_page = text(cabinet.get(right.headers["Location"]))
+    assert f'id="door-number">{number}<' in door_page and "请取出全部物品" in door_page
+    closed = cabinet.post(f"{right.headers['Location']}/close", data={"csrf_token": form_token})
+    assert closed.status_code == 303 and "/done" in closed.headers["Location"]
+    assert "感谢您取走办理结果" in text(cabinet.get(closed.headers["Location"]))
+    assert 'id="status-label">已办结<' in text(client.get(f"/t/{token}"))
+    assert 'id="pickup-code"' not in text(client.get(f"/t/{token}"))
+
+
+def test_staff_collect_at_the_cabinet(app, cabinet):
+    location = drop_off(app, cabinet).headers["Location"]
+    token = CSRF_RE.search(text(cabinet.get(location))).group(1)
+    cabinet.post(f"{location}/close", data={"csrf_token": token})
+    assert cabinet.get("/terminal/staff").headers["Location"].startswith("/staff/login")
+    login_token = csrf_token(cabinet, "/staff/login")
+    cabinet.post("/staff/login", data={"csrf_token": login_token, "username": "staff-hq", "password": STAFF_PASSWORD})
+    page = text(cabinet.get("/terminal/staff"))
+    item_id = re.search(r'name="item" value="(\d+)"', page).group(1)
+    opened = cabinet.post("/terminal/staff/collect", data={"csrf_token": CSRF_RE.search(page).group(1), "item": item_id})
+    assert opened.status_code == 303
+    cabinet.post(f"{opened.headers['Location']}/close", data={"csrf_token": CSRF_RE.search(page).group(1)})
+    with app.app_context():
+        assert db.session.scalar(db.select(Ticket)).status == Status.RECEIVED
+
+
+def test_staff_of_another_community_cannot_use_this_cabinet(app, cabinet):
+    login_token = csrf_token(cabinet, "/staff/login")
+    cabinet.post("/staff/login", data={"csrf_token": login_token, "username": "staff-xj", "password": STAFF_PASSWORD})
+    assert cabinet.get("/terminal/staff").status_code == 404
