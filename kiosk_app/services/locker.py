@@ -346,8 +346,9 @@ def take_back(actor: Staff, item_id) -> LockerItem:
     item = next((i for i in uncollected(actor) if i.id == wanted), None)
     if item is None:
         raise NotFound(_l("Nothing to take back there."))
-    item.pickup_code_hash = None  # the code stops working at once
     open_door(item.compartment, DoorReason.TAKE_BACK, item=item, actor=actor)
+    item.pickup_code_hash = None  # once the door is open the code stops working, whatever the date says
+    db.session.commit()
     return item
 
 
