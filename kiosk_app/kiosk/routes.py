@@ -126,12 +126,8 @@ def field_check(service_id: int, field: str):
     community = current_community()
     if community is None or field not in tickets.FIELDS:
         abort(404)
-    service = catalogue.get_service(service_id)
-    message = ""
-    try:
-        tickets.clean_field(field, request.form.get(field), service=service, community=community)
-    except validation.FieldError as error:
-        message = str(error.message)
+    message = tickets.field_message(field, request.form.get(field), service=catalogue.get_service(service_id),
+                                    community=community)
     return htmx.partial("partials/kiosk/field_error.html", field=field, message=message)
 
 

@@ -96,6 +96,15 @@ def clean_field(field: str, value: str | None, *, service: Service, community: A
     raise KeyError(field)
 
 
+def field_message(field: str, value: str | None, *, service: Service, community: Area) -> str:
+    """The message for one field as the resident leaves it ("" when it is fine)."""
+    try:
+        clean_field(field, value, service=service, community=community)
+    except validation.FieldError as error:
+        return str(error.message)
+    return ""
+
+
 def validate_request(form: dict, *, service: Service, community: Area) -> CleanRequest:
     """Every field's rule at once; ``InvalidInput`` carries a message per wrong field."""
     cleaned, errors = {}, {}

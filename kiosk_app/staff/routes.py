@@ -277,12 +277,8 @@ def counter_check(service_id: int, field: str):
     community, _all = _counter_community()
     if field not in tickets.FIELDS:
         return htmx.partial("partials/kiosk/field_error.html", status=404, field=field, message="")
-    service = catalogue.get_service(service_id)
-    message = ""
-    try:
-        tickets.clean_field(field, request.form.get(field), service=service, community=community)
-    except validation.FieldError as error:
-        message = str(error.message)
+    message = tickets.field_message(field, request.form.get(field), service=catalogue.get_service(service_id),
+                                    community=community)
     return htmx.partial("partials/kiosk/field_error.html", field=field, message=message)
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..extensions import db
-from ..models import Channel, CompartmentState, DoorState, ItemKind, ItemState, LockerItem, Size, TerminalKind
+from ..models import Channel, DoorState, ItemKind, ItemState, LockerItem, Size, TerminalKind
 from ..services import catalogue, locker, tickets, validation
 from ..services.errors import DomainError, InvalidInput
 from ..web import htmx, i18n
@@ -104,7 +104,7 @@ def dropoff_submit(service_id: int):
         item = locker.reserve_and_open(terminal, ticket, ItemKind.SUBMISSION, locker.DoorReason.DROP_OFF,
                                        min_size=Size.M if service.needs_paperwork else Size.S,
                                        actor_label="resident")
-    except locker.TerminalFull as error:
+    except locker.TerminalFull:
         # The ticket stands; the papers go to the service centre instead.
         return htmx.redirect(url_for("kiosk.ticket_issued", token=ticket.token, problem="full"))
     return htmx.redirect(url_for("terminal.item_page", item_id=item.id))

@@ -1,6 +1,5 @@
 """The demo district: complete enough to try every flow, and safe to load twice."""
 
-from click.testing import CliRunner  # noqa: F401  (flask's runner wraps it)
 
 from kiosk_app.extensions import db
 from kiosk_app.models import Area, AreaLevel, Building, Grid, Role, Service, ServiceCategory, Staff, Terminal
