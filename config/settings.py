@@ -56,6 +56,10 @@ class BaseConfig:
     PICKUP_MAX_FAILURES = 5
     PICKUP_PAUSE_SECONDS = 5 * 60
     DOOR_CLOSE_SECONDS = _env_int("DOOR_CLOSE_SECONDS", 120)
+    # The rotating QR on a locker's screen: a code is accepted this long after it was shown, and
+    # a phone that scanned it may open a door at that locker for this long.
+    PHONE_QR_SECONDS = 120
+    PHONE_LINK_SECONDS = 10 * 60
     LOCK_RS485 = os.environ.get("LOCK_RS485", "0") == "1"
     # Back office
     STAFF_IDLE_MINUTES = _env_int("STAFF_IDLE_MINUTES", 30)

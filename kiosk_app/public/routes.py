@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import text
 
 from .. import __version__
@@ -12,7 +13,7 @@ from ..extensions import db
 from ..services import catalogue, tickets
 from ..services.errors import DomainError, InvalidInput
 from ..web import htmx, i18n
-from ..web.context import current_terminal
+from ..web.context import current_terminal, phone_terminal
 
 bp = Blueprint("public", __name__)
 
@@ -58,12 +59,26 @@ def ticket_status(token: str):
         ticket=ticket,
         timeline=tickets.public_timeline(ticket),
         pickup=locker.pickup_code_for_ticket(ticket),
+        phone_at=phone_terminal(),
     )
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     if htmx.is_swap() and ticket.status.is_final:
         return htmx.stop_polling(response)
     return response
+
+
+@bp.post("/t/<token>/pickup")
+def ticket_pickup(token: str):
+    """Open the result's door from the status page, on a phone that has just scanned the locker's QR."""
+    from ..services import locker
+
+    ticket = tickets.get_by_token(token)
+    terminal = phone_terminal()
+    if terminal is None:
+        raise DomainError(_("Scan the code on the locker's screen first, then press the button again."))
+    item = locker.pick_up_from_phone(terminal, ticket)
+    return redirect(url_for("terminal.item_page", item_id=item.id), code=303)
 
 
 @bp.get("/t/")

@@ -405,3 +405,13 @@ def submission_in_locker(ticket: Ticket) -> LockerItem | None:
     """The resident's papers, while they wait in a compartment."""
     return db.session.scalar(select(LockerItem).where(
         LockerItem.ticket_id == ticket.id, LockerItem.kind == ItemKind.SUBMISSION, LockerItem.state == ItemState.HELD))
+
+
+def pick_up_from_phone(terminal: Terminal, ticket: Ticket) -> LockerItem:
+    """Open a ticket's result door for a phone that scanned this locker's QR: holding the ticket's
+    status page (its QR) and standing at the locker stand in for the code."""
+    found = pickup_code_for_ticket(ticket)
+    if found is None or found[0].compartment.terminal_id != terminal.id:
+        raise NotFound(_l("Nothing waits for this ticket in this locker."))
+    open_door(found[0].compartment, DoorReason.PICKUP, item=found[0], actor_label="resident:phone")
+    return found[0]

@@ -86,3 +86,40 @@ def revoke(terminal: Terminal) -> None:
     terminal.revoked_at = utcnow()
     terminal.device_secret_hash = None
     db.session.commit()
+
+
+# ---------------------------------------------------------------- the rotating QR on a locker's screen
+
+PHONE_SALT = "terminal-phone-link"
+
+
+def _phone_serializer():
+    from flask import current_app
+    from itsdangerous import URLSafeTimedSerializer
+
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=PHONE_SALT)
+
+
+def phone_link_token(terminal: Terminal) -> str:
+    """A signed token naming the terminal and the minute it was shown; the screen shows a new one
+    every minute, so a photo of an old screen opens nothing."""
+    import time
+
+    return _phone_serializer().dumps({"t": terminal.id, "m": int(time.time() // 60)})
+
+
+STALE_LINK = _l("This code has expired or is not valid. Scan the code on the locker's screen again.")
+
+
+def terminal_from_phone_link(token: str, max_age: int) -> Terminal:
+    from itsdangerous import BadData
+
+    try:
+        data = _phone_serializer().loads(token or "", max_age=max_age)
+        terminal = db.session.get(Terminal, int(data["t"]))
+    except (BadData, KeyError, TypeError, ValueError):
+        terminal = None
+    if terminal is None or terminal.kind.value != "locker" or terminal.revoked_at is not None \
+            or terminal.device_secret_hash is None:
+        raise DomainError(STALE_LINK)
+    return terminal

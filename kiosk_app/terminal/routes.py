@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..extensions import db
@@ -10,7 +10,7 @@ from ..models import Channel, DoorState, ItemKind, ItemState, LockerItem, Size, 
 from ..services import catalogue, locker, tickets, validation
 from ..services.errors import DomainError, InvalidInput
 from ..web import htmx, i18n
-from ..web.context import current_terminal
+from ..web.context import bind_phone, current_terminal, phone_terminal
 
 bp = Blueprint("terminal", __name__)
 
@@ -22,10 +22,11 @@ def _no_store(response):
 
 
 def _locker_terminal():
+    """The locker this request acts at: the terminal's own screen, or a phone that scanned its QR."""
     terminal = current_terminal()
-    if terminal is None or terminal.kind != TerminalKind.LOCKER:
-        return None
-    return terminal
+    if terminal is not None and terminal.kind == TerminalKind.LOCKER:
+        return terminal
+    return phone_terminal()
 
 
 def _require_terminal():
@@ -48,8 +49,30 @@ def home():
     if terminal is None:
         return render_template("pages/terminal/not_enrolled.html"), 200
     services = [s for c in catalogue.categories() for s in c.services if s.needs_paperwork and not s.guidance_only]
+    on_screen = current_terminal() is not None
     return render_template("pages/terminal/home.html", terminal=terminal, services=services,
-                           cabinet=_cabinet(terminal))
+                           cabinet=_cabinet(terminal) if on_screen else [], on_screen=on_screen)
+
+
+@bp.get("/phone-qr")
+def phone_qr():
+    """The screen's rotating QR (refreshed every minute): scanning it binds a phone to this locker."""
+    terminal = current_terminal()
+    if terminal is None or terminal.kind != TerminalKind.LOCKER:
+        abort(404)
+    return htmx.partial("partials/terminal/phone_qr.html", terminal=terminal)
+
+
+@bp.get("/phone/<token>")
+def phone_link(token: str):
+    from ..services import terminals
+
+    try:
+        terminal = terminals.terminal_from_phone_link(token, current_app.config["PHONE_QR_SECONDS"])
+    except DomainError as error:
+        return render_template("pages/error.html", status_code=400, message=str(error.message)), 400
+    bind_phone(terminal)
+    return redirect(url_for("terminal.home"), code=303)
 
 
 def _cabinet(terminal):

@@ -25,13 +25,47 @@ def current_terminal() -> Terminal | None:
 
 def current_community() -> Area | None:
     if "community" not in g:
-        terminal = current_terminal()
+        terminal = current_terminal() or phone_terminal()
         if terminal is not None:
             g.community = terminal.community
         else:
             community_id = session.get("community_id")
             g.community = catalogue.get_community_by_id(community_id) if isinstance(community_id, int) else None
     return g.community
+
+
+PHONE_LINK_KEY = "phone_terminal"
+
+
+def bind_phone(terminal) -> None:
+    """A phone that scanned a locker's rotating QR acts at that locker for a short while."""
+    import time
+
+    session[PHONE_LINK_KEY] = {"id": terminal.id, "at": int(time.time())}
+
+
+def phone_terminal():
+    """The locker a phone scanned within PHONE_LINK_SECONDS, or None."""
+    import time
+
+    if "phone_terminal" not in g:
+        link = session.get(PHONE_LINK_KEY) or {}
+        terminal = None
+        if isinstance(link, dict) and isinstance(link.get("id"), int) and isinstance(link.get("at"), int) \
+                and time.time() - link["at"] <= current_app.config["PHONE_LINK_SECONDS"]:
+            from ..models import Terminal
+
+            candidate = db_get(Terminal, link["id"])
+            if candidate is not None and candidate.revoked_at is None and candidate.device_secret_hash:
+                terminal = candidate
+        g.phone_terminal = terminal
+    return g.phone_terminal
+
+
+def db_get(model, ident):
+    from ..extensions import db
+
+    return db.session.get(model, ident)
 
 
 def choose_community(community: Area) -> None:
@@ -62,13 +96,19 @@ def init_app(app) -> None:
         }
 
 
-def status_url(ticket) -> str:
-    """The absolute address inside a ticket's QR code (reachable from residents' phones)."""
-    from flask import request, url_for
+def public_url(path: str) -> str:
+    """An absolute address for a QR code: PUBLIC_BASE_URL (reachable from phones), else this host."""
+    from flask import request
 
-    path = url_for("public.ticket_status", token=ticket.token)
     base = current_app.config.get("PUBLIC_BASE_URL") or request.host_url
     return base.rstrip("/") + path
+
+
+def status_url(ticket) -> str:
+    """The absolute address inside a ticket's QR code."""
+    from flask import url_for
+
+    return public_url(url_for("public.ticket_status", token=ticket.token))
 
 
 def init_links(app) -> None:
@@ -79,6 +119,14 @@ def init_links(app) -> None:
         return qr.svg(status_url(ticket))
 
     app.add_template_global(status_url)
+
+    @app.template_global()
+    def phone_link_qr(terminal):
+        from flask import url_for
+
+        from ..services import terminals
+
+        return qr.svg(public_url(url_for("terminal.phone_link", token=terminals.phone_link_token(terminal))))
     app.add_template_global(tickets.event_label)
     app.add_template_filter(validation.mask_name, "mask_name")
     app.add_template_filter(validation.mask_mobile, "mask_mobile")

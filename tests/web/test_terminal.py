@@ -145,3 +145,75 @@ def test_staff_of_another_community_cannot_use_this_cabinet(app, cabinet):
     login_token = csrf_token(cabinet, "/staff/login")
     cabinet.post("/staff/login", data={"csrf_token": login_token, "username": "staff-xj", "password": STAFF_PASSWORD})
     assert cabinet.get("/terminal/staff").status_code == 404
+
+
+# ---------------------------------------------------------------- the rotating QR: phones at the locker
+
+
+
+def fresh_link(app, code="HQ-L1"):
+    with app.test_request_context():
+        return "/terminal/phone/" + terminals.phone_link_token(terminals.get_by_code(code))
+
+
+def test_the_screen_shows_a_qr_that_changes_every_minute(app, cabinet):
+    page = text(cabinet.get("/terminal/"))
+    assert 'id="phone-qr"' in page and 'hx-trigger="every 60s"' in page and '<svg class="qr"' in page
+    fragment = cabinet.get("/terminal/phone-qr", headers=HX)
+    assert text(fragment).lstrip().startswith('<figure id="phone-qr"')
+
+
+def test_a_phone_with_a_fresh_code_drops_off_at_that_locker(app, client):
+    with app.app_context():
+        terminals.enrol(terminals.issue_enrolment_code(terminals.get_by_code("HQ-L1")))
+    response = client.get(fresh_link(app))
+    assert response.status_code == 303 and response.headers["Location"] == "/terminal/"
+    page = text(client.get("/terminal/"))
+    assert 'id="phone-bound"' in page and 'id="phone-qr"' not in page and "/terminal/staff" not in page
+    opened = drop_off(app, client)
+    assert opened.headers["Location"].startswith("/terminal/items/")
+    with app.app_context():
+        assert db.session.scalar(db.select(Ticket)).terminal.code == "HQ-L1"
+
+
+@pytest.mark.parametrize("spoil", ["stale", "forged", "revoked"])
+def test_an_old_forged_or_revoked_code_opens_nothing(app, client, spoil):
+    with app.app_context():
+        terminals.enrol(terminals.issue_enrolment_code(terminals.get_by_code("HQ-L1")))
+    link = fresh_link(app)
+    if spoil == "stale":
+        app.config["PHONE_QR_SECONDS"] = -1
+    elif spoil == "forged":
+        link = link[:-3] + ("aaa" if not link.endswith("aaa") else "bbb")
+    else:
+        with app.app_context():
+            terminals.revoke(terminals.get_by_code("HQ-L1"))
+    response = client.get(link)
+    assert response.status_code == 400 and "请重新扫描云柜屏幕上的二维码" in text(response)
+    assert client.get("/terminal/pickup").status_code == 404
+
+
+def test_a_phone_binding_expires(app, client):
+    with app.app_context():
+        terminals.enrol(terminals.issue_enrolment_code(terminals.get_by_code("HQ-L1")))
+    client.get(fresh_link(app))
+    app.config["PHONE_LINK_SECONDS"] = -1
+    with app.app_context():
+        service_id = service_by_code("residence-permit").id
+    assert client.get(f"/terminal/dropoff/{service_id}").status_code == 404
+
+
+def test_pickup_from_the_status_page_after_scanning_the_locker(app, client):
+    with app.app_context():
+        terminals.enrol(terminals.issue_enrolment_code(terminals.get_by_code("HQ-L1")))
+    token, number = place_result(app)
+    assert 'id="open-from-phone"' not in text(client.get(f"/t/{token}"))
+    form_token = csrf_token(client, f"/t/{token}")
+    refused = client.post(f"/t/{token}/pickup", data={"csrf_token": form_token})
+    assert refused.status_code == 409
+    client.get(fresh_link(app))
+    page = text(client.get(f"/t/{token}"))
+    assert f"立即打开 {number} 号柜门" in page
+    opened = client.post(f"/t/{token}/pickup", data={"csrf_token": form_token})
+    assert opened.status_code == 303 and opened.headers["Location"].startswith("/terminal/items/")
+    assert f'id="door-number">{number}<' in text(client.get(opened.headers["Location"]))
