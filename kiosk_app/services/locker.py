@@ -415,3 +415,54 @@ def pick_up_from_phone(terminal: Terminal, ticket: Ticket) -> LockerItem:
         raise NotFound(_l("Nothing waits for this ticket in this locker."))
     open_door(found[0].compartment, DoorReason.PICKUP, item=found[0], actor_label="resident:phone")
     return found[0]
+
+
+# ---------------------------------------------------------------- admin: terminals and compartments
+
+def terminals_in_scope(actor: Staff) -> list[Terminal]:
+    from .scope import community_ids_select
+
+    return list(db.session.scalars(select(Terminal).where(
+        Terminal.kind == "locker", Terminal.community_id.in_(community_ids_select(actor))).order_by(Terminal.code)))
+
+
+def admin_terminal(actor: Staff, terminal_id) -> Terminal:
+    from .scope import require_admin
+    from .validation import record_id
+
+    require_admin(actor)
+    wanted = record_id(terminal_id)
+    terminal = next((t for t in terminals_in_scope(actor) if t.id == wanted), None)
+    if terminal is None:
+        raise NotFound(_l("No such terminal."))
+    return terminal
+
+
+def set_compartment_service(actor: Staff, terminal: Terminal, compartment_id, in_service: bool) -> Compartment:
+    """Take a compartment out of service, or put it (also a repaired faulty one) back."""
+    from .validation import record_id
+
+    compartment = db.session.get(Compartment, record_id(compartment_id) or 0)
+    if compartment is None or compartment.terminal_id != terminal.id:
+        raise NotFound(_l("No such compartment."))
+    if not in_service and active_item(compartment) is not None:
+        raise DomainError(_l("Compartment %(number)d still holds something; empty it first.",
+                             number=compartment.number))
+    compartment.state = CompartmentState.IN_SERVICE if in_service else CompartmentState.OUT_OF_SERVICE
+    compartment.note = "" if in_service else str(_l("Taken out of service by %(name)s", name=actor.display_name))
+    _door_event(compartment, "in_service" if in_service else "out_of_service", DoorReason.CHECK, actor=actor)
+    db.session.commit()
+    return compartment
+
+
+def cabinet(terminal: Terminal) -> list[tuple[Compartment, LockerItem | None]]:
+    """Every compartment of a terminal with what it holds (two queries)."""
+    from sqlalchemy.orm import selectinload
+
+    rows = db.session.scalars(select(Compartment).where(Compartment.terminal_id == terminal.id)
+                              .order_by(Compartment.number)).all()
+    active = {i.compartment_id: i for i in db.session.scalars(
+        select(LockerItem).where(LockerItem.compartment_id.in_([c.id for c in rows]),
+                                 LockerItem.state.in_([ItemState.RESERVED, ItemState.HELD]))
+        .options(selectinload(LockerItem.ticket)))}
+    return [(c, active.get(c.id)) for c in rows]

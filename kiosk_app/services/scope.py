@@ -83,6 +83,11 @@ def require_desk_role(actor: Staff) -> None:
         raise Forbidden(_l("Your role may not use this page."))
 
 
+def require_admin(actor: Staff) -> None:
+    if not actor.role.is_admin:
+        raise Forbidden(_l("Your role may not use this page."))
+
+
 def may_see_personal_data(actor: Staff, ticket: Ticket) -> bool:
     """Names and mobiles unmasked: staff of the ticket's scope; a volunteer only once it is theirs."""
     if actor.role == Role.VOLUNTEER:

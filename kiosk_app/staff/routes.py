@@ -304,3 +304,45 @@ def _date_arg(name: str) -> date | None:
         return date.fromisoformat(request.args.get(name, ""))
     except ValueError:
         return None
+
+
+# ---------------------------------------------------------------- terminals (admins)
+
+@bp.get("/terminals")
+@login_required
+def terminals_page():
+    from ..services import locker
+
+    scope.require_admin(current_user)
+    return render_template("pages/staff/terminals.html", terminals=locker.terminals_in_scope(current_user))
+
+
+@bp.get("/terminals/<int:terminal_id>")
+@login_required
+def terminal_live(terminal_id: int):
+    """A terminal's compartments, live (the page refreshes the cabinet every few seconds)."""
+    from ..services import locker
+
+    terminal = locker.admin_terminal(current_user, terminal_id)
+    return htmx.render("pages/staff/terminal.html", "partials/staff/terminal_cabinet.html", terminal=terminal,
+                       cabinet=locker.cabinet(terminal), open_too_long=locker.open_too_long(terminal))
+
+
+@bp.post("/terminals/<int:terminal_id>/compartments/<int:compartment_id>/<state>")
+@login_required
+def compartment_service(terminal_id: int, compartment_id: int, state: str):
+    from ..services import locker
+
+    terminal = locker.admin_terminal(current_user, terminal_id)
+    if state not in ("in-service", "out-of-service"):
+        raise NotFound(_("We could not find this page."))
+    problem = None
+    try:
+        locker.set_compartment_service(current_user, terminal, compartment_id, state == "in-service")
+    except DomainError as error:
+        if error.status_code == 404:
+            raise
+        problem = str(error.message)
+    return htmx.render("pages/staff/terminal.html", "partials/staff/terminal_cabinet.html",
+                       409 if problem else 200, terminal=terminal, cabinet=locker.cabinet(terminal),
+                       open_too_long=locker.open_too_long(terminal), problem=problem)

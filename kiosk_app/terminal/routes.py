@@ -51,7 +51,7 @@ def home():
     services = [s for c in catalogue.categories() for s in c.services if s.needs_paperwork and not s.guidance_only]
     on_screen = current_terminal() is not None
     return render_template("pages/terminal/home.html", terminal=terminal, services=services,
-                           cabinet=_cabinet(terminal) if on_screen else [], on_screen=on_screen)
+                           cabinet=locker.cabinet(terminal) if on_screen else [], on_screen=on_screen)
 
 
 @bp.get("/phone-qr")
@@ -73,20 +73,6 @@ def phone_link(token: str):
         return render_template("pages/error.html", status_code=400, message=str(error.message)), 400
     bind_phone(terminal)
     return redirect(url_for("terminal.home"), code=303)
-
-
-def _cabinet(terminal):
-    """Every compartment with its state (the demo cabinet, and the staff view)."""
-    from sqlalchemy import select
-
-    from ..models import Compartment
-
-    rows = db.session.scalars(select(Compartment).where(Compartment.terminal_id == terminal.id)
-                              .order_by(Compartment.number)).all()
-    active = {i.compartment_id: i for i in db.session.scalars(
-        select(LockerItem).where(LockerItem.compartment_id.in_([c.id for c in rows]),
-                                 LockerItem.state.in_([ItemState.RESERVED, ItemState.HELD])))}
-    return [(c, active.get(c.id)) for c in rows]
 
 
 # ---------------------------------------------------------------- drop-off
@@ -230,7 +216,7 @@ def staff_page():
         collectable=locker.collectable(current_user, terminal),
         returnable=locker.returnable(current_user, terminal),
         uncollected=[i for i in locker.uncollected(current_user) if i.compartment.terminal_id == terminal.id],
-        cabinet=_cabinet(terminal), open_too_long=locker.open_too_long(terminal),
+        cabinet=locker.cabinet(terminal), open_too_long=locker.open_too_long(terminal),
     )
 
 

@@ -217,3 +217,39 @@ def test_pickup_from_the_status_page_after_scanning_the_locker(app, client):
     opened = client.post(f"/t/{token}/pickup", data={"csrf_token": form_token})
     assert opened.status_code == 303 and opened.headers["Location"].startswith("/terminal/items/")
     assert f'id="door-number">{number}<' in text(client.get(opened.headers["Location"]))
+
+
+# ---------------------------------------------------------------- admins: the live view and out of service
+
+def test_admins_see_each_terminal_live_and_take_a_compartment_out_of_service(app):
+    from ..helpers import sign_in
+
+    with app.app_context():
+        terminal_id = terminals.get_by_code("HQ-L1").id
+        xj_terminal = terminals.get_by_code("XJ-L1").id
+    admin = sign_in(app, "admin-hq")
+    assert "红旗路社区云柜" in text(admin.get("/staff/terminals")) and "新建路" not in text(admin.get("/staff/terminals"))
+    page = text(admin.get(f"/staff/terminals/{terminal_id}"))
+    assert page.count('data-door="') == 12 and 'hx-trigger="every 5s"' in page
+    with app.app_context():
+        compartment_id = db.session.scalar(db.select(locker.Compartment.id).filter_by(terminal_id=terminal_id, number=5))
+    token = CSRF_RE.search(page).group(1)
+    fragment = admin.post(f"/staff/terminals/{terminal_id}/compartments/{compartment_id}/out-of-service",
+                          data={"csrf_token": token}, headers=HX)
+    assert fragment.status_code == 200 and text(fragment).lstrip().startswith('<section id="terminal-cabinet"')
+    with app.app_context():
+        ticket = make_ticket(service_code="residence-permit")
+        item = locker.reserve(terminals.get_by_code("HQ-L1"), ticket, locker.ItemKind.SUBMISSION, locker.Size.M)
+        assert item.compartment.number == 6  # 5 is out of service
+    busy = db_compartment_id(app, terminal_id, 6)
+    refused = admin.post(f"/staff/terminals/{terminal_id}/compartments/{busy}/out-of-service", data={"csrf_token": token})
+    assert refused.status_code == 409 and "仍有物品" in text(refused)
+    assert admin.post(f"/staff/terminals/{terminal_id}/compartments/{compartment_id}/in-service",
+                      data={"csrf_token": token}).status_code == 200
+    assert admin.get(f"/staff/terminals/{xj_terminal}").status_code == 404
+    assert sign_in(app, "staff-hq").get(f"/staff/terminals/{terminal_id}").status_code == 403
+
+
+def db_compartment_id(app, terminal_id, number):
+    with app.app_context():
+        return db.session.scalar(db.select(locker.Compartment.id).filter_by(terminal_id=terminal_id, number=number))
