@@ -39,6 +39,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     context.init_app(app)
     errors.init_app(app)
 
+    from .api.routes import bp as api_bp
     from .kiosk.routes import bp as kiosk_bp
     from .public.routes import bp as public_bp
     from .staff.routes import bp as staff_bp
@@ -48,6 +49,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(kiosk_bp, url_prefix="/kiosk")
     app.register_blueprint(staff_bp, url_prefix="/staff")
     app.register_blueprint(terminal_bp, url_prefix="/terminal")
+    app.register_blueprint(api_bp, url_prefix="/api")
 
     from .cli import register as register_cli
 

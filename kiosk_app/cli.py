@@ -94,6 +94,35 @@ def register(app: Flask) -> None:
         click.echo(f"{username}: " + (", ".join(
             f"{p.grid.community.code}/{p.grid.code} ({p.level.name_zh})" for p in staff.grid_posts) or "no grid posts"))
 
+    @app.cli.command("terminal-agent")
+    @click.option("--server", required=True, help="The central server, e.g. https://fuwu.example.gov.cn")
+    @click.option("--credential", envvar="TERMINAL_CREDENTIAL", help="This terminal's credential (or --enrol).")
+    @click.option("--enrol", "enrol_code", help="A one-time enrolment code: enrol first, print the credential.")
+    @click.option("--lock-url", required=True, help="The lock board: /dev/ttyUSB0 or socket://host:port")
+    @click.option("--boards", default="1", help="Comma-separated lock board addresses.")
+    @click.option("--interval", default=0.5, type=float, help="Seconds between rounds.")
+    def terminal_agent_command(server, credential, enrol_code, lock_url, boards, interval):
+        """Run this terminal's agent: fetch door commands from the server and drive the lock board."""
+        import json
+        import urllib.request
+
+        from .hardware.agent import Agent
+        from .hardware.locks import SerialLockBoard
+
+        if enrol_code:
+            request = urllib.request.Request(f"{server.rstrip('/')}/api/terminal/enrol", method="POST",
+                                             data=json.dumps({"code": enrol_code}).encode(),
+                                             headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(request, timeout=10) as response:
+                credential = json.loads(response.read())["credential"]
+            click.echo(f"Enrolled. Keep this credential (TERMINAL_CREDENTIAL): {credential}")
+        if not credential:
+            raise click.ClickException("Give --credential (or TERMINAL_CREDENTIAL), or --enrol CODE.")
+        agent = Agent(server, credential, SerialLockBoard(lock_url, rs485=app.config.get("LOCK_RS485", False)),
+                      boards=tuple(int(b) for b in boards.split(",")))
+        click.echo(f"Agent running against {server} with lock board {lock_url}.")
+        agent.run_forever(interval)
+
     @app.cli.command("terminal-enrolment")
     @click.argument("terminal_code")
     def terminal_enrolment_command(terminal_code):

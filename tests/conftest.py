@@ -9,11 +9,13 @@ tests that need a database are skipped locally with the reason, and fail in CI (
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from werkzeug.serving import make_server
 
 from kiosk_app import create_app
 from kiosk_app.extensions import db
@@ -123,3 +125,27 @@ def resident(client):
     response = client.get("/kiosk/community/HQ")
     assert response.status_code == 302
     return client
+
+
+@pytest.fixture
+def live_server(app):
+    """The test app served over HTTP on 127.0.0.1 (threaded), its QR codes pointing at itself."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    base_url = f"http://127.0.0.1:{server.server_port}"
+    app.config["PUBLIC_BASE_URL"] = base_url
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield base_url
+    server.shutdown()
+    thread.join(10)
+    server.server_close()
+
+
+@pytest.fixture(autouse=True)
+def _working_simulated_doors():
+    """Doors jammed by one test stay jammed in no other."""
+    from kiosk_app.services.locker import SimulatedDoors
+
+    SimulatedDoors.jammed.clear()
+    yield
+    SimulatedDoors.jammed.clear()

@@ -2,7 +2,9 @@
 
 from .catalogue import Service, ServiceCategory
 from .locker import (
+    CommandState,
     Compartment,
+    DoorCommand,
     CompartmentState,
     DoorEvent,
     DoorReason,
@@ -20,7 +22,7 @@ from .ticket import Channel, Status, Ticket, TicketCounter, TicketEvent
 
 __all__ = [
     "Compartment", "CompartmentState", "DoorEvent", "DoorReason", "DoorState", "ItemKind", "ItemState",
-    "LockerItem", "Size", "DataExport",
+    "LockerItem", "Size", "DataExport", "CommandState", "DoorCommand",
     "Area", "AreaLevel", "Building", "Channel", "Grid", "GridLevel", "Role", "StaffGrid", "Service", "ServiceCategory",
     "Staff", "Status", "Terminal", "TerminalKind", "Throttle", "Ticket", "TicketCounter",
     "TicketEvent",

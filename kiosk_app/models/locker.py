@@ -148,3 +148,31 @@ class DoorEvent(db.Model):
 
     compartment: Mapped[Compartment] = relationship()
     actor_staff: Mapped[Staff | None] = relationship()
+
+
+class CommandState(enum.StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class DoorCommand(db.Model):
+    """A door to open, waiting for the terminal agent (district deployments: ``lock_url = "agent"``)."""
+
+    __tablename__ = "door_commands"
+    __table_args__ = (Index("ix_door_commands_pending", "terminal_id", "state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    terminal_id: Mapped[int] = mapped_column(ForeignKey("terminals.id"))
+    compartment_id: Mapped[int] = mapped_column(ForeignKey("compartments.id"))
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("locker_items.id"))
+    reason: Mapped[DoorReason] = mapped_column(str_enum(DoorReason))
+    actor_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    actor_label: Mapped[str] = mapped_column(String(64), default="")
+    state: Mapped[CommandState] = mapped_column(str_enum(CommandState), default=CommandState.PENDING)
+    error: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    compartment: Mapped[Compartment] = relationship()
+    item: Mapped[LockerItem | None] = relationship()

@@ -21,8 +21,10 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..hardware.locks import LockBoard, LockError, SerialLockBoard
 from ..models import (
+    CommandState,
     Compartment,
     CompartmentState,
+    DoorCommand,
     DoorEvent,
     DoorReason,
     DoorState,
@@ -137,9 +139,23 @@ def _door_event(compartment: Compartment, event: str, reason: DoorReason, *, ite
                              detail=detail))
 
 
+def uses_agent(terminal: Terminal) -> bool:
+    return (terminal.lock_url or "").startswith("agent")
+
+
 def open_door(compartment: Compartment, reason: DoorReason, *, item: LockerItem | None = None,
               actor: Staff | None = None, actor_label: str = "") -> None:
-    """Open a door through the terminal's driver; a door that does not open is marked faulty."""
+    """Open a door through the terminal's driver; a door that does not open is marked faulty.
+
+    A terminal run by an agent gets a queued command instead; the agent reports the outcome
+    (``command_done``), and the door page waits for it.
+    """
+    if uses_agent(compartment.terminal):
+        db.session.add(DoorCommand(terminal_id=compartment.terminal_id, compartment_id=compartment.id,
+                                   item_id=item.id if item else None, reason=reason,
+                                   actor_staff_id=actor.id if actor else None, actor_label=actor_label))
+        db.session.commit()
+        return
     driver = driver_for(compartment.terminal)
     try:
         driver.open(compartment.board, compartment.lock)
@@ -466,3 +482,79 @@ def cabinet(terminal: Terminal) -> list[tuple[Compartment, LockerItem | None]]:
                                  LockerItem.state.in_([ItemState.RESERVED, ItemState.HELD]))
         .options(selectinload(LockerItem.ticket)))}
     return [(c, active.get(c.id)) for c in rows]
+
+
+# ---------------------------------------------------------------- terminal agents (district deployments)
+
+def pending_commands(terminal: Terminal) -> list[DoorCommand]:
+    return list(db.session.scalars(select(DoorCommand).where(
+        DoorCommand.terminal_id == terminal.id, DoorCommand.state == CommandState.PENDING).order_by(DoorCommand.id)))
+
+
+def command_done(terminal: Terminal, command_id, ok: bool, error: str = "") -> DoorCommand:
+    """The agent's report on one command.  A failed door is marked faulty; a drop-off or a return
+    waiting on it moves to the next free compartment (the door page follows)."""
+    from .validation import record_id
+
+    command = db.session.get(DoorCommand, record_id(command_id) or 0)
+    if command is None or command.terminal_id != terminal.id:
+        raise NotFound(_l("No such command."))
+    if command.state != CommandState.PENDING:
+        return command  # a repeated report after a lost answer
+    compartment, item = command.compartment, command.item
+    command.done_at = utcnow()
+    if ok:
+        command.state = CommandState.DONE
+        compartment.door, compartment.door_changed_at = DoorState.OPEN, utcnow()
+        _door_event(compartment, "opened", command.reason, item=item, actor=command_actor(command),
+                    actor_label=command.actor_label)
+        db.session.commit()
+        return command
+    command.state, command.error = CommandState.FAILED, (error or "")[:300]
+    compartment.state, compartment.note = CompartmentState.FAULTY, (error or "door did not open")[:200]
+    _door_event(compartment, "fault", command.reason, item=item, actor=command_actor(command),
+                actor_label=command.actor_label, detail=error or "")
+    if item is not None and item.state == ItemState.RESERVED:
+        item.state, item.ended_at = ItemState.CANCELLED, utcnow()
+        db.session.commit()
+        try:
+            reserve_and_open(terminal, item.ticket, item.kind, command.reason,
+                             min_size=Size.M if item.kind == ItemKind.RESULT or item.compartment.size != Size.S
+                             else Size.S, actor=command_actor(command), actor_label=command.actor_label)
+        except TerminalFull:
+            pass
+    db.session.commit()
+    return command
+
+
+def command_actor(command: DoorCommand) -> Staff | None:
+    return db.session.get(Staff, command.actor_staff_id) if command.actor_staff_id else None
+
+
+def doors_reported(terminal: Terminal, closed: dict[tuple[int, int], bool]) -> int:
+    """The agent's reading of its boards: every open door now reported closed moves its item on."""
+    changed = 0
+    for compartment in db.session.scalars(select(Compartment).where(
+            Compartment.terminal_id == terminal.id, Compartment.door == DoorState.OPEN)).all():
+        if closed.get((compartment.board, compartment.lock)):
+            door_closed(compartment, actor_label=f"terminal:{terminal.code}")
+            changed += 1
+    return changed
+
+
+def item_progress(item: LockerItem) -> tuple[str, LockerItem | None]:
+    """Where the person at the door stands: "waiting" (door opening or open), "closed" (done),
+    or "moved" to another compartment after a fault (with the new item), or "failed"."""
+    last = db.session.scalar(select(DoorEvent.event).where(DoorEvent.item_id == item.id)
+                             .order_by(DoorEvent.id.desc()).limit(1))
+    if last == "closed":
+        return "closed", None
+    if last == "fault" or item.state == ItemState.CANCELLED:
+        replacement = db.session.scalar(select(LockerItem).where(
+            LockerItem.ticket_id == item.ticket_id, LockerItem.kind == item.kind, LockerItem.id > item.id,
+            LockerItem.state.in_([ItemState.RESERVED, ItemState.HELD])).order_by(LockerItem.id.desc()).limit(1))
+        if replacement is not None:
+            return "moved", replacement
+        if last == "fault":
+            return "failed", None
+    return "waiting", None

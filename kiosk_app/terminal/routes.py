@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_login import current_user
 
 from ..extensions import db
-from ..models import Channel, DoorState, ItemKind, ItemState, LockerItem, Size, TerminalKind
+from ..models import Channel, ItemKind, ItemState, LockerItem, Size, TerminalKind
 from ..services import catalogue, locker, tickets, validation
 from ..services.errors import DomainError, InvalidInput
 from ..web import htmx, i18n
@@ -133,9 +133,12 @@ def item_door(item_id: int):
     terminal = _require_terminal()
     item = _item_here(terminal, item_id)
     locker.refresh_door(item.compartment)
-    if item.compartment.door == DoorState.CLOSED:
+    progress, replacement = locker.item_progress(item)
+    if progress == "closed":
         return htmx.redirect(_after_close(item))
-    return htmx.partial("partials/terminal/door_state.html", item=item,
+    if progress == "moved":
+        return htmx.redirect(url_for("terminal.item_page", item_id=replacement.id))
+    return htmx.partial("partials/terminal/door_state.html", item=item, failed=progress == "failed",
                         simulated=terminal.lock_url.startswith("sim:"))
 
 

@@ -20,13 +20,6 @@ def terminal(code="HQ-L1") -> Terminal:
     return db.session.scalar(db.select(Terminal).filter_by(code=code))
 
 
-@pytest.fixture(autouse=True)
-def no_jams():
-    SimulatedDoors.jammed.clear()
-    yield
-    SimulatedDoors.jammed.clear()
-
-
 def drop_off(ticket, size=Size.M):
     item = locker.reserve_and_open(terminal(), ticket, ItemKind.SUBMISSION, DoorReason.DROP_OFF, min_size=size,
                                    actor_label="resident")

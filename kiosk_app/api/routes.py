@@ -1,0 +1,82 @@
+"""The terminal agent's API: a locker terminal's PC fetches door commands and reports door states.
+
+Authenticated with the terminal's own device credential (``Authorization: Bearer <id>.<secret>``,
+from enrolment); a terminal sees and answers only its own commands.  JSON in and out; no CSRF,
+since no browser session is involved.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from ..extensions import csrf
+from ..models import TerminalKind
+from ..services import locker, terminals
+from ..services.errors import DomainError
+
+bp = Blueprint("api", __name__)
+csrf.exempt(bp)
+
+
+def _terminal():
+    header = request.headers.get("Authorization", "")
+    credential = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    terminal = terminals.authenticate(credential)
+    if terminal is None or terminal.kind != TerminalKind.LOCKER:
+        return None
+    return terminal
+
+
+def _refused():
+    return jsonify({"error": "unknown, revoked or missing terminal credential"}), 401
+
+
+@bp.post("/terminal/enrol")
+def enrol():
+    body = request.get_json(silent=True) or {}
+    try:
+        terminal, credential = terminals.enrol(str(body.get("code", "")))
+    except DomainError as error:
+        return jsonify({"error": str(error.message)}), 403
+    return jsonify({"terminal": terminal.code, "credential": credential})
+
+
+@bp.get("/terminal/commands")
+def commands():
+    terminal = _terminal()
+    if terminal is None:
+        return _refused()
+    return jsonify({"commands": [
+        {"id": c.id, "board": c.compartment.board, "lock": c.compartment.lock, "door": c.compartment.number}
+        for c in locker.pending_commands(terminal)
+    ]})
+
+
+@bp.post("/terminal/commands/<int:command_id>")
+def command_result(command_id: int):
+    terminal = _terminal()
+    if terminal is None:
+        return _refused()
+    body = request.get_json(silent=True) or {}
+    try:
+        command = locker.command_done(terminal, command_id, bool(body.get("ok")), str(body.get("error", ""))[:300])
+    except DomainError as error:
+        return jsonify({"error": str(error.message)}), error.status_code
+    return jsonify({"id": command.id, "state": command.state.value})
+
+
+@bp.post("/terminal/doors")
+def doors():
+    """``{"boards": {"1": {"1": true, "2": false, ...}}}``: true = closed."""
+    terminal = _terminal()
+    if terminal is None:
+        return _refused()
+    body = request.get_json(silent=True) or {}
+    closed = {}
+    try:
+        for board, locks in (body.get("boards") or {}).items():
+            for lock, is_closed in locks.items():
+                closed[(int(board), int(lock))] = bool(is_closed)
+    except (AttributeError, TypeError, ValueError):
+        return jsonify({"error": "boards must map board numbers to {lock number: closed}"}), 422
+    return jsonify({"changed": locker.doors_reported(terminal, closed)})
