@@ -184,7 +184,7 @@ def test_idle_kiosk_returns_home_and_forgets(app, live_server, new_page, shot):
     enrol_as_kiosk(app, page)
     page.get_by_role("button", name="English").click()
     page.get_by_role("button", name="Large print").click()
-    assert "large-print" in page.locator("body").get_attribute("class")
+    page.locator("body.large-print").wait_for()
     page.get_by_role("link", name=re.compile("Repair of shared facilities")).click()
     page.get_by_role("link", name="Start").click()
     page.fill("#f-name", "Someone Else")
@@ -202,5 +202,7 @@ def test_large_print_is_one_tap_away(app, live_server, new_page, shot, button, s
     page = new_page()
     page.goto("/kiosk/community/HQ")
     page.get_by_role("button", name=button).click()
+    page.locator("body.large-print").wait_for()
+    page.wait_for_load_state("load")
     assert page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") >= size
     shot(page, "01-large-print")
