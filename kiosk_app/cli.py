@@ -94,6 +94,32 @@ def register(app: Flask) -> None:
         click.echo(f"{username}: " + (", ".join(
             f"{p.grid.community.code}/{p.grid.code} ({p.level.name_zh})" for p in staff.grid_posts) or "no grid posts"))
 
+    @app.cli.command("compartment")
+    @click.argument("terminal_code")
+    @click.argument("number", type=int)
+    @click.option("--size", type=click.Choice(["S", "M", "L"]), required=True)
+    @click.option("--board", type=click.IntRange(1, 255), default=1, show_default=True)
+    @click.option("--lock", type=click.IntRange(1, 24), required=True, help="Channel on the lock board.")
+    def compartment_command(terminal_code, number, size, board, lock):
+        """Add a compartment to a locker terminal, or change its size or lock-board wiring."""
+        from .models import Compartment, Size
+
+        try:
+            terminal = terminals.get_by_code(terminal_code)
+        except DomainError as error:
+            raise click.ClickException(str(error.message)) from None
+        compartment = db.session.scalar(db.select(Compartment).filter_by(terminal_id=terminal.id, number=number))
+        if compartment is None:
+            compartment = Compartment(terminal_id=terminal.id, number=number)
+            db.session.add(compartment)
+        compartment.size, compartment.board, compartment.lock = Size(size), board, lock
+        try:
+            db.session.commit()
+        except Exception:  # noqa: BLE001 - the unique (board, lock) constraint
+            db.session.rollback()
+            raise click.ClickException(f"Board {board} lock {lock} is already wired to another door.") from None
+        click.echo(f"{terminal.code} door {number}: size {size}, board {board}, lock {lock}")
+
     @app.cli.command("terminal-agent")
     @click.option("--server", required=True, help="The central server, e.g. https://fuwu.example.gov.cn")
     @click.option("--credential", envvar="TERMINAL_CREDENTIAL", help="This terminal's credential (or --enrol).")

@@ -64,3 +64,17 @@ def test_the_grid_ladder_and_posts_are_data(app):
         assert g3_ticket.number in seen
     result = runner.invoke(args=["grid-post", "grid-hq1", "G3", "--community", "HQ", "--level", "leader", "--remove"])
     assert "HQ/G3" not in result.output
+
+
+def test_compartments_are_data(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["compartment", "HQ-L1", "13", "--size", "L", "--board", "2", "--lock", "1"])
+    assert result.exit_code == 0, result.output
+    clash = runner.invoke(args=["compartment", "HQ-L1", "14", "--size", "S", "--board", "2", "--lock", "1"])
+    assert clash.exit_code != 0 and "already wired" in clash.output
+    from kiosk_app.models import Compartment, Terminal
+
+    with app.app_context():
+        terminal = db.session.scalar(db.select(Terminal).filter_by(code="HQ-L1"))
+        door = db.session.scalar(db.select(Compartment).filter_by(terminal_id=terminal.id, number=13))
+        assert (door.size.value, door.board, door.lock) == ("L", 2, 1)
