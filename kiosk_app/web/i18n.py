@@ -5,6 +5,11 @@ from __future__ import annotations
 from flask import current_app, has_request_context, session
 
 
+# Each language named in itself (an endonym is never translated: a reader of the other language
+# must recognise it).
+LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
+
+
 def select_locale() -> str:
     lang = session.get("lang") if has_request_context() else None
     if lang in current_app.config["LANGUAGES"]:
@@ -39,4 +44,5 @@ def init_app(app) -> None:
             "current_lang": locale,
             "html_lang": "zh-CN" if locale.startswith("zh") else locale,
             "large_print": large_print(),
+            "language_names": LANGUAGE_NAMES,
         }
