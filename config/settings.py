@@ -61,6 +61,9 @@ class BaseConfig:
     PHONE_QR_SECONDS = 120
     PHONE_LINK_SECONDS = 10 * 60
     LOCK_RS485 = os.environ.get("LOCK_RS485", "0") == "1"
+    # Ratings (好差评): changeable this many days; a poor one is followed up within these working days.
+    RATING_CHANGE_DAYS = 7
+    FOLLOW_UP_DAYS = _env_int("FOLLOW_UP_DAYS", 5)
     # Back office
     STAFF_IDLE_MINUTES = _env_int("STAFF_IDLE_MINUTES", 30)
     QUEUE_REFRESH_SECONDS = _env_int("QUEUE_REFRESH_SECONDS", 30)

@@ -15,6 +15,7 @@ from .locker import (
     Size,
 )
 from .org import Area, AreaLevel, Building, Grid
+from .rating import RATING_LABELS, FollowUp, FollowUpState, Rating
 from .staff import DataExport, GridLevel, Role, Staff, StaffGrid
 from .terminal import Terminal, TerminalKind
 from .throttle import Throttle
@@ -22,7 +23,8 @@ from .ticket import Channel, Status, Ticket, TicketCounter, TicketEvent
 
 __all__ = [
     "Compartment", "CompartmentState", "DoorEvent", "DoorReason", "DoorState", "ItemKind", "ItemState",
-    "LockerItem", "Size", "DataExport", "CommandState", "DoorCommand",
+    "LockerItem", "Size", "DataExport", "CommandState", "DoorCommand", "RATING_LABELS", "FollowUp",
+    "FollowUpState", "Rating",
     "Area", "AreaLevel", "Building", "Channel", "Grid", "GridLevel", "Role", "StaffGrid", "Service", "ServiceCategory",
     "Staff", "Status", "Terminal", "TerminalKind", "Throttle", "Ticket", "TicketCounter",
     "TicketEvent",

@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from .. import __version__
 from ..extensions import db
+from ..models import RATING_LABELS
 from ..services import catalogue, tickets
 from ..services.errors import DomainError, InvalidInput
 from ..web import htmx, i18n
@@ -50,22 +51,46 @@ def healthz():
 
 @bp.get("/t/<token>")
 def ticket_status(token: str):
-    from ..services import locker
-
     ticket = tickets.get_by_token(token)
-    response = htmx.render(
-        "pages/public/status.html",
-        "partials/public/status_body.html",
-        ticket=ticket,
-        timeline=tickets.public_timeline(ticket),
-        pickup=locker.pickup_code_for_ticket(ticket),
-        phone_at=phone_terminal(),
-    )
+    response = _status_response(ticket)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     if htmx.is_swap() and ticket.status.is_final:
         return htmx.stop_polling(response)
     return response
+
+
+def _status_response(ticket, status: int = 200, rating_errors: dict | None = None):
+    from ..services import locker, ratings
+
+    return htmx.render(
+        "pages/public/status.html",
+        "partials/public/status_body.html",
+        status,
+        ticket=ticket,
+        timeline=tickets.public_timeline(ticket),
+        pickup=locker.pickup_code_for_ticket(ticket),
+        phone_at=phone_terminal(),
+        rating=ratings.rating_of(ticket),
+        can_rate=ratings.can_rate(ticket),
+        rating_labels=RATING_LABELS,
+        rating_errors=rating_errors or {},
+    )
+
+
+@bp.post("/t/<token>/rating")
+def ticket_rate(token: str):
+    """好差评: the resident rates the service once the request is done (changeable for a week)."""
+    from ..services import ratings
+
+    ticket = tickets.get_by_token(token)
+    try:
+        ratings.rate(ticket, request.form.get("level"), request.form.get("comment", ""))
+    except InvalidInput as error:
+        response = _status_response(ticket, 422, rating_errors=error.errors)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    return htmx.redirect(url_for("public.ticket_status", token=ticket.token) + "#rating")
 
 
 @bp.post("/t/<token>/pickup")

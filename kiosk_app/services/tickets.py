@@ -248,6 +248,8 @@ EVENT_LABELS = {
     "papers_deposited": _l("Papers placed in the locker"),
     "result_ready": _l("Result ready for pickup"),
     "result_taken_back": _l("Result taken back to the service centre"),
+    "rated": _l("Rated by the resident"),
+    "follow_up_closed": _l("Follow-up of the rating closed"),
 }
 
 

@@ -153,8 +153,11 @@ def queue_export():
 # ---------------------------------------------------------------- a ticket
 
 def _ticket_context(ticket, **extra):
+    from ..services import ratings
+
     return dict(
         ticket=ticket,
+        rating=ratings.rating_of(ticket),
         actions=workflow.available_actions(current_user, ticket),
         candidates=workflow.candidates_for(ticket) if current_user.role.is_admin else [],
         may_reveal=scope.may_see_personal_data(current_user, ticket),
@@ -346,3 +349,39 @@ def compartment_service(terminal_id: int, compartment_id: int, state: str):
     return htmx.render("pages/staff/terminal.html", "partials/staff/terminal_cabinet.html",
                        409 if problem else 200, terminal=terminal, cabinet=locker.cabinet(terminal),
                        open_too_long=locker.open_too_long(terminal), problem=problem)
+
+
+# ---------------------------------------------------------------- follow-ups of poor ratings (admins)
+
+@bp.get("/follow-ups")
+@login_required
+def follow_ups_page():
+    from ..services import ratings
+
+    return render_template("pages/staff/follow_ups.html", items=ratings.follow_ups(current_user), today=_today())
+
+
+@bp.get("/follow-ups/<int:follow_up_id>")
+@login_required
+def follow_up_detail(follow_up_id: int):
+    from ..services import ratings
+
+    item = ratings.get_follow_up(current_user, follow_up_id)
+    return render_template("pages/staff/follow_up.html", item=item, rating=ratings.rating_of(item.ticket),
+                           errors={}, form={}, today=_today())
+
+
+@bp.post("/follow-ups/<int:follow_up_id>")
+@login_required
+def follow_up_close(follow_up_id: int):
+    from ..services import ratings
+
+    form = {"findings": request.form.get("findings", ""), "actions_taken": request.form.get("actions_taken", "")}
+    try:
+        ratings.close_follow_up(current_user, follow_up_id, form["findings"], form["actions_taken"])
+    except InvalidInput as error:
+        item = ratings.get_follow_up(current_user, follow_up_id)
+        return render_template("pages/staff/follow_up.html", item=item, rating=ratings.rating_of(item.ticket),
+                               errors=error.errors, form=form, today=_today()), 422
+    flash(_("The follow-up is closed."), "ok")
+    return redirect(url_for("staff.follow_ups_page"), code=303)

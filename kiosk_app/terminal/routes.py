@@ -170,9 +170,30 @@ def item_cancel(item_id: int):
 
 @bp.get("/items/<int:item_id>/done")
 def done_page(item_id: int):
+    from ..models import RATING_LABELS
+    from ..services import ratings
+
     terminal = _require_terminal()
     item = _item_here(terminal, item_id)
-    return render_template("pages/terminal/done.html", item=item)
+    ask = item.kind == ItemKind.RESULT and item.state == ItemState.DONE and ratings.can_rate(item.ticket)
+    return render_template("pages/terminal/done.html", item=item, ask_rating=ask, rating_labels=RATING_LABELS,
+                           rating=ratings.rating_of(item.ticket))
+
+
+@bp.post("/items/<int:item_id>/rating")
+def item_rating(item_id: int):
+    """Right after a pickup the terminal asks how well the resident was served."""
+    from ..services import ratings
+
+    terminal = _require_terminal()
+    item = _item_here(terminal, item_id)
+    if item.kind != ItemKind.RESULT or item.state != ItemState.DONE:
+        abort(404)
+    try:
+        ratings.rate(item.ticket, request.form.get("level"), request.form.get("comment", ""))
+    except InvalidInput:
+        return redirect(url_for("terminal.done_page", item_id=item.id), code=303)
+    return redirect(url_for("terminal.done_page", item_id=item.id), code=303)
 
 
 # ---------------------------------------------------------------- pickup

@@ -162,3 +162,52 @@ def test_healthz_says_when_the_database_is_gone():
                                    "database_backend": "postgresql", "version": __version__}
     with app.app_context():
         db.engine.dispose()
+
+
+def test_the_resident_rates_a_finished_ticket_on_the_status_page(app, client, issued):
+    _, token = issued
+    assert 'id="rating"' not in text(client.get(f"/t/{token}"))
+    with app.app_context():
+        ticket = db.session.scalar(db.select(Ticket).filter_by(token=token))
+        ticket.status = Status.COMPLETED
+        db.session.commit()
+    page = text(client.get(f"/t/{token}"))
+    assert 'id="rating"' in page and "非常满意" in page and "非常不满意" in page and 'hx-preserve="true"' in page
+    form_token = csrf_token(client, f"/t/{token}")
+    bad = client.post(f"/t/{token}/rating", data={"csrf_token": form_token, "level": "9"})
+    assert bad.status_code == 422 and "请从五个选项中选择一个。" in text(bad)
+    done = client.post(f"/t/{token}/rating", data={"csrf_token": form_token, "level": "2", "comment": "太慢"})
+    assert done.status_code == 303
+    page = text(client.get(f"/t/{token}"))
+    assert 'id="current-rating"' in page and "不满意" in page and "太慢" in page
+    from kiosk_app.models import FollowUp
+
+    with app.app_context():
+        assert db.session.query(FollowUp).count() == 1
+    assert client.post(f"/t/{token}/rating", data={"level": "5"}).status_code == 400  # CSRF
+
+
+def test_admins_follow_up_a_poor_rating(app, client, issued):
+    from ..helpers import sign_in
+
+    _, token = issued
+    with app.app_context():
+        ticket = db.session.scalar(db.select(Ticket).filter_by(token=token))
+        ticket.status = Status.CLOSED
+        db.session.commit()
+        ticket_id, number = ticket.id, ticket.number
+    client.post(f"/t/{token}/rating", data={"csrf_token": csrf_token(client, f"/t/{token}"), "level": "1"})
+    admin = sign_in(app, "admin-hq")
+    listing = text(admin.get("/staff/follow-ups"))
+    assert number in listing and "非常不满意" in listing
+    assert "非常不满意" in text(admin.get(f"/staff/tickets/{ticket_id}"))
+    follow_up_url = re.search(r'href="(/staff/follow-ups/\d+)"', listing).group(1)
+    page = text(admin.get(follow_up_url))
+    form_token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    refused = admin.post(follow_up_url, data={"csrf_token": form_token, "findings": "", "actions_taken": ""})
+    assert refused.status_code == 422
+    closed = admin.post(follow_up_url, data={"csrf_token": form_token, "findings": "已电话回访",
+                                             "actions_taken": "已道歉并改进"})
+    assert closed.status_code == 303
+    assert "已电话回访" in text(admin.get(follow_up_url))
+    assert sign_in(app, "staff-hq").get("/staff/follow-ups").status_code == 403

@@ -120,7 +120,12 @@ def test_pickup_with_the_code_from_the_status_page(app, cabinet, client):
     assert f'id="door-number">{number}<' in door_page and "请取出全部物品" in door_page
     closed = cabinet.post(f"{right.headers['Location']}/close", data={"csrf_token": form_token})
     assert closed.status_code == 303 and "/done" in closed.headers["Location"]
-    assert "感谢您取走办理结果" in text(cabinet.get(closed.headers["Location"]))
+    done_page = text(cabinet.get(closed.headers["Location"]))
+    assert "感谢您取走办理结果" in done_page and "您对本次服务满意吗？" in done_page
+    rated = cabinet.post(closed.headers["Location"].replace("/done", "/rating"),
+                         data={"csrf_token": form_token, "level": "5"})
+    assert rated.status_code == 303
+    assert "您的评价：" in text(cabinet.get(closed.headers["Location"]))
     assert 'id="status-label">已办结<' in text(client.get(f"/t/{token}"))
     assert 'id="pickup-code"' not in text(client.get(f"/t/{token}"))
 
