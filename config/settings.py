@@ -64,6 +64,12 @@ class BaseConfig:
     # Ratings (好差评): changeable this many days; a poor one is followed up within these working days.
     RATING_CHANGE_DAYS = 7
     FOLLOW_UP_DAYS = _env_int("FOLLOW_UP_DAYS", 5)
+    # Text messages: "log" (the default, and the demo) or "http" (a gateway by URL and template ids)
+    SMS_SENDER = os.environ.get("SMS_SENDER", "log")
+    SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
+    SMS_GATEWAY_TOKEN = os.environ.get("SMS_GATEWAY_TOKEN", "")
+    SMS_TEMPLATE_IDS = os.environ.get("SMS_TEMPLATE_IDS", "{}")  # JSON: {"issued": "SMS_123", ...}
+    SMS_MAX_ATTEMPTS = 10
     # Back office
     STAFF_IDLE_MINUTES = _env_int("STAFF_IDLE_MINUTES", 30)
     QUEUE_REFRESH_SECONDS = _env_int("QUEUE_REFRESH_SECONDS", 30)

@@ -149,6 +149,29 @@ def register(app: Flask) -> None:
         click.echo(f"Agent running against {server} with lock board {lock_url}.")
         agent.run_forever(interval)
 
+    @app.cli.group("notifications")
+    def notifications_group():
+        """Messages to residents."""
+
+    @notifications_group.command("send")
+    @click.option("--loop", is_flag=True, help="Keep running (as a service), sending what falls due.")
+    @click.option("--interval", default=5.0, type=float, help="Seconds between rounds with --loop.")
+    def notifications_send_command(loop, interval):
+        """Send the text messages that are due (retrying failed ones with growing pauses)."""
+        import time
+
+        from .services import notifications
+
+        sender = notifications.sender_from_config()
+        while True:
+            counts = notifications.send_due(sender)
+            if counts["sent"] or counts["retry"] or counts["failed"] or not loop:
+                click.echo(f"sent {counts['sent']}, to retry {counts['retry']}, given up {counts['failed']}")
+            if not loop:
+                return
+            db.session.remove()
+            time.sleep(interval)
+
     @app.cli.command("terminal-enrolment")
     @click.argument("terminal_code")
     def terminal_enrolment_command(terminal_code):

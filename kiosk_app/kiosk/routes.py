@@ -87,7 +87,7 @@ def request_form(service_id: int):
     service = catalogue.get_service(service_id)
     if service.guidance_only:
         return redirect(url_for("kiosk.service_detail", service_id=service.id))
-    return _render_form(service, community, form={"submission_key": tickets.new_submission_key()}, errors={})
+    return _render_form(service, community, form={"submission_key": tickets.new_submission_key(), "sms": "1"}, errors={})
 
 
 def _channel():
@@ -103,7 +103,7 @@ def request_submit(service_id: int):
     if picker is not None:
         return picker
     service = catalogue.get_service(service_id)
-    form = {key: request.form.get(key, "") for key in (*tickets.FIELDS, "submission_key")}
+    form = {key: request.form.get(key, "") for key in (*tickets.FIELDS, "submission_key", "sms")}
     try:
         ticket = tickets.submit_request(
             form,
@@ -112,7 +112,7 @@ def request_submit(service_id: int):
             channel=_channel(),
             terminal=current_terminal(),
             submission_key=form["submission_key"],
-            locale=i18n.select_locale(),
+            locale=i18n.select_locale(), sms_opt_in=request.form.get("sms") == "1",
         )
     except InvalidInput as error:
         errors = {k: str(v) for k, v in error.errors.items()}

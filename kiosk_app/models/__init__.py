@@ -14,6 +14,7 @@ from .locker import (
     LockerItem,
     Size,
 )
+from .notification import MessageState, Notification
 from .org import Area, AreaLevel, Building, Grid
 from .rating import RATING_LABELS, FollowUp, FollowUpState, Rating
 from .staff import DataExport, GridLevel, Role, Staff, StaffGrid
@@ -24,7 +25,7 @@ from .ticket import Channel, Status, Ticket, TicketCounter, TicketEvent
 __all__ = [
     "Compartment", "CompartmentState", "DoorEvent", "DoorReason", "DoorState", "ItemKind", "ItemState",
     "LockerItem", "Size", "DataExport", "CommandState", "DoorCommand", "RATING_LABELS", "FollowUp",
-    "FollowUpState", "Rating",
+    "FollowUpState", "Rating", "MessageState", "Notification",
     "Area", "AreaLevel", "Building", "Channel", "Grid", "GridLevel", "Role", "StaffGrid", "Service", "ServiceCategory",
     "Staff", "Status", "Terminal", "TerminalKind", "Throttle", "Ticket", "TicketCounter",
     "TicketEvent",

@@ -124,6 +124,8 @@ class Ticket(db.Model):
     # Only for services that need it (stored nowhere else).
     id_number: Mapped[str | None] = mapped_column(String(18))
     details: Mapped[str] = mapped_column(Text, default="")
+    # The resident may decline text messages when submitting.
+    sms_opt_in: Mapped[bool] = mapped_column(Boolean, default=True)
     # The resident's language, for messages sent later.
     locale: Mapped[str] = mapped_column(String(16), default="zh_CN")
     due_date: Mapped[date] = mapped_column(Date)

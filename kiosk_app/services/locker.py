@@ -39,7 +39,7 @@ from ..models import (
     TicketEvent,
 )
 from ..models.base import utcnow
-from . import throttle
+from . import notifications, throttle, workdays
 from .errors import DomainError, NotFound
 from .workflow import Action, record_locker_transition
 
@@ -206,13 +206,17 @@ def door_closed(compartment: Compartment, *, actor: Staff | None = None, actor_l
         else:
             _ticket_note(ticket, "result_ready", compartment, actor=item.created_by)
             item.pickup_expires_at = now + timedelta(days=current_app.config["PICKUP_DAYS"])
-            item.pickup_code_hash = _code_hash(pickup_code(item))
+            code = pickup_code(item)
+            item.pickup_code_hash = _code_hash(code)
+            notifications.enqueue(ticket, "pickup_ready", door=compartment.number, code=code,
+                                  until=workdays.local_date(item.pickup_expires_at).isoformat())
     elif item.state == ItemState.HELD and _pending_removal(item):
         item.state, item.ended_at = _pending_removal(item), now
         if item.kind == ItemKind.SUBMISSION:
             record_locker_transition(ticket, Action.RECEIVE, actor=actor, actor_label=actor_label)
         elif item.state == ItemState.DONE:
             record_locker_transition(ticket, Action.PICK_UP, actor_label="resident")
+            notifications.enqueue(ticket, "done")
         else:
             _ticket_note(ticket, "result_taken_back", compartment, actor=actor, public=True)
     db.session.commit()

@@ -28,7 +28,7 @@ from ..models import (
     TicketEvent,
 )
 from ..models.base import utcnow
-from . import throttle, validation, workdays
+from . import notifications, throttle, validation, workdays
 from .errors import DomainError, InvalidInput, NotFound
 
 FIELDS = ("name", "mobile", "building", "id_number", "details")
@@ -132,6 +132,7 @@ def submit_request(
     submission_key: str | None = None,
     locale: str = "zh_CN",
     entered_by: Staff | None = None,
+    sms_opt_in: bool = True,
 ) -> Ticket:
     """Create a ticket from a resident's form, or return the one this same form already made."""
     if service.guidance_only:
@@ -163,6 +164,7 @@ def submit_request(
             id_number=clean.id_number,
             details=clean.details,
             locale=locale,
+            sms_opt_in=sms_opt_in,
             due_date=workdays.due_date_for(now, service.deadline_days),
             created_at=now,
             updated_at=now,
@@ -178,6 +180,8 @@ def submit_request(
         )
         db.session.add(ticket)
         try:
+            db.session.flush()
+            notifications.enqueue(ticket, "issued", due=ticket.due_date.isoformat())
             db.session.commit()
             return ticket
         except IntegrityError:

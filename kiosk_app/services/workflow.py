@@ -15,7 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..extensions import db
 from ..models import Role, Staff, Status, Ticket, TicketEvent
 from ..models.base import utcnow
-from . import scope
+from . import notifications, scope
 from .errors import DomainError, InvalidInput, NotFound
 
 NOTE_MAX = 1000
@@ -179,6 +179,10 @@ def apply_action(
     try:
         # Loading the events would flush the change early; the version check belongs to the commit.
         with db.session.no_autoflush:
+            if action == Action.ASK_INFO:
+                notifications.enqueue(ticket, "needs_info")
+            elif action == Action.COMPLETE and not ticket.physical_result:
+                notifications.enqueue(ticket, "done")
             ticket.events.append(TicketEvent(
                 action=action.value,
                 from_status=before,

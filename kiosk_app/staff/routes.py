@@ -256,7 +256,7 @@ def counter_form(service_id: int):
     service = catalogue.get_service(service_id)
     if service.guidance_only:
         return render_template("pages/kiosk/service.html", service=service)
-    return _counter_form(service, community, form={"submission_key": tickets.new_submission_key()}, errors={})
+    return _counter_form(service, community, form={"submission_key": tickets.new_submission_key(), "sms": "1"}, errors={})
 
 
 @bp.post("/counter/<int:service_id>")
@@ -264,10 +264,11 @@ def counter_form(service_id: int):
 def counter_submit(service_id: int):
     community, _all = _counter_community()
     service = catalogue.get_service(service_id)
-    form = {key: request.form.get(key, "") for key in (*tickets.FIELDS, "submission_key")}
+    form = {key: request.form.get(key, "") for key in (*tickets.FIELDS, "submission_key", "sms")}
     try:
         ticket = tickets.submit_request(form, service=service, community=community, channel=Channel.COUNTER,
                                         submission_key=form["submission_key"], locale=i18n.select_locale(),
+                                        sms_opt_in=request.form.get("sms") == "1",
                                         entered_by=current_user)
     except InvalidInput as error:
         return _counter_form(service, community, form=form, errors=error.errors, status=422)

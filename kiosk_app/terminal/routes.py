@@ -81,7 +81,7 @@ def phone_link(token: str):
 def dropoff_form(service_id: int):
     terminal = _require_terminal()
     service = catalogue.get_service(service_id)
-    return _form(terminal, service, form={"submission_key": tickets.new_submission_key()}, errors={})
+    return _form(terminal, service, form={"submission_key": tickets.new_submission_key(), "sms": "1"}, errors={})
 
 
 def _form(terminal, service, *, form, errors, status=200):
@@ -99,7 +99,7 @@ def _form(terminal, service, *, form, errors, status=200):
 def dropoff_submit(service_id: int):
     terminal = _require_terminal()
     service = catalogue.get_service(service_id)
-    form = {key: request.form.get(key, "") for key in (*tickets.FIELDS, "submission_key")}
+    form = {key: request.form.get(key, "") for key in (*tickets.FIELDS, "submission_key", "sms")}
     try:
         ticket = tickets.submit_request(form, service=service, community=terminal.community,
                                         channel=Channel.LOCKER, terminal=terminal,

@@ -104,6 +104,16 @@ def public_url(path: str) -> str:
     return base.rstrip("/") + path
 
 
+def status_url_for_token(token: str) -> str:
+    """The status page's absolute address, also outside a request (the message worker)."""
+    from flask import has_request_context, url_for
+
+    if has_request_context():
+        return public_url(url_for("public.ticket_status", token=token))
+    base = current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000"
+    return base.rstrip("/") + f"/t/{token}"
+
+
 def status_url(ticket) -> str:
     """The absolute address inside a ticket's QR code."""
     from flask import url_for

@@ -1,0 +1,127 @@
+"""Messages to residents: an outbox written with the change that causes it, and a sender with retries.
+
+Nothing is lost when the gateway is down: a message stays pending and is retried with growing
+pauses (30 s, 1 min, 2 min … at most an hour), each try carrying the same idempotency key.
+Texts come from the translation catalogue in the resident's language and carry no more personal
+data than needed: the ticket number, a date, the status address, a pickup code.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import MessageState, Notification, Ticket
+from ..models.base import utcnow
+
+log = logging.getLogger(__name__)
+
+TEXTS = {
+    "issued": _l("[Community Cloud Locker] Ticket %(number)s received; expected by %(due)s. Follow it: %(url)s"),
+    "needs_info": _l("[Community Cloud Locker] Ticket %(number)s: the community needs more information. See %(url)s"),
+    "pickup_ready": _l("[Community Cloud Locker] Ticket %(number)s: your result is in locker door %(door)s, "
+                       "pickup code %(code)s, until %(until)s."),
+    "done": _l("[Community Cloud Locker] Ticket %(number)s is done. Please rate the service: %(url)s"),
+}
+
+
+def enqueue(ticket: Ticket, kind: str, **params) -> Notification | None:
+    """Add a message to the outbox in the caller's transaction (the caller commits)."""
+    if not ticket.sms_opt_in:
+        return None
+    from ..web.context import status_url_for_token
+
+    params = {"number": ticket.number, "url": status_url_for_token(ticket.token), **params}
+    with force_locale(ticket.locale or "zh_CN"):
+        body = str(TEXTS[kind]) % params
+    message = Notification(ticket_id=ticket.id, kind=kind, to_mobile=ticket.resident_mobile, body=body,
+                           params=json.dumps(params, ensure_ascii=False), idempotency_key=uuid.uuid4().hex,
+                           next_attempt_at=utcnow())
+    db.session.add(message)
+    return message
+
+
+class SendError(Exception):
+    pass
+
+
+class LogSender:
+    """Writes messages to the log: the default, and what the demo uses."""
+
+    def send(self, message: Notification) -> None:
+        log.info("SMS to %s***%s [%s]: %s", message.to_mobile[:3], message.to_mobile[-4:],
+                 message.idempotency_key, message.body)
+
+
+class HttpGatewaySender:
+    """POSTs JSON to an SMS gateway: ``to``, ``template_id``, ``params``, ``text``, with the message's
+    idempotency key in the ``Idempotency-Key`` header.  Any 2xx is success; anything else retries."""
+
+    def __init__(self, url: str, template_ids: dict[str, str], token: str = "", timeout: float = 5.0):
+        self.url, self.template_ids, self.token, self.timeout = url, template_ids, token, timeout
+
+    def send(self, message: Notification) -> None:
+        import urllib.error
+        import urllib.request
+
+        body = json.dumps({"to": message.to_mobile, "template_id": self.template_ids.get(message.kind, ""),
+                           "params": json.loads(message.params or "{}"), "text": message.body}).encode()
+        headers = {"Content-Type": "application/json", "Idempotency-Key": message.idempotency_key}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                if not 200 <= response.status < 300:
+                    raise SendError(f"gateway answered {response.status}")
+        except urllib.error.HTTPError as error:
+            raise SendError(f"gateway answered {error.code}") from None
+        except (urllib.error.URLError, TimeoutError, OSError) as error:
+            raise SendError(f"gateway unreachable: {error}") from None
+
+
+def sender_from_config():
+    kind = current_app.config["SMS_SENDER"]
+    if kind == "http":
+        return HttpGatewaySender(current_app.config["SMS_GATEWAY_URL"],
+                                 json.loads(current_app.config["SMS_TEMPLATE_IDS"] or "{}"),
+                                 current_app.config["SMS_GATEWAY_TOKEN"])
+    return LogSender()
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def send_due(sender, now: datetime | None = None, limit: int = 100) -> dict[str, int]:
+    """Try every message that is due; returns counts of sent, retried and given-up messages."""
+    now = now or utcnow()
+    counts = {"sent": 0, "retry": 0, "failed": 0}
+    due = db.session.scalars(select(Notification).where(
+        Notification.state == MessageState.PENDING, Notification.next_attempt_at <= now)
+        .order_by(Notification.next_attempt_at, Notification.id).limit(limit)).all()
+    for message in due:
+        message.attempts += 1
+        try:
+            sender.send(message)
+        except SendError as error:
+            message.last_error = str(error)[:300]
+            if message.attempts >= current_app.config["SMS_MAX_ATTEMPTS"]:
+                message.state = MessageState.FAILED
+                counts["failed"] += 1
+            else:
+                message.next_attempt_at = now + backoff(message.attempts)
+                counts["retry"] += 1
+        else:
+            message.state, message.sent_at, message.last_error = MessageState.SENT, now, ""
+            counts["sent"] += 1
+        db.session.commit()
+    return counts
