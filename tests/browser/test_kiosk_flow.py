@@ -206,3 +206,24 @@ def test_large_print_is_one_tap_away(app, live_server, new_page, shot, button, s
     page.wait_for_load_state("load")
     assert page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") >= size
     shot(page, "01-large-print")
+
+
+def test_a_ticket_prints_as_an_80mm_receipt(app, live_server, new_page, shot):
+    page = new_page(viewport={"width": 302, "height": 900})  # 80 mm at 96 dpi
+    page.goto("/kiosk/community/HQ")
+    page.get_by_role("link", name=re.compile("公共设施报修")).click()
+    page.get_by_role("link", name="开始办理").click()
+    page.fill("#f-name", "周八")
+    page.fill("#f-mobile", "13500003333")
+    page.select_option("#f-building", index=1)
+    page.get_by_role("button", name="提交并领取回执").click()
+    page.wait_for_url(re.compile(r"/kiosk/tickets/"))
+    assert page.locator("#print-receipt").is_visible()
+    page.emulate_media(media="print")
+    assert not page.locator(".topbar").is_visible() and not page.locator("#print-receipt").is_visible()
+    assert page.locator("#ticket-number").is_visible() and page.locator("svg.qr").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 302
+    assert "红旗路社区" in page.locator(".print-only").inner_text()
+    shot(page, "01-receipt-print-media")
+    pdf = page.pdf(width="80mm", print_background=False)
+    assert pdf.startswith(b"%PDF")
