@@ -38,6 +38,24 @@ class Row:
 
 
 @dataclass
+class Satisfaction:
+    ratings: int = 0
+    satisfied: int = 0  # 非常满意 + 满意
+    poor: int = 0  # 不满意 + 非常不满意
+
+    def add(self, level: int, n: int) -> None:
+        self.ratings += n
+        if level >= 4:
+            self.satisfied += n
+        elif level <= 2:
+            self.poor += n
+
+    @property
+    def share(self) -> float | None:
+        return round(100 * self.satisfied / self.ratings, 1) if self.ratings else None
+
+
+@dataclass
 class Figures:
     start: date
     end: date
@@ -46,6 +64,13 @@ class Figures:
     by_grid: list[tuple[str, Row]] = field(default_factory=list)
     median_hours: float | None = None
     completed_count: int = 0
+    satisfaction: Satisfaction = field(default_factory=Satisfaction)
+    satisfaction_by_service: list[tuple[str, Satisfaction]] = field(default_factory=list)
+    satisfaction_by_grid: list[tuple[str, Satisfaction]] = field(default_factory=list)
+    satisfaction_by_community: list[tuple[str, Satisfaction]] = field(default_factory=list)
+    follow_ups_closed: int = 0
+    follow_ups_on_time: int = 0
+    follow_ups_overdue: int = 0
 
 
 def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
@@ -86,4 +111,40 @@ def community_figures(actor: Staff, start: date, end: date, office_hours: str, t
     ]
     result.completed_count = len(durations)
     result.median_hours = round(statistics.median(durations), 1) if durations else None
+    _satisfaction(result, in_scope, lo, hi, today)
     return result
+
+
+def _satisfaction(result: Figures, in_scope, lo, hi, today: date) -> None:
+    """Ratings given in the period, per service, grid and community; and the follow-ups of poor ones."""
+    from ..models import Area, FollowUp, FollowUpState, Rating
+
+    rows = db.session.execute(
+        select(Ticket.service_id, Ticket.grid_id, Ticket.community_id, Rating.level, func.count())
+        .join(Rating, Rating.ticket_id == Ticket.id)
+        .where(in_scope, Rating.created_at >= lo, Rating.created_at < hi)
+        .group_by(Ticket.service_id, Ticket.grid_id, Ticket.community_id, Rating.level)).all()
+    by = {"service": {}, "grid": {}, "community": {}}
+    for service_id, grid_id, community_id, level, n in rows:
+        result.satisfaction.add(level, n)
+        for key, ident in (("service", service_id), ("grid", grid_id), ("community", community_id)):
+            by[key].setdefault(ident, Satisfaction()).add(level, n)
+    names = {
+        "service": {s.id: s.name for s in db.session.scalars(select(Service).where(Service.id.in_(by["service"])))},
+        "grid": {g.id: f"{g.community.name} · {g.name}" for g in db.session.scalars(
+            select(Grid).where(Grid.id.in_(by["grid"])).options(selectinload(Grid.community)))},
+        "community": {a.id: a.name for a in db.session.scalars(select(Area).where(Area.id.in_(by["community"])))},
+    }
+    ordered = {key: sorted(((names[key][k], v) for k, v in values.items()), key=lambda kv: kv[0])
+               for key, values in by.items()}
+    result.satisfaction_by_service = ordered["service"]
+    result.satisfaction_by_grid = ordered["grid"]
+    result.satisfaction_by_community = ordered["community"]
+    follow_ups = db.session.scalars(select(FollowUp).join(Ticket, FollowUp.ticket_id == Ticket.id).where(
+        in_scope, FollowUp.created_at < hi)).all()
+    for item in follow_ups:
+        if item.state == FollowUpState.CLOSED and item.closed_at is not None and lo <= item.closed_at < hi:
+            result.follow_ups_closed += 1
+            result.follow_ups_on_time += workdays.local_date(item.closed_at) <= item.due_date
+        elif item.state == FollowUpState.OPEN and item.due_date < today:
+            result.follow_ups_overdue += 1

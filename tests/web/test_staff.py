@@ -430,10 +430,16 @@ def test_reassign_candidates_take_a_fixed_number_of_queries(app):
 # ---------------------------------------------------------------- figures
 
 def test_the_figures_page(app):
+    from kiosk_app.services import ratings
+
     with app.app_context():
         make_ticket()
         make_ticket(service_code="sanitation")
+        ratings.rate(make_ticket(status=Status.CLOSED), 5)
+        ratings.rate(make_ticket(status=Status.CLOSED), 2)
     page = text(sign_in(app, "admin-hq").get("/staff/figures"))
-    assert 'data-figure="received">2<' in page
+    assert 'data-figure="received">4<' in page
+    assert 'data-figure="satisfied-share">50.0%<' in page and 'data-figure="poor">1<' in page
+    assert '<svg class="chart" id="satisfaction-chart"' in page
     assert "按服务事项" in page and "按网格" in page and "环境卫生问题反映" in page
     assert sign_in(app, "admin-hq").get("/staff/figures?from=garbage&to=2026-13-40").status_code == 200
