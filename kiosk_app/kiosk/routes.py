@@ -7,17 +7,13 @@ from flask import Blueprint, abort, make_response, redirect, render_template, re
 from ..models import Channel, TerminalKind
 from ..services import catalogue, terminals, tickets, validation
 from ..services.errors import DomainError, InvalidInput
-from ..web import htmx, i18n
+from ..web import htmx, i18n, no_store
 from ..web.context import choose_community, current_community, current_terminal, set_terminal_cookie
 
 bp = Blueprint("kiosk", __name__)
+bp.after_request(no_store)
 
 
-@bp.after_request
-def _no_store(response):
-    # A shared kiosk must not bring back the last resident's pages with the Back button.
-    response.headers.setdefault("Cache-Control", "no-store")
-    return response
 
 
 def _community_or_picker():

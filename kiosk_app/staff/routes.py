@@ -14,17 +14,14 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..models import Channel, Status
 from ..services import accounts, catalogue, figures, queue, scope, tickets, validation, workdays, workflow
 from ..services.errors import DomainError, InvalidInput, NotFound
-from ..web import htmx, i18n
+from ..web import htmx, i18n, no_store
 from ..web.auth import enforce_idle_timeout, mark_signed_in
 
 bp = Blueprint("staff", __name__)
+bp.after_request(no_store)
 bp.before_request(enforce_idle_timeout)
 
 
-@bp.after_request
-def _private(response):
-    response.headers.setdefault("Cache-Control", "no-store")
-    return response
 
 
 @bp.context_processor
@@ -73,13 +70,17 @@ def _local_next(target: str | None) -> str:
     return url_for("staff.queue_page")
 
 
+def _signed_out(message: str):
+    logout_user()
+    session.clear()
+    flash(message, "info")
+    return redirect(url_for("staff.login"), code=303)
+
+
 @bp.post("/logout")
 @login_required
 def logout():
-    logout_user()
-    session.clear()
-    flash(_("You have signed out."), "info")
-    return redirect(url_for("staff.login"), code=303)
+    return _signed_out(_("You have signed out."))
 
 
 @bp.get("/password")
@@ -96,10 +97,7 @@ def password_submit():
                                  request.form.get("repeat", ""))
     except InvalidInput as error:
         return render_template("pages/staff/password.html", errors=error.errors), 422
-    logout_user()
-    session.clear()
-    flash(_("Your password was changed. Every session has been signed out; please sign in again."), "info")
-    return redirect(url_for("staff.login"), code=303)
+    return _signed_out(_("Your password was changed. Every session has been signed out; please sign in again."))
 
 
 # ---------------------------------------------------------------- the queue

@@ -9,16 +9,13 @@ from ..extensions import db
 from ..models import Channel, ItemKind, ItemState, LockerItem, Size, TerminalKind
 from ..services import catalogue, locker, tickets, validation
 from ..services.errors import DomainError, InvalidInput
-from ..web import htmx, i18n
+from ..web import htmx, i18n, no_store
 from ..web.context import bind_phone, current_terminal, phone_terminal
 
 bp = Blueprint("terminal", __name__)
+bp.after_request(no_store)
 
 
-@bp.after_request
-def _no_store(response):
-    response.headers.setdefault("Cache-Control", "no-store")
-    return response
 
 
 def _locker_terminal():

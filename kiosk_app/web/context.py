@@ -53,19 +53,14 @@ def phone_terminal():
         terminal = None
         if isinstance(link, dict) and isinstance(link.get("id"), int) and isinstance(link.get("at"), int) \
                 and time.time() - link["at"] <= current_app.config["PHONE_LINK_SECONDS"]:
+            from ..extensions import db
             from ..models import Terminal
 
-            candidate = db_get(Terminal, link["id"])
+            candidate = db.session.get(Terminal, link["id"])
             if candidate is not None and candidate.revoked_at is None and candidate.device_secret_hash:
                 terminal = candidate
         g.phone_terminal = terminal
     return g.phone_terminal
-
-
-def db_get(model, ident):
-    from ..extensions import db
-
-    return db.session.get(model, ident)
 
 
 def choose_community(community: Area) -> None:

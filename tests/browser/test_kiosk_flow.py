@@ -14,6 +14,8 @@ from kiosk_app.models import Status, Ticket, TicketEvent
 from kiosk_app.models.base import utcnow
 from kiosk_app.services import terminals
 
+from .pages import fill_request, start_request, submit_request
+
 
 def enrol_as_kiosk(app, page):
     with app.app_context():
@@ -128,14 +130,9 @@ def test_phone_flow_with_a_mistake_then_lookup_by_number(app, live_server, new_p
 def test_the_status_page_refreshes_itself(app, live_server, new_page):
     app.config["STATUS_REFRESH_SECONDS"] = 1
     page = new_page()
-    page.goto("/kiosk/community/HQ")
-    page.get_by_role("link", name=re.compile("环境卫生问题反映")).click()
-    page.get_by_role("link", name="开始办理").click()
-    page.fill("#f-name", "王五")
-    page.fill("#f-mobile", "13700001111")
-    page.select_option("#f-building", index=1)
-    page.get_by_role("button", name="提交并领取回执").click()
-    page.wait_for_url(re.compile(r"/kiosk/tickets/"))
+    start_request(page, "环境卫生问题反映")
+    fill_request(page, "王五", "13700001111")
+    submit_request(page)
     page.get_by_role("link", name="查看办理进度").click()
     with app.app_context():
         ticket = db.session.scalar(db.select(Ticket))
@@ -148,12 +145,8 @@ def test_the_status_page_refreshes_itself(app, live_server, new_page):
 
 def test_double_tap_on_submit_makes_one_ticket(app, live_server, new_page):
     page = new_page()
-    page.goto("/kiosk/community/HQ")
-    page.get_by_role("link", name=re.compile("邻里纠纷调解")).click()
-    page.get_by_role("link", name="开始办理").click()
-    page.fill("#f-name", "赵六")
-    page.fill("#f-mobile", "13600002222")
-    page.select_option("#f-building", index=2)
+    start_request(page, "邻里纠纷调解")
+    fill_request(page, "赵六", "13600002222", building_index=2)
     page.get_by_role("button", name="提交并领取回执").dblclick()
     page.wait_for_url(re.compile(r"/kiosk/tickets/"))
     page.reload()
@@ -162,9 +155,7 @@ def test_double_tap_on_submit_makes_one_ticket(app, live_server, new_page):
 
 def test_the_form_works_with_javascript_off(app, live_server, new_page, shot):
     page = new_page(java_script_enabled=False)
-    page.goto("/kiosk/community/HQ")
-    page.get_by_role("link", name=re.compile("公共设施报修")).click()
-    page.get_by_role("link", name="开始办理").click()
+    start_request(page, "公共设施报修")
     page.fill("#f-name", "孙七")
     page.fill("#f-mobile", "1380000")
     page.get_by_role("button", name="提交并领取回执").click()
@@ -210,14 +201,9 @@ def test_large_print_is_one_tap_away(app, live_server, new_page, shot, button, s
 
 def test_a_ticket_prints_as_an_80mm_receipt(app, live_server, new_page, shot):
     page = new_page(viewport={"width": 302, "height": 900})  # 80 mm at 96 dpi
-    page.goto("/kiosk/community/HQ")
-    page.get_by_role("link", name=re.compile("公共设施报修")).click()
-    page.get_by_role("link", name="开始办理").click()
-    page.fill("#f-name", "周八")
-    page.fill("#f-mobile", "13500003333")
-    page.select_option("#f-building", index=1)
-    page.get_by_role("button", name="提交并领取回执").click()
-    page.wait_for_url(re.compile(r"/kiosk/tickets/"))
+    start_request(page, "公共设施报修")
+    fill_request(page, "周八", "13500003333")
+    submit_request(page)
     assert page.locator("#print-receipt").is_visible()
     page.emulate_media(media="print")
     assert not page.locator(".topbar").is_visible() and not page.locator("#print-receipt").is_visible()

@@ -8,7 +8,7 @@ from kiosk_app.extensions import db
 from kiosk_app.models import Status, Ticket
 from kiosk_app.services import terminals
 
-from ..helpers import STAFF_PASSWORD
+from .pages import staff_sign_in
 
 
 def test_drop_off_collect_return_and_pick_up(app, live_server, new_page, shot):
@@ -42,10 +42,7 @@ def test_drop_off_collect_return_and_pick_up(app, live_server, new_page, shot):
         number, token = ticket.number, ticket.token
 
     # Morning: staff collect at the cabinet.
-    screen.goto("/staff/login?next=/staff/")
-    screen.fill("#f-username", "staff-hq")
-    screen.fill("#f-password", STAFF_PASSWORD)
-    screen.get_by_role("button", name="登录", exact=True).click()
+    staff_sign_in(screen, "staff-hq")
     screen.goto("/terminal/staff")
     assert number in screen.locator("#collect-form").inner_text()
     shot(screen, "04-staff-at-cabinet")
@@ -58,10 +55,7 @@ def test_drop_off_collect_return_and_pick_up(app, live_server, new_page, shot):
 
     # The certificate is ready: staff complete the ticket and place it in the locker.
     desk = new_page()
-    desk.goto("/staff/login")
-    desk.fill("#f-username", "staff-hq")
-    desk.fill("#f-password", STAFF_PASSWORD)
-    desk.get_by_role("button", name="登录", exact=True).click()
+    staff_sign_in(desk, "staff-hq")
     desk.goto("/staff/?status=all")
     desk.locator(f"tr[data-number='{number}'] a").click()
     desk.get_by_role("button", name="受理", exact=True).click()

@@ -7,19 +7,15 @@ import re
 from kiosk_app.extensions import db
 from kiosk_app.models import Ticket
 
-from ..helpers import STAFF_PASSWORD
+from .pages import fill_request, staff_sign_in, start_request, submit_request
 
 
 def submit_at_kiosk(page) -> str:
-    page.goto("/kiosk/community/HQ")
-    page.get_by_role("link", name=re.compile("公共设施报修")).click()
-    page.get_by_role("link", name="开始办理").click()
-    page.fill("#f-name", "张三")
-    page.fill("#f-mobile", "13812345678")
+    start_request(page, "公共设施报修")
+    fill_request(page, "张三", "13812345678")
     page.select_option("#f-building", label="1号楼")
     page.fill("#f-details", "1单元3楼楼道灯不亮")
-    page.get_by_role("button", name="提交并领取回执", exact=True).click()
-    page.wait_for_url(re.compile(r"/kiosk/tickets/"))
+    submit_request(page)
     return page.locator("#ticket-number").inner_text()
 
 
@@ -33,11 +29,7 @@ def test_staff_handle_a_kiosk_ticket_and_the_resident_sees_each_step(app, live_s
     assert resident.locator("#status-label").inner_text() == "已提交"
 
     desk = new_page(viewport={"width": 1400, "height": 900})
-    desk.goto("/staff/")
-    desk.fill("#f-username", "grid-hq1")
-    desk.fill("#f-password", STAFF_PASSWORD)
-    desk.get_by_role("button", name="登录", exact=True).click()
-    desk.wait_for_url("**/staff/")
+    staff_sign_in(desk, "grid-hq1")
     row = desk.locator(f"tr[data-number='{number}']")
     row.wait_for()
     assert row.locator(".badge.new").count() == 1
@@ -86,10 +78,7 @@ def test_staff_handle_a_kiosk_ticket_and_the_resident_sees_each_step(app, live_s
 def test_the_queue_refreshes_itself_and_keeps_the_filters(app, live_server, new_page):
     app.config["QUEUE_REFRESH_SECONDS"] = 1
     desk = new_page()
-    desk.goto("/staff/login")
-    desk.fill("#f-username", "staff-hq")
-    desk.fill("#f-password", STAFF_PASSWORD)
-    desk.get_by_role("button", name="登录", exact=True).click()
+    staff_sign_in(desk, "staff-hq")
     desk.select_option("select[name=channel]", "phone")  # an ordinary browser submits as a phone
     desk.wait_for_url(re.compile(r"channel=phone"), wait_until="commit")
     kiosk = new_page()
