@@ -13,6 +13,7 @@ export FLASK_APP := wsgi
 .PHONY: run test test-sqlite test-postgres setup setup-test translations extract-messages clean
 
 run: setup
+	@bash scripts/install-test-system-deps.sh --font-only
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo
 	@$(BIN)/flask terminal-enrolment HQ-K1 | sed 's/^/  /'

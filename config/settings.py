@@ -61,6 +61,9 @@ class BaseConfig:
     PHONE_QR_SECONDS = 120
     PHONE_LINK_SECONDS = 10 * 60
     LOCK_RS485 = os.environ.get("LOCK_RS485", "0") == "1"
+    # A receipt printer that does not answer within this many seconds is reported as faulty; the
+    # ticket is issued regardless (each terminal's printer is set by `flask terminal-printer`).
+    PRINTER_TIMEOUT = float(os.environ.get("PRINTER_TIMEOUT", "2"))
     # Ratings (好差评): changeable this many days; a poor one is followed up within these working days.
     RATING_CHANGE_DAYS = 7
     FOLLOW_UP_DAYS = _env_int("FOLLOW_UP_DAYS", 5)
@@ -92,6 +95,7 @@ class TestingConfig(BaseConfig):
     SQLALCHEMY_DATABASE_URI = _database_url("sqlite://")
     PUBLIC_BASE_URL = "http://kiosk.test"
     SERVER_NAME = None
+    PRINTER_TIMEOUT = 0.5
 
 
 class ProductionConfig(BaseConfig):

@@ -120,6 +120,26 @@ def register(app: Flask) -> None:
             raise click.ClickException(f"Board {board} lock {lock} is already wired to another door.") from None
         click.echo(f"{terminal.code} door {number}: size {size}, board {board}, lock {lock}")
 
+    @app.cli.command("terminal-printer")
+    @click.argument("terminal_code")
+    @click.argument("printer_url")
+    def terminal_printer_command(terminal_code, printer_url):
+        """Set a terminal's receipt printer: none, dummy://, tcp://HOST:9100, serial:///dev/ttyUSB0,
+        usb://VID:PID; add ?chinese=gb18030 for printers with a Chinese font, ?width=58 for 58 mm paper."""
+        from .hardware.printers import parse_url
+
+        try:
+            terminal = terminals.get_by_code(terminal_code)
+            parse_url(printer_url)
+        except DomainError as error:
+            raise click.ClickException(str(error.message)) from None
+        except ValueError as error:
+            raise click.ClickException(f"Printer address: {error}") from None
+        terminal.printer_url = printer_url.strip()
+        terminal.printer_state, terminal.printer_detail, terminal.printer_checked_at = "", "", None
+        db.session.commit()
+        click.echo(f"{terminal.code}: receipt printer {terminal.printer_url}")
+
     @app.cli.command("terminal-agent")
     @click.option("--server", required=True, help="The central server, e.g. https://fuwu.example.gov.cn")
     @click.option("--credential", envvar="TERMINAL_CREDENTIAL", help="This terminal's credential (or --enrol).")

@@ -8,7 +8,7 @@ from ..models import Channel, TerminalKind
 from ..services import catalogue, terminals, tickets, validation
 from ..services.errors import DomainError, InvalidInput
 from ..web import htmx, i18n, no_store
-from ..web.context import choose_community, current_community, current_terminal, set_terminal_cookie
+from ..web.context import choose_community, current_community, current_terminal, phone_terminal, set_terminal_cookie
 
 bp = Blueprint("kiosk", __name__)
 bp.after_request(no_store)
@@ -129,11 +129,26 @@ def field_check(service_id: int, field: str):
 
 @bp.get("/tickets/<token>")
 def ticket_issued(token: str):
-    from ..services import locker
+    from ..services import locker, receipts
 
     ticket = tickets.get_by_token(token)
-    return render_template("pages/kiosk/ticket.html", ticket=ticket, in_locker=locker.submission_in_locker(ticket),
-                           locker_full=request.args.get("problem") == "full")
+    in_locker = locker.submission_in_locker(ticket)
+    locker_full = request.args.get("problem") == "full"
+    # The terminal that issued the ticket prints its receipt, once: on its own screen, or for a
+    # phone that scanned its QR (the resident stands at it).  A plain phone or browser never prints.
+    terminal, receipt = current_terminal() or phone_terminal(), None
+    if terminal is not None and ticket.terminal_id == terminal.id:
+        receipt = receipts.print_once(terminal, ticket, receipts.TICKET, item=in_locker, locker_full=locker_full)
+    return render_template("pages/kiosk/ticket.html", ticket=ticket, in_locker=in_locker, locker_full=locker_full,
+                           receipt=receipt)
+
+
+@bp.post("/ticket/<token>/sms")
+def ticket_sms(token: str):
+    """No receipt came out and the resident had declined messages: send the ticket by text after all."""
+    ticket = tickets.get_by_token(token)
+    tickets.send_by_text_after_all(ticket)
+    return redirect(url_for("kiosk.ticket_issued", token=ticket.token), code=303)
 
 
 @bp.get("/enrol")

@@ -16,6 +16,7 @@ from .locker import (
 )
 from .notification import MessageState, Notification
 from .org import Area, AreaLevel, Building, Grid
+from .receipt import PrinterFaultKind, PrintJob, PrintState
 from .rating import RATING_LABELS, FollowUp, FollowUpState, Rating
 from .staff import DataExport, GridLevel, Role, Staff, StaffGrid
 from .terminal import Terminal, TerminalKind
@@ -25,7 +26,7 @@ from .ticket import Channel, Status, Ticket, TicketCounter, TicketEvent
 __all__ = [
     "Compartment", "CompartmentState", "DoorEvent", "DoorReason", "DoorState", "ItemKind", "ItemState",
     "LockerItem", "Size", "DataExport", "CommandState", "DoorCommand", "RATING_LABELS", "FollowUp",
-    "FollowUpState", "Rating", "MessageState", "Notification",
+    "FollowUpState", "Rating", "MessageState", "Notification", "PrinterFaultKind", "PrintJob", "PrintState",
     "Area", "AreaLevel", "Building", "Channel", "Grid", "GridLevel", "Role", "StaffGrid", "Service", "ServiceCategory",
     "Staff", "Status", "Terminal", "TerminalKind", "Throttle", "Ticket", "TicketCounter",
     "TicketEvent",

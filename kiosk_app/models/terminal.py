@@ -37,5 +37,22 @@ class Terminal(Bilingual, db.Model):
     # How its doors are driven: "sim://" (simulated, the demo), a serial device such as
     # "/dev/ttyUSB0", or "socket://host:port" for an Ethernet-to-RS-485 converter.
     lock_url: Mapped[str] = mapped_column(String(200), default="sim://")
+    # Its receipt printer (see hardware/printers.py): "none", "dummy://", "tcp://host:9100", ...
+    printer_url: Mapped[str] = mapped_column(String(200), default="none")
+    # The printer's last known state: "" (never used), "ok", or a fault kind, and what it said.
+    printer_state: Mapped[str] = mapped_column(String(20), default="")
+    printer_detail: Mapped[str] = mapped_column(String(300), default="")
+    printer_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     community: Mapped[Area] = relationship()
+
+    @property
+    def has_printer(self) -> bool:
+        return (self.printer_url or "none") != "none"
+
+    @property
+    def printer_fault(self):
+        """The fault kind of the last print, or None when the printer worked (or was never tried)."""
+        from .receipt import PrinterFaultKind
+
+        return PrinterFaultKind(self.printer_state) if self.printer_state not in ("", "ok") else None

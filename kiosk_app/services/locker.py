@@ -443,7 +443,7 @@ def terminals_in_scope(actor: Staff) -> list[Terminal]:
     from .scope import community_ids_select
 
     return list(db.session.scalars(select(Terminal).where(
-        Terminal.kind == "locker", Terminal.community_id.in_(community_ids_select(actor))).order_by(Terminal.code)))
+        Terminal.community_id.in_(community_ids_select(actor))).order_by(Terminal.code)))
 
 
 def admin_terminal(actor: Staff, terminal_id) -> Terminal:

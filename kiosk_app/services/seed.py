@@ -73,7 +73,8 @@ def seed_demo(staff_password: str | None = None) -> SeedReport:
             (TerminalKind.LOCKER, "L1", "云柜", "cloud locker"),
         ):
             terminal = _get_or_add(Terminal, report, {"code": f"{code}-{suffix}"}, community_id=community.id,
-                                   kind=kind, name_zh=f"{zh}{kind_zh}", name_en=f"{en} {kind_en}")
+                                   kind=kind, name_zh=f"{zh}{kind_zh}", name_en=f"{en} {kind_en}",
+                                   printer_url="dummy://")  # the simulated receipt printer
             if kind == TerminalKind.LOCKER:
                 for number, size in demo.COMPARTMENTS.items():
                     _get_or_add(Compartment, report, {"terminal_id": terminal.id, "number": number},

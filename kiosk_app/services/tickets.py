@@ -192,6 +192,21 @@ def submit_request(
     raise DomainError(_l("The ticket could not be issued. Please try again."))
 
 
+def send_by_text_after_all(ticket: Ticket) -> bool:
+    """A resident who declined messages asks for the ticket by text after all (say, the receipt
+    printer failed).  Once: a second request sends nothing more.  Returns whether a message went out."""
+    from ..models import Notification
+
+    if ticket.sms_opt_in:
+        already = db.session.scalar(db.select(Notification.id).filter_by(ticket_id=ticket.id, kind="issued"))
+        if already is not None:
+            return False
+    ticket.sms_opt_in = True
+    notifications.enqueue(ticket, "issued", due=ticket.due_date.isoformat())
+    db.session.commit()
+    return True
+
+
 def _by_submission_key(key: str) -> Ticket | None:
     return db.session.scalar(db.select(Ticket).filter_by(submission_key=key))
 

@@ -330,6 +330,19 @@ def terminal_live(terminal_id: int):
                        cabinet=locker.cabinet(terminal), open_too_long=locker.open_too_long(terminal))
 
 
+@bp.post("/terminals/<int:terminal_id>/printer-test")
+@login_required
+def printer_test(terminal_id: int):
+    """Print a test page, e.g. after loading paper: a print that works clears the fault."""
+    from ..services import locker, receipts
+
+    terminal = locker.admin_terminal(current_user, terminal_id)
+    fault = receipts.print_test_page(current_user, terminal) if terminal.has_printer else None
+    return htmx.render("pages/staff/terminal.html", "partials/staff/terminal_cabinet.html",
+                       409 if fault else 200, terminal=terminal, cabinet=locker.cabinet(terminal),
+                       open_too_long=locker.open_too_long(terminal), printer_tested=True)
+
+
 @bp.post("/terminals/<int:terminal_id>/compartments/<int:compartment_id>/<state>")
 @login_required
 def compartment_service(terminal_id: int, compartment_id: int, state: str):

@@ -172,9 +172,12 @@ def done_page(item_id: int):
 
     terminal = _require_terminal()
     item = _item_here(terminal, item_id)
-    ask = item.kind == ItemKind.RESULT and item.state == ItemState.DONE and ratings.can_rate(item.ticket)
-    return render_template("pages/terminal/done.html", item=item, ask_rating=ask, rating_labels=RATING_LABELS,
-                           rating=ratings.rating_of(item.ticket))
+    from ..services import receipts
+
+    picked_up = item.kind == ItemKind.RESULT and item.state == ItemState.DONE
+    slip = receipts.print_once(terminal, item.ticket, receipts.PICKUP, item=item) if picked_up else None
+    return render_template("pages/terminal/done.html", item=item, ask_rating=picked_up and ratings.can_rate(item.ticket),
+                           rating_labels=RATING_LABELS, rating=ratings.rating_of(item.ticket), slip=slip)
 
 
 @bp.post("/items/<int:item_id>/rating")

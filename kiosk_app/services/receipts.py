@@ -1,0 +1,131 @@
+"""Printed receipts: a ticket's receipt when it is issued, a pickup slip when a result goes out.
+
+Each is printed once, at the terminal where it happens (a page shown again does not print
+again).  A printer fault never stops the ticket: it is recorded on the receipt and on the
+terminal, the resident's screen says so, and staff see it on the terminal view until a print
+works again.
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import format_date, format_datetime
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..hardware import printers
+from ..models import LockerItem, PrinterFaultKind, PrintJob, PrintState, Staff, Terminal, Ticket
+from ..models.base import utcnow
+from ..web.context import public_url, status_url_for_token
+
+TICKET, PICKUP = "ticket", "pickup"
+
+
+def ticket_receipt(ticket: Ticket, *, in_locker: LockerItem | None = None, locker_full: bool = False
+                   ) -> printers.Receipt:
+    receipt = (printers.Receipt()
+               .line(ticket.community.name, align="center")
+               .line(_l("Ticket receipt"), "large", "center")
+               .rule()
+               .line(f"{_l('Service')}: {ticket.service.name}")
+               .line(_l("Ticket number"))
+               .line(ticket.number, "large", "center")
+               .line(f"{_l('Submitted')}: {format_datetime(ticket.created_at, 'yyyy-MM-dd HH:mm')}")
+               .line(f"{_l('Expected completion')}: {format_date(ticket.due_date, 'long')}")
+               .qr(status_url_for_token(ticket.token))
+               .line(_l("Scan with your phone to follow your request"), align="center")
+               .rule())
+    if in_locker is not None:
+        receipt.line(_l("Your papers are in compartment %(number)d. Staff will collect them.",
+                        number=in_locker.compartment.number))
+    elif locker_full:
+        receipt.line(_l("No compartment was free, so no door opened. Your ticket stands: please hand the "
+                        "papers in at the service centre with this ticket number."))
+    else:
+        receipt.line(_l("Staff of your grid will take up your request; you can follow every step on the "
+                        "status page."))
+    return receipt
+
+
+def pickup_slip(item: LockerItem) -> printers.Receipt:
+    ticket = item.ticket
+    return (printers.Receipt()
+            .line(ticket.community.name, align="center")
+            .line(_l("Pickup slip"), "large", "center")
+            .rule()
+            .line(f"{_l('Service')}: {ticket.service.name}")
+            .line(_l("Ticket number"))
+            .line(ticket.number, "large", "center")
+            .line(_l("Picked up from door %(number)d at %(time)s", number=item.compartment.number,
+                     time=format_datetime(item.ended_at or utcnow(), "yyyy-MM-dd HH:mm")))
+            .qr(status_url_for_token(ticket.token))
+            .line(_l("How well were you served? Scan the code to rate the service."), align="center"))
+
+
+def test_page(terminal: Terminal) -> printers.Receipt:
+    return (printers.Receipt()
+            .line(terminal.community.name, align="center")
+            .line(_l("Test print"), "large", "center")
+            .line(f"{terminal.name} · {terminal.code}")
+            .line(format_datetime(utcnow(), "yyyy-MM-dd HH:mm:ss"))
+            .qr(public_url("/")))
+
+
+def _send(terminal: Terminal, receipt: printers.Receipt) -> tuple[PrinterFaultKind | None, str]:
+    """Print, and record on the terminal how its printer did.  Returns (fault, detail)."""
+    try:
+        printers.print_receipt(printers.parse_url(terminal.printer_url), receipt,
+                               timeout=current_app.config["PRINTER_TIMEOUT"])
+    except ValueError as error:
+        fault, detail = PrinterFaultKind.ERROR, f"printer setting: {error}"
+    except printers.PrinterFault as error:
+        fault, detail = PrinterFaultKind(error.kind), error.detail
+    else:
+        fault, detail = None, ""
+    terminal.printer_state = fault.value if fault else "ok"
+    terminal.printer_detail = detail[:300]
+    terminal.printer_checked_at = utcnow()
+    if fault:
+        current_app.logger.warning("printer of terminal %s: %s", terminal.code, detail)
+    return fault, detail
+
+
+def print_once(terminal: Terminal, ticket: Ticket, kind: str, *, item: LockerItem | None = None,
+               locker_full: bool = False) -> PrintJob | None:
+    """Print a ticket's receipt (or an item's pickup slip) unless it was printed or tried before.
+
+    Returns the print job (printed or failed), or None when the terminal has no printer.
+    Two requests at once: the unique key lets one print; the other gets its job.
+    """
+    if not terminal.has_printer:
+        return None
+    key = f"{TICKET}:{ticket.id}" if kind == TICKET else f"{PICKUP}:{item.id}"
+    job = db.session.scalar(select(PrintJob).filter_by(key=key))
+    if job is not None:
+        return job
+    receipt = ticket_receipt(ticket, in_locker=item, locker_full=locker_full) if kind == TICKET else pickup_slip(item)
+    job = PrintJob(key=key, kind=kind, terminal_id=terminal.id, ticket_id=ticket.id)
+    db.session.add(job)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return db.session.scalar(select(PrintJob).filter_by(key=key))
+    fault, detail = _send(terminal, receipt)
+    job.state = PrintState.FAILED if fault else PrintState.PRINTED
+    job.fault, job.detail, job.finished_at = fault, detail[:300], utcnow()
+    db.session.commit()
+    return job
+
+
+def print_test_page(actor: Staff, terminal: Terminal) -> PrinterFaultKind | None:
+    """Staff check the printer (e.g. after loading paper).  ``terminal`` comes from
+    ``locker.admin_terminal``, which checked the actor may manage it."""
+    from .scope import require_admin
+
+    require_admin(actor)
+    fault, _detail = _send(terminal, test_page(terminal))
+    db.session.commit()
+    return fault
