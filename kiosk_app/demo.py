@@ -101,6 +101,12 @@ SERVICES = [
     dict(code="mediation", category="neighbourhood", name_zh="邻里纠纷调解", name_en="Mediation between neighbours",
          summary_zh="由社区人民调解委员会调解邻里矛盾。", summary_en="The community mediation committee helps settle disputes between neighbours.",
          deadline_days=5),
+    dict(code="proposal", category="neighbourhood", name_zh="提出社区建议（民事民提）",
+         name_en="Propose something for the community",
+         summary_zh="为社区公共事务提建议，如加装电梯、增设充电桩、改造小广场。社区组织居民议事、作出决定并公开办理结果。",
+         summary_en="Propose something for everyone, such as a lift, charging points or a new square. The community "
+                    "puts it to the residents' discussion, decides, and shows you what was done.",
+         is_proposal=True, deadline_days=15),
 ]
 
 # The grid ladder (五级网格): code, zh, en, rank.  A deployment may rename and reorder these.

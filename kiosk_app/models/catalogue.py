@@ -44,6 +44,8 @@ class Service(Bilingual, db.Model):
     guidance_only: Mapped[bool] = mapped_column(Boolean, default=False)
     guidance_zh: Mapped[str] = mapped_column(Text, default="")
     guidance_en: Mapped[str] = mapped_column(Text, default="")
+    # A proposal for the community (民事民提), not a personal request: discussed, decided, done.
+    is_proposal: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
 

@@ -56,6 +56,9 @@ class Status(enum.StrEnum):
     REJECTED = "rejected"
     CLOSED = "closed"
     WITHDRAWN = "withdrawn"  # the resident gave up a locker drop-off before anything went in
+    # Proposals (民事民提): residents propose, the community discusses (民议) and decides (民决).
+    DISCUSSING = "discussing"
+    DECIDED = "decided"
 
     @property
     def label(self) -> str:
@@ -64,7 +67,8 @@ class Status(enum.StrEnum):
     @property
     def is_open(self) -> bool:
         """Waiting for staff: in the queue's default view, and counted when overdue."""
-        return self in (Status.SUBMITTED, Status.RECEIVED, Status.ACCEPTED, Status.IN_PROGRESS, Status.NEEDS_INFO)
+        return self in (Status.SUBMITTED, Status.RECEIVED, Status.ACCEPTED, Status.IN_PROGRESS, Status.NEEDS_INFO,
+                        Status.DISCUSSING, Status.DECIDED)
 
     @property
     def is_final(self) -> bool:
@@ -81,10 +85,12 @@ STATUS_LABELS = {
     Status.REJECTED: _l("Not accepted"),
     Status.CLOSED: _l("Closed"),
     Status.WITHDRAWN: _l("Withdrawn"),
+    Status.DISCUSSING: _l("Under discussion"),
+    Status.DECIDED: _l("Decided"),
 }
 
 
-OPEN_SQL = "status IN ('submitted', 'received', 'accepted', 'in_progress', 'needs_info')"
+OPEN_SQL = "status IN ('submitted', 'received', 'accepted', 'in_progress', 'needs_info', 'discussing', 'decided')"
 
 
 class Ticket(db.Model):

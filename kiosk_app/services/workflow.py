@@ -35,6 +35,9 @@ class Action(enum.StrEnum):
     RECEIVE = "receive"
     WITHDRAW = "withdraw"
     PICK_UP = "pick_up"
+    # Proposals (民事民提) only.
+    DISCUSS = "discuss"
+    DECIDE = "decide"
 
     @property
     def label(self) -> str:
@@ -54,6 +57,8 @@ ACTION_LABELS = {
     Action.RECEIVE: _l("Papers collected from the locker"),
     Action.WITHDRAW: _l("Drop-off withdrawn"),
     Action.PICK_UP: _l("Result picked up"),
+    Action.DISCUSS: _l("Put up for discussion"),
+    Action.DECIDE: _l("Record the decision"),
 }
 
 S = Status
@@ -82,28 +87,53 @@ TRANSITIONS: dict[tuple[Status, Action], Status] = {
     **{(state, Action.NOTE): state for state in Status},
 }
 
+# A proposal goes to the residents' discussion, is decided, then carried out (or not adopted).
+PROPOSAL_TRANSITIONS: dict[tuple[Status, Action], Status] = {
+    (S.SUBMITTED, Action.DISCUSS): S.DISCUSSING,
+    (S.DISCUSSING, Action.DECIDE): S.DECIDED,
+    (S.DECIDED, Action.COMPLETE): S.COMPLETED,
+    (S.SUBMITTED, Action.REJECT): S.REJECTED,
+    (S.DISCUSSING, Action.REJECT): S.REJECTED,
+    (S.COMPLETED, Action.CLOSE): S.CLOSED,
+    **{(state, Action.REASSIGN): state for state in (S.SUBMITTED, S.DISCUSSING, S.DECIDED)},
+    **{(state, Action.NOTE): state for state in Status},
+}
+# Proposals concern the whole community: its staff and admins take them up (anyone in scope may note).
+PROPOSAL_ROLES = {Role.COMMUNITY_STAFF, Role.COMMUNITY_ADMIN, Role.DISTRICT_ADMIN}
+
+
+def is_proposal(ticket: Ticket) -> bool:
+    return ticket.service is not None and ticket.service.is_proposal
+
+
+def transitions_for(ticket: Ticket) -> dict[tuple[Status, Action], Status]:
+    return PROPOSAL_TRANSITIONS if is_proposal(ticket) else TRANSITIONS
+
+
 _WORK = {Action.ACCEPT, Action.START, Action.ASK_INFO, Action.RESUME, Action.COMPLETE, Action.NOTE}
 _STAFF_ACTIONS = frozenset(set(Action) - {Action.RECEIVE, Action.WITHDRAW, Action.PICK_UP})
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.VOLUNTEER: frozenset(_WORK),
     Role.GRID_WORKER: frozenset(_WORK | {Action.REJECT, Action.CLOSE}),
-    Role.COMMUNITY_STAFF: frozenset(_WORK | {Action.REJECT, Action.CLOSE}),
+    Role.COMMUNITY_STAFF: frozenset(_WORK | {Action.REJECT, Action.CLOSE, Action.DISCUSS, Action.DECIDE}),
     Role.COMMUNITY_ADMIN: _STAFF_ACTIONS,
     Role.DISTRICT_ADMIN: _STAFF_ACTIONS,
 }
 
 # Once a ticket is someone's, only they (or an admin) move it on.
 ASSIGNEE_ONLY = {Action.START, Action.ASK_INFO, Action.RESUME, Action.COMPLETE, Action.REJECT, Action.CLOSE,
-                 Action.ACCEPT}
+                 Action.ACCEPT, Action.DISCUSS, Action.DECIDE}
+TAKING_UP = {Action.ACCEPT, Action.DISCUSS}  # these make the ticket the actor's
 NOTE_REQUIRED = {
     Action.ASK_INFO: _l("Write what the resident should bring or tell you."),
     Action.COMPLETE: _l("Write the result for the resident."),
     Action.REJECT: _l("Give the reason, so the resident knows why and what to do."),
     Action.NOTE: _l("The note is empty."),
+    Action.DECIDE: _l("Write what was decided, so residents can read it."),
 }
 # Seen on the resident's status page (with their note); the others are internal.
 PUBLIC = {Action.ACCEPT, Action.START, Action.ASK_INFO, Action.RESUME, Action.COMPLETE, Action.REJECT, Action.CLOSE,
-          Action.RECEIVE, Action.WITHDRAW, Action.PICK_UP}
+          Action.RECEIVE, Action.WITHDRAW, Action.PICK_UP, Action.DISCUSS, Action.DECIDE}
 LOCKER_ACTIONS = {Action.RECEIVE, Action.WITHDRAW, Action.PICK_UP}
 
 
@@ -121,12 +151,14 @@ def check(actor: Staff, ticket: Ticket, action: Action) -> Check:
     """May this account do this to this ticket now?  (The ticket is already known to be in scope.)"""
     if action not in ROLE_ACTIONS[actor.role]:
         return Check(False, str(_l("Your role may not do this: %(action)s.", action=action.label)))
-    if (ticket.status, action) not in TRANSITIONS:
+    if is_proposal(ticket) and action != Action.NOTE and actor.role not in PROPOSAL_ROLES:
+        return Check(False, str(_l("Proposals are taken up by community staff.")))
+    if (ticket.status, action) not in transitions_for(ticket):
         return Check(False, str(_l("A ticket that is “%(status)s” cannot be changed with “%(action)s”.",
                                    status=ticket.status.label, action=action.label)))
     if action in ASSIGNEE_ONLY and not actor.role.is_admin and ticket.assignee_id not in (None, actor.id):
         return Check(False, str(_l("This ticket is assigned to %(name)s.", name=ticket.assignee.display_name)))
-    if action in ASSIGNEE_ONLY - {Action.ACCEPT, Action.REJECT} and not actor.role.is_admin \
+    if action in ASSIGNEE_ONLY - TAKING_UP - {Action.REJECT} and not actor.role.is_admin \
             and ticket.assignee_id is None:
         return Check(False, str(_l("Accept the ticket first.")))
     return Check(True)
@@ -169,12 +201,12 @@ def apply_action(
         assignee = _assignable(actor, ticket, assignee_id)
         note = note or str(_l("Assigned to %(name)s", name=assignee.display_name))
         ticket.assignee_id = assignee.id
-    if action == Action.ACCEPT:
+    if action in TAKING_UP:
         ticket.assignee_id = actor.id
     if action == Action.COMPLETE:
         ticket.completed_at = now
         ticket.physical_result = bool(physical_result)
-    ticket.status = TRANSITIONS[(before, action)]
+    ticket.status = transitions_for(ticket)[(before, action)]
     ticket.updated_at = now
     try:
         # Loading the events would flush the change early; the version check belongs to the commit.

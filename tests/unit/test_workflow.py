@@ -4,7 +4,7 @@ import pytest
 from flask import Flask
 from flask_babel import Babel
 
-from kiosk_app.models import Role, Staff, Status, Ticket
+from kiosk_app.models import Role, Service, Staff, Status, Ticket
 from kiosk_app.services import workflow
 from kiosk_app.services.workflow import Action
 
@@ -35,6 +35,33 @@ def test_every_role_state_and_action(role, state, action):
     assert verdict.allowed is expected, verdict.reason
     if not expected:
         assert verdict.reason  # a refusal always says why
+
+
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize("state", list(Status))
+@pytest.mark.parametrize("action", list(Action))
+def test_every_role_state_and_action_on_a_proposal(role, state, action):
+    me = actor(role)
+    ticket = Ticket(status=state, assignee_id=me.id, service=Service(is_proposal=True))
+    ticket.assignee = me
+    verdict = workflow.check(me, ticket, action)
+    expected = ((state, action) in workflow.PROPOSAL_TRANSITIONS and action in workflow.ROLE_ACTIONS[role]
+                and (role in workflow.PROPOSAL_ROLES or action == Action.NOTE))
+    assert verdict.allowed is expected, verdict.reason
+    if not expected:
+        assert verdict.reason
+
+
+def test_a_proposal_is_discussed_decided_and_done():
+    t = workflow.PROPOSAL_TRANSITIONS
+    assert t[(Status.SUBMITTED, Action.DISCUSS)] == Status.DISCUSSING
+    assert t[(Status.DISCUSSING, Action.DECIDE)] == Status.DECIDED
+    assert t[(Status.DECIDED, Action.COMPLETE)] == Status.COMPLETED
+    assert t[(Status.DISCUSSING, Action.REJECT)] == Status.REJECTED
+    # Proposals do not take the personal-request steps, nor requests the proposal steps.
+    assert (Status.SUBMITTED, Action.ACCEPT) not in t
+    assert not {a for (_s, a) in workflow.TRANSITIONS} & {Action.DISCUSS, Action.DECIDE}
+    assert Status.DISCUSSING.is_open and Status.DECIDED.is_open
 
 
 def test_the_lifecycle_reads_as_intended():
