@@ -79,6 +79,7 @@ def test_kiosk_flow_in_chinese_from_home_to_status_page(app, live_server, new_pa
     assert page.locator("#ticket-number").inner_text() == ticket.number
     assert f"{ticket.due_date.month}月{ticket.due_date.day}日" in page.locator("#due-date").inner_text()
     assert "张*" in page.inner_text("main") and "138****5678" in page.inner_text("main")
+    assert page.locator("#receipt-printed").inner_text() == "回执已打印，请取走。"  # the demo's simulated printer
     shot(page, "04-ticket")
 
     # The QR on screen leads to the status page.
@@ -213,3 +214,44 @@ def test_a_ticket_prints_as_an_80mm_receipt(app, live_server, new_page, shot):
     shot(page, "01-receipt-print-media")
     pdf = page.pdf(width="80mm", print_background=False)
     assert pdf.startswith(b"%PDF")
+
+
+def test_a_printer_out_of_paper_at_the_kiosk_and_in_the_back_office(app, live_server, new_page, shot):
+    from .pages import staff_sign_in
+
+    with app.app_context():
+        terminal = terminals.get_by_code("HQ-K1")
+        terminal.printer_url = "dummy://?fault=paper_out"
+        db.session.commit()
+    page = new_page()
+    enrol_as_kiosk(app, page)
+    page.get_by_role("link", name=re.compile("公共设施报修")).click()
+    page.get_by_role("link", name="开始办理").click()
+    fill_request(page, "张三", "13812345678")
+    page.uncheck("input[name=sms]")  # declined messages at first
+    submit_request(page)
+
+    # The ticket stands; the screen says plainly why there is no paper and what to do instead.
+    failed = page.locator("#receipt-failed")
+    assert "回执未能打印：打印机缺纸。" in failed.inner_text()
+    assert "请用手机拍下下方二维码" in failed.inner_text()
+    decode_qr(page)  # the QR to photograph is there and readable
+    shot(page, "01-no-receipt")
+    page.locator("#send-sms").click()
+    page.locator("#sms-coming", has_text="138****5678").wait_for()
+    assert len(tickets_in_db(app)) == 1
+
+    # Staff see the fault on the terminal view; after loading paper a test page clears it.
+    office = new_page()
+    staff_sign_in(office, "admin-hq", then="/staff/terminals")
+    office.locator("[data-terminal=HQ-K1]", has_text="打印机缺纸").wait_for()
+    office.locator("[data-terminal=HQ-K1] a").click()
+    office.locator("#printer-fault", has_text="打印机缺纸").wait_for()
+    shot(office, "02-printer-fault")
+    with app.app_context():
+        terminal = terminals.get_by_code("HQ-K1")
+        terminal.printer_url = "dummy://"
+        db.session.commit()
+    office.locator("#printer-test").click()
+    office.locator("#printer-ok", has_text="测试页已打印").wait_for()
+    shot(office, "03-printer-ok")
