@@ -1,6 +1,7 @@
 # 社区云柜 · Community Cloud Locker
 #   make run    set up (virtualenv, pinned packages, database, demo data) and serve on :5000
 #   make test   set up what the tests need and run the whole suite on SQLite and PostgreSQL
+#   make bench  load the real flows with wrk under gunicorn (SQLite, PostgreSQL); writes bench/RESULTS.md
 
 PYTHON ?= python3.11
 VENV   := .venv
@@ -10,7 +11,7 @@ PORT   ?= 5000
 TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export FLASK_APP := wsgi
 
-.PHONY: run test test-sqlite test-postgres setup setup-test translations extract-messages clean
+.PHONY: run test bench test-sqlite test-postgres setup setup-test translations extract-messages clean
 
 run: setup
 	@bash scripts/install-test-system-deps.sh --font-only
@@ -28,6 +29,12 @@ run: setup
 test: setup-test
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
+
+# BENCH_ARGS e.g. "--tickets 20000 --seconds 5" or "--no-postgres"; see bench/run.py.
+bench: setup
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" -eq 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || { echo "install wrk" >&2; exit 1; }
+	BENCH_POSTGRES_URL=$(TEST_POSTGRES_URL) $(BIN)/python -m bench.run $(BENCH_ARGS)
 
 test-sqlite:
 	@echo "== test suite on SQLite =="

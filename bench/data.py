@@ -39,7 +39,8 @@ def generate(count: int, *, days: int = 365, seed: int = 7, chunk: int = 5000) -
     rng = random.Random(seed)
     buildings = db.session.execute(select(Building.id, Building.grid_id, Building.community_id)).all()
     services = db.session.execute(
-        select(Service.id, Service.deadline_days).where(Service.guidance_only.is_(False))).all()
+        select(Service.id, Service.deadline_days).where(Service.guidance_only.is_(False),
+                                                       Service.is_proposal.is_(False))).all()
     staff_by_area = {}
     for staff_id, area_id in db.session.execute(select(Staff.id, Staff.area_id)):
         staff_by_area.setdefault(area_id, []).append(staff_id)

@@ -33,7 +33,9 @@ def create_app(test_config: dict | None = None) -> Flask:
                      render_item=models.base.render_migration_item)
     csrf.init_app(app)
     htmx.init_app(app)
-    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=lambda: "Asia/Shanghai")
+    from .services.workdays import LOCAL_TZ
+
+    babel.init_app(app, locale_selector=i18n.babel_locale, timezone_selector=lambda: LOCAL_TZ)
     login_manager.init_app(app)
     i18n.init_app(app)
     context.init_app(app)

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# System packages the browser tests need: Debian's chromium and a CJK font (without one every
-# Chinese character renders as a box).  Installs them when missing and we are root; otherwise
-# says what to install.  The browser tests skip locally without chromium, and fail in CI.
+# System packages the tests need: Debian's chromium and a CJK font for the browser tests (without
+# one every Chinese character renders as a box), and wrk for the benchmark's smoke run.  Installs
+# them when missing and we are root; otherwise says what to install.  Those tests skip locally
+# without them, and fail in CI.
 # With --font-only (make run): just the CJK font, which the simulated receipt printer draws with.
 set -euo pipefail
 
 missing=()
 [ "${1:-}" = "--font-only" ] || command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+[ "${1:-}" = "--font-only" ] || command -v wrk >/dev/null 2>&1 || missing+=(wrk)  # the benchmark's smoke run
 fc-list 2>/dev/null | grep -qi "wenquanyi\|wqy" || missing+=(fonts-wqy-microhei)
 [ ${#missing[@]} -eq 0 ] && exit 0
 

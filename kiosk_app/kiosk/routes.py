@@ -7,7 +7,7 @@ from flask import Blueprint, abort, make_response, redirect, render_template, re
 from ..models import Channel, TerminalKind
 from ..services import catalogue, terminals, tickets, validation
 from ..services.errors import DomainError, InvalidInput
-from ..web import htmx, i18n, no_store
+from ..web import fragments, htmx, i18n, no_store
 from ..web.context import choose_community, current_community, current_terminal, phone_terminal, set_terminal_cookie
 
 bp = Blueprint("kiosk", __name__)
@@ -28,7 +28,9 @@ def home():
     community, picker = _community_or_picker()
     if picker is not None:
         return picker
-    return render_template("pages/kiosk/home.html", categories=catalogue.categories())
+    catalogue_html = fragments.render_kept("catalogue", "partials/kiosk/catalogue.html",
+                                           lambda: {"categories": catalogue.categories()})
+    return render_template("pages/kiosk/home.html", catalogue_html=catalogue_html)
 
 
 @bp.get("/community/<code>")

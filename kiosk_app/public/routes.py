@@ -63,6 +63,7 @@ def ticket_status(token: str):
 def _status_response(ticket, status: int = 200, rating_errors: dict | None = None):
     from ..services import locker, ratings
 
+    rating = ratings.rating_of(ticket)
     return htmx.render(
         "pages/public/status.html",
         "partials/public/status_body.html",
@@ -71,8 +72,8 @@ def _status_response(ticket, status: int = 200, rating_errors: dict | None = Non
         timeline=tickets.public_timeline(ticket),
         pickup=locker.pickup_code_for_ticket(ticket),
         phone_at=phone_terminal(),
-        rating=ratings.rating_of(ticket),
-        can_rate=ratings.can_rate(ticket),
+        rating=rating,
+        can_rate=ratings.can_rate(ticket, rating),
         rating_labels=RATING_LABELS,
         rating_errors=rating_errors or {},
     )

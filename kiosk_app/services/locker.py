@@ -302,6 +302,8 @@ def pick_up(terminal: Terminal, code: str) -> LockerItem:
 
 def pickup_code_for_ticket(ticket: Ticket) -> tuple[LockerItem, str] | None:
     """The code to show on a ticket's status page, while its result waits in a compartment."""
+    if not ticket.physical_result or ticket.status not in (Status.COMPLETED, Status.CLOSED):  # nothing waits
+        return None
     item = db.session.scalar(select(LockerItem).where(
         LockerItem.ticket_id == ticket.id, LockerItem.kind == ItemKind.RESULT, LockerItem.state == ItemState.HELD,
         LockerItem.pickup_expires_at > utcnow()))

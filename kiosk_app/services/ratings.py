@@ -21,12 +21,20 @@ RATEABLE = (Status.COMPLETED, Status.CLOSED)
 
 
 def rating_of(ticket: Ticket) -> Rating | None:
+    if ticket.status not in RATEABLE:  # only a finished ticket is rated, and it never reopens
+        return None
     return db.session.scalar(select(Rating).where(Rating.ticket_id == ticket.id))
 
 
-def can_rate(ticket: Ticket) -> bool:
-    rating = rating_of(ticket)
-    return ticket.status in RATEABLE and (rating is None or _changeable(rating))
+_UNKNOWN = object()
+
+
+def can_rate(ticket: Ticket, rating=_UNKNOWN) -> bool:
+    """``rating``: the ticket's rating when the caller has already loaded it."""
+    if ticket.status not in RATEABLE:
+        return False
+    rating = rating_of(ticket) if rating is _UNKNOWN else rating
+    return rating is None or _changeable(rating)
 
 
 def _changeable(rating: Rating) -> bool:

@@ -12,7 +12,7 @@ from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
 from ..models import (
@@ -222,7 +222,7 @@ def get_by_token(token: str) -> Ticket:
         ticket = db.session.scalar(
             db.select(Ticket)
             .filter_by(token=token)
-            .options(selectinload(Ticket.events), selectinload(Ticket.service), selectinload(Ticket.community))
+            .options(selectinload(Ticket.events), joinedload(Ticket.service), joinedload(Ticket.community))
         )
     if ticket is None:
         raise NotFound(_l("We could not find this ticket."))

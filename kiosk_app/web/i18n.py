@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+from babel import Locale
 from flask import current_app, has_request_context, session
 
 
@@ -15,6 +18,17 @@ def select_locale() -> str:
     if lang in current_app.config["LANGUAGES"]:
         return lang
     return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+@lru_cache(maxsize=8)
+def _parsed(code: str) -> Locale:
+    return Locale.parse(code)
+
+
+def babel_locale() -> Locale:
+    """Flask-Babel's locale selector.  A parsed Locale is kept per language: parsing a name scans
+    Babel's data folder, which on every request costs more than rendering a small page."""
+    return _parsed(select_locale())
 
 
 def large_print() -> bool:

@@ -295,3 +295,26 @@ def test_a_refused_action_by_htmx_gets_the_message_fragment(app, resident):
     fragment = text(response)
     assert fragment.lstrip().startswith('<section id="error"')
     assert "此事项不在社区办理，请查看办理地点。" in fragment
+
+
+def test_the_catalogue_is_kept_for_a_while_per_language_then_shows_changes(app, resident, monkeypatch):
+    from kiosk_app.models import Service
+    from kiosk_app.web import fragments
+
+    app.config["FRAGMENT_CACHE_SECONDS"] = 60
+    fragments.forget()
+    clock = [1000.0]
+    monkeypatch.setattr(fragments.time, "monotonic", lambda: clock[0])
+    assert "公共设施报修" in resident.get("/kiosk/").get_data(as_text=True)
+    with app.app_context():
+        service = db.session.scalar(db.select(Service).filter_by(code="facility-repair"))
+        service.name_zh, service.name_en = "公共设施维修", "Repairs of shared facilities"
+        db.session.commit()
+    assert "公共设施报修" in resident.get("/kiosk/").get_data(as_text=True)  # kept
+    token = resident.get("/kiosk/").get_data(as_text=True).split('name="csrf_token" value="')[1].split('"')[0]
+    resident.post("/prefs", data={"csrf_token": token, "lang": "en", "next": "/kiosk/"})
+    assert "Repairs of shared facilities" in resident.get("/kiosk/").get_data(as_text=True)  # each language its own
+    clock[0] += 61
+    resident.post("/prefs", data={"csrf_token": token, "lang": "zh_CN", "next": "/kiosk/"})
+    assert "公共设施维修" in resident.get("/kiosk/").get_data(as_text=True)  # after the time, the change shows
+    fragments.forget()
