@@ -64,8 +64,9 @@ class BaseConfig:
     # A receipt printer that does not answer within this many seconds is reported as faulty; the
     # ticket is issued regardless (each terminal's printer is set by `flask terminal-printer`).
     PRINTER_TIMEOUT = float(os.environ.get("PRINTER_TIMEOUT", "2"))
-    # Parts of pages that are the same for everyone (the kiosk's catalogue) are kept this long.
-    FRAGMENT_CACHE_SECONDS = _env_int("FRAGMENT_CACHE_SECONDS", 60)
+    # Reference data (catalogue, communities, buildings) and the parts of pages that are the same
+    # for everyone (the kiosk's catalogue) are kept this long by each worker.
+    CACHE_SECONDS = _env_int("CACHE_SECONDS", 60)
     # Ratings (好差评): changeable this many days; a poor one is followed up within these working days.
     RATING_CHANGE_DAYS = 7
     FOLLOW_UP_DAYS = _env_int("FOLLOW_UP_DAYS", 5)
@@ -98,7 +99,7 @@ class TestingConfig(BaseConfig):
     PUBLIC_BASE_URL = "http://kiosk.test"
     SERVER_NAME = None
     PRINTER_TIMEOUT = 0.5
-    FRAGMENT_CACHE_SECONDS = 0  # each test builds its own catalogue
+    CACHE_SECONDS = 0  # each test builds its own catalogue
 
 
 class ProductionConfig(BaseConfig):

@@ -72,6 +72,7 @@ def _prepare_sqlite(app: Flask) -> None:
     path = uri.split("sqlite:///", 1)[1] if "sqlite:///" in uri else ""
     if path and not path.startswith(":memory:"):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+        app.config.setdefault("SQLITE_WRITE_LOCK", path + ".write-lock")
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     options["connect_args"] = {"timeout": 30, **options.get("connect_args", {})}
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options

@@ -1,9 +1,19 @@
-"""Reading the service catalogue and the community's places."""
+"""Reading the service catalogue and the community's places.
+
+Catalogue rows, communities and buildings are reference data: read on nearly every request and
+changed a few times a year.  Each worker keeps them for ``CACHE_SECONDS`` (0 turns this off) and
+puts a copy into the request's session without a query (``merge(load=False)``, SQLAlchemy's
+pattern for cached rows), so a change shows everywhere within that time.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
+from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import selectinload, with_loader_criteria
+from sqlalchemy.orm import Session, selectinload, with_loader_criteria
 
 from ..extensions import db
 from ..models import Area, AreaLevel, Building, Service, ServiceCategory
@@ -24,9 +34,36 @@ def categories() -> list[ServiceCategory]:
     return [c for c in db.session.scalars(stmt) if c.services]
 
 
+_kept: dict[tuple, tuple[float, list]] = {}
+
+
+def _reference(key: tuple, load: Callable[[Session], list]) -> list:
+    """Rows from ``load``, kept per worker for CACHE_SECONDS, merged into this request's session."""
+    seconds = current_app.config.get("CACHE_SECONDS", 0)
+    if seconds <= 0:
+        return load(db.session)
+    key = (id(current_app), *key)
+    now = time.monotonic()
+    kept = _kept.get(key)
+    if kept is None or kept[0] <= now:
+        # Loaded in a session of its own, which leaves the rows detached and fully loaded.
+        with Session(db.engine, expire_on_commit=False) as own:
+            rows = load(own)
+        kept = _kept[key] = (now + seconds, rows)
+    return [db.session.merge(row, load=False) for row in kept[1]]
+
+
+def forget() -> None:
+    """After a catalogue change made in this process (other workers catch up within CACHE_SECONDS)."""
+    _kept.clear()
+
+
 def get_service(service_id: int) -> Service:
     service_id = record_id(service_id)
-    service = db.session.get(Service, service_id) if service_id else None
+    found = _reference(("service", service_id), lambda s: [row for row in [s.scalar(
+        db.select(Service).filter_by(id=service_id).options(selectinload(Service.category)))] if row]) \
+        if service_id else []
+    service = found[0] if found else None
     if service is None or not service.active:
         raise NotFound(_l("This service does not exist or is no longer offered."))
     return service
@@ -51,10 +88,16 @@ def get_community(code: str) -> Area:
 
 
 def get_community_by_id(community_id: int) -> Area | None:
-    area = db.session.get(Area, community_id)
+    found = _reference(("community", community_id), lambda s: [row for row in [s.get(Area, community_id)] if row])
+    area = found[0] if found else None
     return area if area is not None and area.level == AreaLevel.COMMUNITY else None
 
 
 def buildings(community: Area) -> list[Building]:
     stmt = db.select(Building).filter_by(community_id=community.id).order_by(Building.position, Building.id)
-    return list(db.session.scalars(stmt))
+    return _reference(("buildings", community.id), lambda s: list(s.scalars(stmt)))
+
+
+def building_of(community: Area, building_id: int | None) -> Building | None:
+    """One of the community's buildings (None for another community's or an unknown one)."""
+    return next((b for b in buildings(community) if b.id == building_id), None) if building_id else None

@@ -35,18 +35,27 @@ TEXTS = {
 
 def enqueue(ticket: Ticket, kind: str, **params) -> Notification | None:
     """Add a message to the outbox in the caller's transaction (the caller commits)."""
+    values = compose(ticket, kind, **params)
+    if values is None:
+        return None
+    message = Notification(**values)
+    db.session.add(message)
+    return message
+
+
+def compose(ticket: Ticket, kind: str, **params) -> dict | None:
+    """The outbox row of a message about ``ticket`` (None when the resident declined messages)."""
     if not ticket.sms_opt_in:
         return None
     from ..web.context import status_url_for_token
+    from ..web.i18n import parsed_locale
 
     params = {"number": ticket.number, "url": status_url_for_token(ticket.token), **params}
-    with force_locale(ticket.locale or "zh_CN"):
+    with force_locale(parsed_locale(ticket.locale or "zh_CN")):
         body = str(TEXTS[kind]) % params
-    message = Notification(ticket_id=ticket.id, kind=kind, to_mobile=ticket.resident_mobile, body=body,
-                           params=json.dumps(params, ensure_ascii=False), idempotency_key=uuid.uuid4().hex,
-                           next_attempt_at=utcnow())
-    db.session.add(message)
-    return message
+    return dict(ticket_id=ticket.id, kind=kind, to_mobile=ticket.resident_mobile, body=body,
+                params=json.dumps(params, ensure_ascii=False), idempotency_key=uuid.uuid4().hex,
+                next_attempt_at=utcnow())
 
 
 class SendError(Exception):

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import re
 import secrets
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, make_transient_to_detached, selectinload
 
-from ..extensions import db
+from ..extensions import db, write_turn
 from ..models import (
     Area,
     Building,
     Channel,
+    Notification,
     Service,
     Staff,
     Status,
@@ -42,6 +44,15 @@ def format_number(community_code: str, day: date, sequence: int) -> str:
     return f"{community_code}-{day:%y%m%d}-{sequence:03d}"
 
 
+_COUNTERS = TicketCounter.__table__
+_BUMP = (
+    update(_COUNTERS)
+    .where(_COUNTERS.c.community_id == bindparam("community"), _COUNTERS.c.day == bindparam("on_day"))
+    .values(last=_COUNTERS.c.last + 1)
+    .returning(_COUNTERS.c.last)
+)
+
+
 def next_sequence(community_id: int, day: date) -> int:
     """Atomically take the next number of a community's day.
 
@@ -49,20 +60,13 @@ def next_sequence(community_id: int, day: date) -> int:
     (PostgreSQL row lock, SQLite database lock) and never see the same value.  The first ticket
     of a day creates the row; ``ON CONFLICT DO NOTHING`` lets a concurrent first one win quietly.
     """
-    counters = TicketCounter.__table__
-    bump = (
-        update(counters)
-        .where(counters.c.community_id == community_id, counters.c.day == day)
-        .values(last=counters.c.last + 1)
-        .returning(counters.c.last)
-    )
-    value = db.session.execute(bump).scalar_one_or_none()
+    connection = db.session.connection()  # plain SQL on the session's transaction
+    key = {"community": community_id, "on_day": day}
+    value = connection.execute(_BUMP, key).scalar_one_or_none()
     if value is None:
-        insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-        db.session.execute(
-            insert(counters).values(community_id=community_id, day=day, last=0).on_conflict_do_nothing()
-        )
-        value = db.session.execute(bump).scalar_one()
+        upsert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+        connection.execute(upsert(_COUNTERS).values(community_id=community_id, day=day, last=0).on_conflict_do_nothing())
+        value = connection.execute(_BUMP, key).scalar_one()
     return value
 
 
@@ -88,9 +92,10 @@ def clean_field(field: str, value: str | None, *, service: Service, community: A
     if field == "details":
         return validation.clean_details(value)
     if field == "building":
-        building_id = validation.record_id(value)
-        building = db.session.get(Building, building_id) if building_id else None
-        if building is None or building.community_id != community.id:
+        from .catalogue import building_of
+
+        building = building_of(community, validation.record_id(value))
+        if building is None:
             raise validation.FieldError(_l("Please choose your building from the list."))
         return building
     raise KeyError(field)
@@ -140,56 +145,71 @@ def submit_request(
     if terminal is not None and terminal.community_id != community.id:
         raise NotFound(_l("No such terminal."))
     key = (submission_key or "").strip()[:64] or None
-    if key and (existing := _by_submission_key(key)) is not None:
-        return existing
-
     clean = validate_request(form, service=service, community=community)
     for _attempt in range(3):
-        now = utcnow()
-        day = workdays.local_date(now)
-        ticket = Ticket(
-            number=format_number(community.code, day, next_sequence(community.id, day)),
-            token=secrets.token_urlsafe(24),
-            submission_key=key,
-            community_id=community.id,
-            service_id=service.id,
-            grid_id=clean.building.grid_id,
-            building_id=clean.building.id,
-            terminal_id=terminal.id if terminal else None,
-            channel=channel,
-            status=Status.SUBMITTED,
-            resident_name=clean.name,
-            resident_mobile=clean.mobile,
-            mobile_last4=clean.mobile[-4:],
-            id_number=clean.id_number,
-            details=clean.details,
-            locale=locale,
-            sms_opt_in=sms_opt_in,
-            due_date=workdays.due_date_for(now, service.deadline_days),
-            created_at=now,
-            updated_at=now,
-        )
-        ticket.events.append(
-            TicketEvent(
-                action="submitted",
-                to_status=Status.SUBMITTED,
-                actor_staff_id=entered_by.id if entered_by else None,
-                actor_label=f"resident:{channel.value}",
-                created_at=now,
-            )
-        )
-        db.session.add(ticket)
         try:
-            db.session.flush()
-            notifications.enqueue(ticket, "issued", due=ticket.due_date.isoformat())
-            db.session.commit()
-            return ticket
+            return _issue(clean, key, service=service, community=community, channel=channel, terminal=terminal,
+                          locale=locale, entered_by=entered_by, sms_opt_in=sms_opt_in)
         except IntegrityError:
             db.session.rollback()
-            # The same form arrived twice at once: the other request made the ticket.
+            # The same form again (a double tap, a re-sent page, or both at once): the unique
+            # submission key refused the second ticket; the first one is the answer.
             if key and (existing := _by_submission_key(key)) is not None:
                 return existing
     raise DomainError(_l("The ticket could not be issued. Please try again."))
+
+
+_INSERT_TICKET = insert(Ticket.__table__).returning(Ticket.__table__.c.id)
+_INSERT_EVENT = insert(TicketEvent.__table__)
+_INSERT_MESSAGE = insert(Notification.__table__)
+
+
+def _issue(clean: CleanRequest, key: str | None, *, service: Service, community: Area, channel: Channel,
+           terminal: Terminal | None, locale: str, entered_by: Staff | None, sms_opt_in: bool) -> Ticket:
+    """One short transaction: the day's next number, the ticket, its first event and its first message.
+
+    Everything that can be worked out beforehand is; inside, three plain INSERTs.  (On SQLite
+    the whole write transaction is the queue every submission waits in.)
+    """
+    now = utcnow()
+    day = workdays.local_date(now)
+    values = dict(
+        token=secrets.token_urlsafe(24), submission_key=key, community_id=community.id, service_id=service.id,
+        grid_id=clean.building.grid_id, building_id=clean.building.id, terminal_id=terminal.id if terminal else None,
+        channel=channel, status=Status.SUBMITTED, resident_name=clean.name, resident_mobile=clean.mobile,
+        mobile_last4=clean.mobile[-4:], id_number=clean.id_number, details=clean.details, locale=locale,
+        sms_opt_in=sms_opt_in, due_date=workdays.due_date_for(now, service.deadline_days), physical_result=False,
+        assignee_id=None, opened_at=None, completed_at=None, created_at=now, updated_at=now, version=1,
+    )
+    event = dict(action="submitted", from_status=None, to_status=Status.SUBMITTED,
+                 actor_staff_id=entered_by.id if entered_by else None, actor_label=f"resident:{channel.value}",
+                 note="", public=True, created_at=now)
+    with write_turn():
+        connection = db.session.connection()  # plain INSERTs on the session's transaction
+        values["number"] = format_number(community.code, day, next_sequence(community.id, day))
+        values["id"] = connection.execute(_INSERT_TICKET, values).scalar_one()
+        connection.execute(_INSERT_EVENT, {**event, "ticket_id": values["id"]})
+        # The row just written, as a persistent object without reading it back.
+        ticket = Ticket(**values)
+        make_transient_to_detached(ticket)
+        db.session.add(ticket)
+        message = notifications.compose(ticket, "issued", due=ticket.due_date.isoformat())
+        if message is not None:
+            connection.execute(_INSERT_MESSAGE, message)
+        with keep_loaded():  # the caller shows this ticket: no need to read it back
+            db.session.commit()
+    return ticket
+
+
+@contextmanager
+def keep_loaded():
+    """Commit without expiring what the session holds (the next read would only fetch it again)."""
+    session = db.session()
+    before, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        yield
+    finally:
+        session.expire_on_commit = before
 
 
 def send_by_text_after_all(ticket: Ticket) -> bool:

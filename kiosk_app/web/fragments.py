@@ -2,7 +2,7 @@
 
 The service catalogue on the kiosk home is the same for everyone who reads the same language, and
 changes a few times a year; rendering it (and loading it) on every tap is most of that page's cost.
-Each worker keeps it for ``FRAGMENT_CACHE_SECONDS`` (0 turns this off), so a catalogue change shows
+Each worker keeps it for ``CACHE_SECONDS`` (0 turns this off), so a catalogue change shows
 everywhere within that time.
 """
 
@@ -19,7 +19,7 @@ _kept: dict[tuple, tuple[float, Markup]] = {}
 
 
 def render_kept(name: str, template: str, make_context: Callable[[], dict]) -> Markup:
-    seconds = current_app.config.get("FRAGMENT_CACHE_SECONDS", 0)
+    seconds = current_app.config.get("CACHE_SECONDS", 0)
     key = (current_app.import_name, id(current_app), name, str(get_locale()))
     now = time.monotonic()
     if seconds > 0 and (kept := _kept.get(key)) is not None and kept[0] > now:

@@ -21,14 +21,15 @@ def select_locale() -> str:
 
 
 @lru_cache(maxsize=8)
-def _parsed(code: str) -> Locale:
+def parsed_locale(code: str) -> Locale:
+    """A Locale, parsed once per language (parsing a name scans Babel's data folder)."""
     return Locale.parse(code)
 
 
 def babel_locale() -> Locale:
-    """Flask-Babel's locale selector.  A parsed Locale is kept per language: parsing a name scans
-    Babel's data folder, which on every request costs more than rendering a small page."""
-    return _parsed(select_locale())
+    """Flask-Babel's locale selector.  A parsed Locale is kept per language: parsing a name on
+    every request cost more than rendering a small page."""
+    return parsed_locale(select_locale())
 
 
 def large_print() -> bool:

@@ -301,7 +301,7 @@ def test_the_catalogue_is_kept_for_a_while_per_language_then_shows_changes(app, 
     from kiosk_app.models import Service
     from kiosk_app.web import fragments
 
-    app.config["FRAGMENT_CACHE_SECONDS"] = 60
+    app.config["CACHE_SECONDS"] = 60
     fragments.forget()
     clock = [1000.0]
     monkeypatch.setattr(fragments.time, "monotonic", lambda: clock[0])
