@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..hardware.locks import LockBoard, LockError, SerialLockBoard
 from ..models import (
+    Channel,
     CommandState,
     Compartment,
     CompartmentState,
@@ -425,6 +426,8 @@ def open_too_long(terminal: Terminal) -> list[Compartment]:
 
 def submission_in_locker(ticket: Ticket) -> LockerItem | None:
     """The resident's papers, while they wait in a compartment."""
+    if ticket.channel != Channel.LOCKER:  # only a locker drop-off puts papers in a compartment
+        return None
     return db.session.scalar(select(LockerItem).where(
         LockerItem.ticket_id == ticket.id, LockerItem.kind == ItemKind.SUBMISSION, LockerItem.state == ItemState.HELD))
 

@@ -236,14 +236,15 @@ def _by_submission_key(key: str) -> Ticket | None:
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
-def get_by_token(token: str) -> Ticket:
+def get_by_token(token: str, *, with_events: bool = True) -> Ticket:
+    """The ticket behind a status address, with its service and community (and its events for
+    the timeline) in as few round trips as possible."""
     ticket = None
     if token and _TOKEN.match(token):
-        ticket = db.session.scalar(
-            db.select(Ticket)
-            .filter_by(token=token)
-            .options(selectinload(Ticket.events), joinedload(Ticket.service), joinedload(Ticket.community))
-        )
+        options = [joinedload(Ticket.service), joinedload(Ticket.community)]
+        if with_events:
+            options.append(selectinload(Ticket.events))
+        ticket = db.session.scalar(db.select(Ticket).filter_by(token=token).options(*options))
     if ticket is None:
         raise NotFound(_l("We could not find this ticket."))
     return ticket

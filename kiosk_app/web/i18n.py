@@ -49,7 +49,33 @@ def forget_preferences() -> None:
         session.pop(key, None)
 
 
+def _translations():
+    """The request's translations, looked up once.  Flask-Babel looks them up again for every
+    string a template translates (dozens per page); this keeps them where Flask-Babel keeps the
+    request's locale, so ``force_locale``/``refresh`` still start afresh."""
+    from flask import g
+    from flask_babel import get_translations
+
+    ctx = getattr(g, "_flask_babel", None)
+    found = getattr(ctx, "babel_translations", None)
+    if found is None:
+        found = get_translations()
+        ctx = getattr(g, "_flask_babel", None)
+        if ctx is not None:
+            ctx.babel_translations = found
+    return found
+
+
 def init_app(app) -> None:
+    # The same callables Flask-Babel installs, reading the request's translations once.
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
+
     @app.context_processor
     def _i18n():
         from flask_babel import get_locale
