@@ -352,7 +352,8 @@ def run_backend(backend: str, database_url: str, fixture: Fixture, seconds: floa
             "service_form": (form_path, resident_cookie, None),
             "submission": (form_path, {**resident_cookie, "Content-Type": "application/x-www-form-urlencoded"}, body),
             "ticket_page": (f"/kiosk/tickets/{fixture.ticket_token}", resident_cookie, None),
-            "status_page": (f"/t/{fixture.ticket_token}", {}, None),
+            # a phone following its ticket: it has the session cookie from its first visit
+            "status_page": (f"/t/{fixture.ticket_token}", resident_cookie, None),
             "queue_default": ("/staff/", {"Cookie": staff.cookie_header()}, None),
             "queue_search": ("/staff/?q=5678", {"Cookie": staff.cookie_header()}, None),
             "door_poll": (f"/terminal/items/{fixture.door_item_id}/door",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session, selectinload, with_loader_criteria
 
 from ..extensions import db
 from ..models import Area, AreaLevel, Building, Service, ServiceCategory
+from ..models.base import Bilingual
 from .errors import NotFound
 from .validation import record_id
 
@@ -53,9 +55,46 @@ def _reference(key: tuple, load: Callable[[Session], list]) -> list:
     return [db.session.merge(row, load=False) for row in kept[1]]
 
 
+@dataclass(frozen=True)
+class Choice(Bilingual):
+    """A plain, immutable entry of a drop-down list (kept across requests like reference data)."""
+
+    id: int
+    name_zh: str
+    name_en: str = ""
+    guidance_only: bool = False
+    children: tuple = ()
+
+
+_kept_values: dict[tuple, tuple[float, object]] = {}
+
+
+def kept_value(key: tuple, make: Callable[[], object]):
+    """A value made from the database, kept per worker for CACHE_SECONDS (made afresh when 0)."""
+    seconds = current_app.config.get("CACHE_SECONDS", 0)
+    if seconds <= 0:
+        return make()
+    key = (id(current_app), *key)
+    now = time.monotonic()
+    kept = _kept_values.get(key)
+    if kept is None or kept[0] <= now:
+        if len(_kept_values) > 10_000:
+            _kept_values.clear()
+        kept = _kept_values[key] = (now + seconds, make())
+    return kept[1]
+
+
+def service_choices() -> tuple[Choice, ...]:
+    """Categories with their services, for the back office's filters."""
+    return kept_value(("service_choices",), lambda: tuple(
+        Choice(c.id, c.name_zh, c.name_en, children=tuple(
+            Choice(s.id, s.name_zh, s.name_en, s.guidance_only) for s in c.services)) for c in categories()))
+
+
 def forget() -> None:
     """After a catalogue change made in this process (other workers catch up within CACHE_SECONDS)."""
     _kept.clear()
+    _kept_values.clear()
 
 
 def get_service(service_id: int) -> Service:

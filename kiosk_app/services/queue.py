@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
+import re
+import time
 from dataclasses import dataclass, field, replace
 from datetime import date
 from urllib.parse import urlencode
 
-from sqlalchemy import and_, case, func, or_, select
+from flask import current_app
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
@@ -19,6 +22,7 @@ from .workflow import OPEN
 PAGE_SIZE = 25
 EXPORT_LIMIT = 20_000
 STATUS_CHOICES = ("open", "all", *[s.value for s in Status])
+NUMBER_PATTERN = re.compile(r"^[A-Z0-9]{1,8}-\d{6}-\d{3,}$")  # HQ-261126-007
 
 
 @dataclass(frozen=True)
@@ -90,9 +94,12 @@ def _conditions(actor: Staff, filters: Filters, today: date, *, with_status: boo
     if filters.q:
         text = filters.q.upper()
         if text.isdigit() and len(text) == 4:
-            conditions.append(or_(Ticket.mobile_last4 == text, Ticket.number.contains(text)))
+            # Four digits are the last four of a mobile (indexed): never a scan of the history.
+            conditions.append(Ticket.mobile_last4 == text)
+        elif NUMBER_PATTERN.match(text):
+            conditions.append(Ticket.number == text)  # a whole number, as on the receipt (unique index)
         else:
-            conditions.append(Ticket.number.contains(text))
+            conditions.append(Ticket.number.contains(text))  # part of a number
     if with_status:
         if filters.status == "open":
             conditions.append(Ticket.status.in_(OPEN))
@@ -122,15 +129,42 @@ def queue(actor: Staff, filters: Filters, today: date | None = None) -> QueuePag
         .offset((page - 1) * PAGE_SIZE)
     )
     tickets = list(db.session.scalars(stmt).unique())
-    counts_stmt = (
-        select(Ticket.status, func.count())
-        .where(*_conditions(actor, filters, today, with_status=False))
-        .group_by(Ticket.status)
-    )
-    counts = {status.value: n for status, n in db.session.execute(counts_stmt)}
+    counts = status_counts(actor, filters, today)
+    return QueuePage(tickets=tickets, total=total, page=page, pages=pages, status_counts=counts)
+
+
+_finished_counts: dict[tuple, tuple[float, dict[str, int]]] = {}
+
+
+def status_counts(actor: Staff, filters: Filters, today: date) -> dict[str, int]:
+    """Tickets per status for the tabs, under the other filters.
+
+    The open states are counted on every view (their partial indexes hold only open tickets).
+    The finished ones grow with the whole history (tens of thousands of rows a community), so
+    each worker keeps their counts for CACHE_SECONDS; they only ever grow, and a tab's number
+    catches up within that time.
+    """
+    conditions = _conditions(actor, filters, today, with_status=False)
+    counts = {status.value: n for status, n in db.session.execute(
+        select(Ticket.status, func.count()).where(*conditions, Ticket.status.in_(OPEN)).group_by(Ticket.status))}
+    seconds = current_app.config.get("CACHE_SECONDS", 0)
+    key = (id(current_app), actor.id, filters.query_string(status="all", page=1), today)
+    now = time.monotonic()
+    kept = _finished_counts.get(key) if seconds > 0 else None
+    if kept is None or kept[0] <= now:
+        finished = {status.value: n for status, n in db.session.execute(
+            select(Ticket.status, func.count()).where(*conditions, Ticket.status.not_in(OPEN))
+            .group_by(Ticket.status))}
+        if seconds > 0:
+            if len(_finished_counts) > 10_000:
+                _finished_counts.clear()
+            _finished_counts[key] = (now + seconds, finished)
+    else:
+        finished = kept[1]
+    counts.update(finished)
     counts["open"] = sum(counts.get(s.value, 0) for s in OPEN)
     counts["all"] = sum(counts.get(s.value, 0) for s in Status)
-    return QueuePage(tickets=tickets, total=total, page=page, pages=pages, status_counts=counts)
+    return counts
 
 
 def export_rows(actor: Staff, filters: Filters, today: date | None = None) -> list[Ticket]:

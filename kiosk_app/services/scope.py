@@ -70,6 +70,15 @@ def grids(actor: Staff) -> list[Grid]:
     return list(db.session.scalars(stmt))
 
 
+def grid_choices(actor: Staff):
+    """The account's grids for the back office's filters ("community · grid"), kept like reference data."""
+    from .catalogue import Choice, kept_value
+
+    return kept_value(("grid_choices", actor.id), lambda: tuple(
+        Choice(g.id, f"{g.community.name_zh} · {g.name_zh}",
+               f"{g.community.name_en or g.community.name_zh} · {g.name_en or g.name_zh}") for g in grids(actor)))
+
+
 def check_grid(actor: Staff, grid_id: int) -> None:
     """A filter on a grid outside the account's scope is refused like an unknown one."""
     allowed = db.session.scalar(select(Grid.id).where(Grid.id == grid_id, Grid.id.in_(grid_ids_select(actor))))

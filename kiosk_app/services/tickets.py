@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, insert, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, make_transient_to_detached, selectinload
+from sqlalchemy.orm import joinedload, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db, write_turn
 from ..models import (
@@ -168,8 +169,8 @@ def _issue(clean: CleanRequest, key: str | None, *, service: Service, community:
            terminal: Terminal | None, locale: str, entered_by: Staff | None, sms_opt_in: bool) -> Ticket:
     """One short transaction: the day's next number, the ticket, its first event and its first message.
 
-    Everything that can be worked out beforehand is; inside, three plain INSERTs.  (On SQLite
-    the whole write transaction is the queue every submission waits in.)
+    Everything that can be worked out beforehand is; inside, plain INSERTs.  (On SQLite the whole
+    write transaction is the queue every submission waits in.)
     """
     now = utcnow()
     day = workdays.local_date(now)
@@ -185,8 +186,15 @@ def _issue(clean: CleanRequest, key: str | None, *, service: Service, community:
                  actor_staff_id=entered_by.id if entered_by else None, actor_label=f"resident:{channel.value}",
                  note="", public=True, created_at=now)
     with write_turn():
-        connection = db.session.connection()  # plain INSERTs on the session's transaction
-        values["number"] = format_number(community.code, day, next_sequence(community.id, day))
+        connection = db.session.connection()  # plain SQL on the session's transaction
+        # PostgreSQL: the day's counter row is the one lock every submission of a community
+        # waits for, so it is taken last, by one statement that numbers the ticket and its
+        # message, right before the commit.  Until then the ticket has a provisional number
+        # that nobody else can see.  (SQLite serialises whole write transactions anyway.)
+        numbered_last = connection.dialect.name == "postgresql"
+        provisional = "#" + secrets.token_hex(15)
+        values["number"] = provisional if numbered_last else \
+            format_number(community.code, day, next_sequence(community.id, day))
         values["id"] = connection.execute(_INSERT_TICKET, values).scalar_one()
         connection.execute(_INSERT_EVENT, {**event, "ticket_id": values["id"]})
         # The row just written, as a persistent object without reading it back.
@@ -196,9 +204,43 @@ def _issue(clean: CleanRequest, key: str | None, *, service: Service, community:
         message = notifications.compose(ticket, "issued", due=ticket.due_date.isoformat())
         if message is not None:
             connection.execute(_INSERT_MESSAGE, message)
+        if numbered_last:
+            number = _number_last(connection, ticket.id, provisional, community, day)
+            set_committed_value(ticket, "number", number)
         with keep_loaded():  # the caller shows this ticket: no need to read it back
             db.session.commit()
     return ticket
+
+
+_NUMBER_LAST = text("""
+    WITH counter AS (
+        UPDATE ticket_counters SET last = last + 1
+        WHERE community_id = :community AND day = :on_day RETURNING last
+    ), ticket AS (
+        UPDATE tickets
+        SET number = :prefix || CASE WHEN counter.last < 1000 THEN lpad(counter.last::text, 3, '0')
+                                     ELSE counter.last::text END
+        FROM counter WHERE tickets.id = :ticket RETURNING tickets.number
+    ), message AS (
+        UPDATE notifications
+        SET body = replace(body, :provisional, ticket.number), params = replace(params, :provisional, ticket.number)
+        FROM ticket WHERE notifications.ticket_id = :ticket
+    )
+    SELECT number FROM ticket
+""")
+
+
+def _number_last(connection, ticket_id: int, provisional: str, community: Area, day: date) -> str:
+    """PostgreSQL: take the day's next number and give it to the ticket and its message, in one
+    statement (the counter row's lock is then held for that statement and the commit alone)."""
+    params = {"community": community.id, "on_day": day, "ticket": ticket_id, "provisional": provisional,
+              "prefix": format_number(community.code, day, 0)[:-3]}
+    number = connection.execute(_NUMBER_LAST, params).scalar_one_or_none()
+    if number is None:  # the day's first ticket: make the counter row, then number
+        connection.execute(pg_insert(_COUNTERS).values(community_id=community.id, day=day, last=0)
+                           .on_conflict_do_nothing())
+        number = connection.execute(_NUMBER_LAST, params).scalar_one()
+    return number
 
 
 @contextmanager
@@ -242,9 +284,9 @@ def get_by_token(token: str, *, with_events: bool = True) -> Ticket:
     ticket = None
     if token and _TOKEN.match(token):
         options = [joinedload(Ticket.service), joinedload(Ticket.community)]
-        if with_events:
-            options.append(selectinload(Ticket.events))
-        ticket = db.session.scalar(db.select(Ticket).filter_by(token=token).options(*options))
+        if with_events:  # one round trip: a ticket has a handful of events
+            options.append(joinedload(Ticket.events))
+        ticket = db.session.scalars(db.select(Ticket).filter_by(token=token).options(*options)).unique().first()
     if ticket is None:
         raise NotFound(_l("We could not find this ticket."))
     return ticket

@@ -107,14 +107,15 @@ def password_submit():
 def queue_page():
     filters = queue.Filters.from_args(request.args)
     page = queue.queue(current_user, filters, _today())
+    whole_page = not htmx.is_swap()  # the live refresh swaps the results alone: no filter lists
     return htmx.render(
         "pages/staff/queue.html",
         "partials/staff/queue_results.html",
         filters=filters,
         result=page,
         today=_today(),
-        services=catalogue.categories(),
-        grids=scope.grids(current_user),
+        services=catalogue.service_choices() if whole_page else (),
+        grids=scope.grid_choices(current_user) if whole_page else (),
         statuses=list(Status),
         status_tabs=[(s.value, s.label) for s in Status],
         channels=list(Channel),

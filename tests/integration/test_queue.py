@@ -120,8 +120,28 @@ def test_the_queue_runs_the_same_queries_for_5_or_50_tickets(ctx):
     few = run()
     for i in range(45):
         make_ticket("XJ" if i % 2 else "HQ", assignee="staff-hq" if i % 3 else None, building_index=i % 4)
-    # count, page (joined), counts per status; plus reloading the expired account
-    assert run() == few <= 4
+    # count, page (joined), counts of the open and of the finished states; plus reloading the
+    # expired account
+    assert run() == few <= 5
+
+
+def test_counts_of_finished_tickets_are_kept_a_while_and_open_ones_are_always_exact(ctx, monkeypatch):
+    from kiosk_app.models import Status
+
+    ctx.config["CACHE_SECONDS"] = 60
+    clock = [1000.0]
+    monkeypatch.setattr(queue.time, "monotonic", lambda: clock[0])
+    me = staff("staff-hq")
+    make_ticket(status=Status.CLOSED)
+    first = queue.status_counts(me, Filters(), TODAY)
+    assert first["closed"] == 1 and first.get("submitted", 0) == 0
+    make_ticket(status=Status.CLOSED)
+    make_ticket()
+    kept = queue.status_counts(me, Filters(), TODAY)
+    assert kept["submitted"] == 1 and kept["closed"] == 1  # the open count at once, the history kept
+    clock[0] += 61
+    assert queue.status_counts(me, Filters(), TODAY)["closed"] == 2
+    queue._finished_counts.clear()
 
 
 def test_deadline_counts_for_the_navigation(ctx):

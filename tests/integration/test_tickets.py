@@ -53,6 +53,22 @@ def test_numbers_run_per_community_and_day(ctx):
     assert other.number.startswith("XJ-") and other.number.endswith("-001")
 
 
+def test_a_busy_day_goes_past_999_and_the_message_carries_the_number(ctx):
+    from kiosk_app.models import Notification, TicketCounter
+
+    first = submit()
+    db.session.execute(db.update(TicketCounter).values(last=998))
+    db.session.commit()
+    numbers = [submit().number for _ in range(2)]
+    prefix = first.number[:-3]
+    assert numbers == [prefix + "999", prefix + "1000"]
+    stored = db.session.scalars(db.select(Ticket.number).order_by(Ticket.id)).all()
+    assert stored == [first.number, *numbers]  # what the page shows is what is stored
+    bodies = db.session.scalars(db.select(Notification.body).order_by(Notification.id)).all()
+    assert [number in body for number, body in zip(stored, bodies)] == [True, True, True]
+    assert not any("#" in body for body in bodies)  # no provisional number left anywhere
+
+
 def test_id_number_is_stored_only_where_the_service_needs_it(ctx):
     assert submit(data=form(id_number=VALID_ID)).id_number is None
     ticket = submit("floating-registration", data=form(id_number=f" {VALID_ID.lower()} "))
