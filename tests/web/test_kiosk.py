@@ -318,3 +318,35 @@ def test_the_catalogue_is_kept_for_a_while_per_language_then_shows_changes(app, 
     resident.post("/prefs", data={"csrf_token": token, "lang": "zh_CN", "next": "/kiosk/"})
     assert "公共设施维修" in resident.get("/kiosk/").get_data(as_text=True)  # after the time, the change shows
     fragments.forget()
+
+
+def test_reference_data_is_kept_per_worker_and_merged_into_each_request(app, resident, monkeypatch):
+    """Communities, services and buildings are read once a minute, not on every tap; what a
+    request gets is still a working row of its own session."""
+    from kiosk_app.models import Building
+    from kiosk_app.services import catalogue
+
+    app.config["CACHE_SECONDS"] = 60
+    catalogue.forget()
+    clock = [1000.0]
+    monkeypatch.setattr(catalogue.time, "monotonic", lambda: clock[0])
+    service_id, token, key = open_form(resident, app)  # fills the cache
+    with app.app_context():
+        counter = QueryCounter(db.engine)
+        with counter, app.test_request_context():
+            community = catalogue.get_community_by_id(catalogue.get_community("HQ").id)
+            buildings = catalogue.buildings(community)
+            service = catalogue.get_service(service_id)
+            assert service in db.session and buildings[0] in db.session
+            assert service.category.name  # relationships loaded with it
+        assert counter.count == 1  # only get_community by code; the rest came from the cache
+        building = db.session.get(Building, buildings[0].id)
+        building.name_zh = "1号楼（新）"
+        db.session.commit()
+    assert "1号楼（新）" not in resident.get(f"/kiosk/services/{service_id}/request").get_data(as_text=True)
+    clock[0] += 61
+    assert "1号楼（新）" in resident.get(f"/kiosk/services/{service_id}/request").get_data(as_text=True)
+    response = resident.post(f"/kiosk/services/{service_id}/request",
+                             data={**valid_form(app), "csrf_token": token, "submission_key": key})
+    assert response.status_code == 303  # a submission with cached rows works
+    catalogue.forget()
