@@ -39,11 +39,8 @@ def categories() -> list[ServiceCategory]:
 _kept: dict[tuple, tuple[float, list]] = {}
 
 
-def _reference(key: tuple, load: Callable[[Session], list]) -> list:
-    """Rows from ``load``, kept per worker for CACHE_SECONDS, merged into this request's session."""
-    seconds = current_app.config.get("CACHE_SECONDS", 0)
-    if seconds <= 0:
-        return load(db.session)
+def _kept_rows(key: tuple, load: Callable[[Session], list]) -> list:
+    """Rows from ``load``, kept per worker for CACHE_SECONDS, detached (merge what you use)."""
     key = (id(current_app), *key)
     now = time.monotonic()
     kept = _kept.get(key)
@@ -51,8 +48,15 @@ def _reference(key: tuple, load: Callable[[Session], list]) -> list:
         # Loaded in a session of its own, which leaves the rows detached and fully loaded.
         with Session(db.engine, expire_on_commit=False) as own:
             rows = load(own)
-        kept = _kept[key] = (now + seconds, rows)
-    return [db.session.merge(row, load=False) for row in kept[1]]
+        kept = _kept[key] = (now + current_app.config["CACHE_SECONDS"], rows)
+    return kept[1]
+
+
+def _reference(key: tuple, load: Callable[[Session], list]) -> list:
+    """Rows from ``load``, kept per worker for CACHE_SECONDS, merged into this request's session."""
+    if current_app.config.get("CACHE_SECONDS", 0) <= 0:
+        return load(db.session)
+    return [db.session.merge(row, load=False) for row in _kept_rows(key, load)]
 
 
 @dataclass(frozen=True)
@@ -132,11 +136,22 @@ def get_community_by_id(community_id: int) -> Area | None:
     return area if area is not None and area.level == AreaLevel.COMMUNITY else None
 
 
+def _buildings_statement(community_id: int):
+    return db.select(Building).filter_by(community_id=community_id).order_by(Building.position, Building.id)
+
+
 def buildings(community: Area) -> list[Building]:
-    stmt = db.select(Building).filter_by(community_id=community.id).order_by(Building.position, Building.id)
+    stmt = _buildings_statement(community.id)
     return _reference(("buildings", community.id), lambda s: list(s.scalars(stmt)))
 
 
 def building_of(community: Area, building_id: int | None) -> Building | None:
     """One of the community's buildings (None for another community's or an unknown one)."""
-    return next((b for b in buildings(community) if b.id == building_id), None) if building_id else None
+    if not building_id:
+        return None
+    if current_app.config.get("CACHE_SECONDS", 0) <= 0:
+        return next((b for b in buildings(community) if b.id == building_id), None)
+    stmt = _buildings_statement(community.id)
+    found = next((b for b in _kept_rows(("buildings", community.id), lambda s: list(s.scalars(stmt)))
+                  if b.id == building_id), None)
+    return db.session.merge(found, load=False) if found is not None else None
