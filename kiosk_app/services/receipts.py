@@ -23,15 +23,20 @@ from ..web.context import public_url, status_url_for_token
 TICKET, PICKUP = "ticket", "pickup"
 
 
+def _heading(ticket: Ticket, title) -> printers.Receipt:
+    """What every slip starts with: who, what kind of slip, which service and ticket."""
+    return (printers.Receipt()
+            .line(ticket.community.name, align="center")
+            .line(title, "large", "center")
+            .rule()
+            .line(f"{_l('Service')}: {ticket.service.name}")
+            .line(_l("Ticket number"))
+            .line(ticket.number, "large", "center"))
+
+
 def ticket_receipt(ticket: Ticket, *, in_locker: LockerItem | None = None, locker_full: bool = False
                    ) -> printers.Receipt:
-    receipt = (printers.Receipt()
-               .line(ticket.community.name, align="center")
-               .line(_l("Ticket receipt"), "large", "center")
-               .rule()
-               .line(f"{_l('Service')}: {ticket.service.name}")
-               .line(_l("Ticket number"))
-               .line(ticket.number, "large", "center")
+    receipt = (_heading(ticket, _l("Ticket receipt"))
                .line(f"{_l('Submitted')}: {format_datetime(ticket.created_at, 'yyyy-MM-dd HH:mm')}")
                .line(f"{_l('Expected completion')}: {format_date(ticket.due_date, 'long')}")
                .qr(status_url_for_token(ticket.token))
@@ -51,20 +56,14 @@ def ticket_receipt(ticket: Ticket, *, in_locker: LockerItem | None = None, locke
 
 def pickup_slip(item: LockerItem) -> printers.Receipt:
     ticket = item.ticket
-    return (printers.Receipt()
-            .line(ticket.community.name, align="center")
-            .line(_l("Pickup slip"), "large", "center")
-            .rule()
-            .line(f"{_l('Service')}: {ticket.service.name}")
-            .line(_l("Ticket number"))
-            .line(ticket.number, "large", "center")
+    return (_heading(ticket, _l("Pickup slip"))
             .line(_l("Picked up from door %(number)d at %(time)s", number=item.compartment.number,
                      time=format_datetime(item.ended_at or utcnow(), "yyyy-MM-dd HH:mm")))
             .qr(status_url_for_token(ticket.token))
             .line(_l("How well were you served? Scan the code to rate the service."), align="center"))
 
 
-def test_page(terminal: Terminal) -> printers.Receipt:
+def printer_test_page(terminal: Terminal) -> printers.Receipt:
     return (printers.Receipt()
             .line(terminal.community.name, align="center")
             .line(_l("Test print"), "large", "center")
@@ -126,6 +125,6 @@ def print_test_page(actor: Staff, terminal: Terminal) -> PrinterFaultKind | None
     from .scope import require_admin
 
     require_admin(actor)
-    fault, _detail = _send(terminal, test_page(terminal))
+    fault, _detail = _send(terminal, printer_test_page(terminal))
     db.session.commit()
     return fault
