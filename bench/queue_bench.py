@@ -11,6 +11,7 @@ district admin, and shows PostgreSQL's plan for the default queue query.
 from __future__ import annotations
 
 import argparse
+import secrets
 import statistics
 import tempfile
 import time
@@ -65,7 +66,7 @@ def main() -> None:
 
     from . import data
 
-    password = "bench-password-123"
+    password = secrets.token_urlsafe(12)  # the throwaway database's staff accounts
     with fresh_database(args.database_url) as url:
         app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False})
         with app.app_context():

@@ -26,6 +26,7 @@ import logging
 import os
 import platform
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -46,7 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 WRK_SCRIPT = ROOT / "bench" / "wrk.lua"
 RESULTS = ROOT / "bench" / "RESULTS.md"
-PASSWORD = "bench-password-123"
+PASSWORD = secrets.token_urlsafe(12)  # the throwaway database's staff accounts, this run only
 WORKERS = 3
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
