@@ -13,13 +13,10 @@ from __future__ import annotations
 import argparse
 import secrets
 import statistics
-import tempfile
 import time
-import uuid
 from contextlib import contextmanager
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 PAGES = [
     ("staff-hq", "/staff/", "queue, default view"),
@@ -34,20 +31,14 @@ PAGES = [
 
 @contextmanager
 def fresh_database(url: str | None):
-    if not url:
-        with tempfile.TemporaryDirectory() as folder:
-            yield f"sqlite:///{folder}/bench.sqlite3"
-        return
-    admin = create_engine(make_url(url), isolation_level="AUTOCOMMIT")
-    name = f"cloudlocker_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    """A temporary SQLite file, or a PostgreSQL database of its own beside ``url``."""
+    from .run import Database
+
+    database = Database("postgresql" if url else "sqlite", url or "")
     try:
-        yield make_url(url).set(database=name).render_as_string(hide_password=False)
+        yield database.url
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        database.drop()
 
 
 def main() -> None:
@@ -77,9 +68,10 @@ def main() -> None:
             print(f"database: {db.engine.dialect.name}; generated {made:,} tickets with events "
                   f"in {time.perf_counter() - started:.1f} s")
             if db.engine.dialect.name == "postgresql":
+                from kiosk_app.models.ticket import OPEN_SQL
+
                 plan = db.session.execute(text(
-                    "EXPLAIN SELECT * FROM tickets WHERE community_id = 4 AND status IN "
-                    "('submitted','accepted','in_progress','needs_info') ORDER BY due_date, id LIMIT 25"
+                    f"EXPLAIN SELECT * FROM tickets WHERE community_id = 4 AND {OPEN_SQL} ORDER BY due_date, id LIMIT 25"
                 )).scalars().all()
                 print("plan of the default queue query:\n  " + "\n  ".join(plan))
         clients = {}

@@ -70,24 +70,22 @@ def _keep_prepared_statements(app: Flask) -> None:
     that failed, still ends with ROLLBACK.
     """
     from sqlalchemy import event
-    from sqlalchemy.engine import Engine
 
     from .extensions import db
 
-    if not getattr(_keep_prepared_statements, "listening", False):
-        @event.listens_for(Engine, "begin")
-        def _began(conn):
-            conn.info["wrote"] = False
-
-        @event.listens_for(Engine, "before_cursor_execute")
-        def _statement(conn, cursor, statement, parameters, context, executemany):
-            if not conn.info.get("wrote") and not statement.lstrip()[:6].upper().startswith("SELECT"):
-                conn.info["wrote"] = True
-
-        _keep_prepared_statements.listening = True
-
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgres"):
         return
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "begin")
+    def _began(conn):
+        conn.info["wrote"] = False
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _statement(conn, cursor, statement, parameters, context, executemany):
+        if not conn.info.get("wrote") and not statement.lstrip()[:6].upper().startswith("SELECT"):
+            conn.info["wrote"] = True
 
     @app.teardown_request
     def _end_cleanly(error):

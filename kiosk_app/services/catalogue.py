@@ -8,7 +8,6 @@ pattern for cached rows), so a change shows everywhere within that time.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,6 +19,7 @@ from ..extensions import db
 from ..models import Area, AreaLevel, Building, Service, ServiceCategory
 from ..models.base import Bilingual
 from .errors import NotFound
+from .kept import kept
 from .validation import record_id
 
 
@@ -36,24 +36,18 @@ def categories() -> list[ServiceCategory]:
     return [c for c in db.session.scalars(stmt) if c.services]
 
 
-_kept: dict[tuple, tuple[float, list]] = {}
-
-
 def _kept_rows(key: tuple, load: Callable[[Session], list]) -> list:
-    """Rows from ``load``, kept per worker for CACHE_SECONDS, detached (merge what you use)."""
-    key = (id(current_app), *key)
-    now = time.monotonic()
-    kept = _kept.get(key)
-    if kept is None or kept[0] <= now:
-        # Loaded in a session of its own, which leaves the rows detached and fully loaded.
+    """Rows from ``load``, kept per worker, detached (merge what you use).  They are loaded in a
+    session of their own, which leaves them detached and fully loaded."""
+    def detached_rows():
         with Session(db.engine, expire_on_commit=False) as own:
-            rows = load(own)
-        kept = _kept[key] = (now + current_app.config["CACHE_SECONDS"], rows)
-    return kept[1]
+            return load(own)
+
+    return kept(("rows", *key), detached_rows)
 
 
 def _reference(key: tuple, load: Callable[[Session], list]) -> list:
-    """Rows from ``load``, kept per worker for CACHE_SECONDS, merged into this request's session."""
+    """Rows from ``load``, kept per worker, merged into this request's session."""
     if current_app.config.get("CACHE_SECONDS", 0) <= 0:
         return load(db.session)
     return [db.session.merge(row, load=False) for row in _kept_rows(key, load)]
@@ -70,35 +64,11 @@ class Choice(Bilingual):
     children: tuple = ()
 
 
-_kept_values: dict[tuple, tuple[float, object]] = {}
-
-
-def kept_value(key: tuple, make: Callable[[], object]):
-    """A value made from the database, kept per worker for CACHE_SECONDS (made afresh when 0)."""
-    seconds = current_app.config.get("CACHE_SECONDS", 0)
-    if seconds <= 0:
-        return make()
-    key = (id(current_app), *key)
-    now = time.monotonic()
-    kept = _kept_values.get(key)
-    if kept is None or kept[0] <= now:
-        if len(_kept_values) > 10_000:
-            _kept_values.clear()
-        kept = _kept_values[key] = (now + seconds, make())
-    return kept[1]
-
-
 def service_choices() -> tuple[Choice, ...]:
     """Categories with their services, for the back office's filters."""
-    return kept_value(("service_choices",), lambda: tuple(
+    return kept(("service_choices",), lambda: tuple(
         Choice(c.id, c.name_zh, c.name_en, children=tuple(
             Choice(s.id, s.name_zh, s.name_en, s.guidance_only) for s in c.services)) for c in categories()))
-
-
-def forget() -> None:
-    """After a catalogue change made in this process (other workers catch up within CACHE_SECONDS)."""
-    _kept.clear()
-    _kept_values.clear()
 
 
 def get_service(service_id: int) -> Service:

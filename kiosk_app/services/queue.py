@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import math
 import re
-import time
 from dataclasses import dataclass, field, replace
 from datetime import date
 from urllib.parse import urlencode
 
-from flask import current_app
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import Channel, Staff, Status, Ticket
 from . import scope, workdays
+from .kept import kept
 from .validation import record_id
 from .workflow import OPEN
 
@@ -133,9 +132,6 @@ def queue(actor: Staff, filters: Filters, today: date | None = None) -> QueuePag
     return QueuePage(tickets=tickets, total=total, page=page, pages=pages, status_counts=counts)
 
 
-_finished_counts: dict[tuple, tuple[float, dict[str, int]]] = {}
-
-
 def status_counts(actor: Staff, filters: Filters, today: date) -> dict[str, int]:
     """Tickets per status for the tabs, under the other filters.
 
@@ -147,20 +143,9 @@ def status_counts(actor: Staff, filters: Filters, today: date) -> dict[str, int]
     conditions = _conditions(actor, filters, today, with_status=False)
     counts = {status.value: n for status, n in db.session.execute(
         select(Ticket.status, func.count()).where(*conditions, Ticket.status.in_(OPEN)).group_by(Ticket.status))}
-    seconds = current_app.config.get("CACHE_SECONDS", 0)
-    key = (id(current_app), actor.id, filters.query_string(status="all", page=1), today)
-    now = time.monotonic()
-    kept = _finished_counts.get(key) if seconds > 0 else None
-    if kept is None or kept[0] <= now:
-        finished = {status.value: n for status, n in db.session.execute(
-            select(Ticket.status, func.count()).where(*conditions, Ticket.status.not_in(OPEN))
-            .group_by(Ticket.status))}
-        if seconds > 0:
-            if len(_finished_counts) > 10_000:
-                _finished_counts.clear()
-            _finished_counts[key] = (now + seconds, finished)
-    else:
-        finished = kept[1]
+    finished = kept(("finished_counts", actor.id, filters.query_string(status="all", page=1), today), lambda: {
+        status.value: n for status, n in db.session.execute(
+            select(Ticket.status, func.count()).where(*conditions, Ticket.status.not_in(OPEN)).group_by(Ticket.status))})
     counts.update(finished)
     counts["open"] = sum(counts.get(s.value, 0) for s in OPEN)
     counts["all"] = sum(counts.get(s.value, 0) for s in Status)

@@ -72,9 +72,10 @@ def grids(actor: Staff) -> list[Grid]:
 
 def grid_choices(actor: Staff):
     """The account's grids for the back office's filters ("community · grid"), kept like reference data."""
-    from .catalogue import Choice, kept_value
+    from .catalogue import Choice
+    from .kept import kept
 
-    return kept_value(("grid_choices", actor.id), lambda: tuple(
+    return kept(("grid_choices", actor.id), lambda: tuple(
         Choice(g.id, f"{g.community.name_zh} · {g.name_zh}",
                f"{g.community.name_en or g.community.name_zh} · {g.name_en or g.name_zh}") for g in grids(actor)))
 

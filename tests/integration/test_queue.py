@@ -127,10 +127,12 @@ def test_the_queue_runs_the_same_queries_for_5_or_50_tickets(ctx):
 
 def test_counts_of_finished_tickets_are_kept_a_while_and_open_ones_are_always_exact(ctx, monkeypatch):
     from kiosk_app.models import Status
+    from kiosk_app.services import kept as keeping
 
     ctx.config["CACHE_SECONDS"] = 60
+    keeping.forget()
     clock = [1000.0]
-    monkeypatch.setattr(queue.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(keeping.time, "monotonic", lambda: clock[0])
     me = staff("staff-hq")
     make_ticket(status=Status.CLOSED)
     first = queue.status_counts(me, Filters(), TODAY)
@@ -141,7 +143,7 @@ def test_counts_of_finished_tickets_are_kept_a_while_and_open_ones_are_always_ex
     assert kept["submitted"] == 1 and kept["closed"] == 1  # the open count at once, the history kept
     clock[0] += 61
     assert queue.status_counts(me, Filters(), TODAY)["closed"] == 2
-    queue._finished_counts.clear()
+    keeping.forget()
 
 
 def test_deadline_counts_for_the_navigation(ctx):

@@ -299,12 +299,12 @@ def test_a_refused_action_by_htmx_gets_the_message_fragment(app, resident):
 
 def test_the_catalogue_is_kept_for_a_while_per_language_then_shows_changes(app, resident, monkeypatch):
     from kiosk_app.models import Service
-    from kiosk_app.web import fragments
+    from kiosk_app.services import kept
 
     app.config["CACHE_SECONDS"] = 60
-    fragments.forget()
+    kept.forget()
     clock = [1000.0]
-    monkeypatch.setattr(fragments.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(kept.time, "monotonic", lambda: clock[0])
     assert "公共设施报修" in resident.get("/kiosk/").get_data(as_text=True)
     with app.app_context():
         service = db.session.scalar(db.select(Service).filter_by(code="facility-repair"))
@@ -317,19 +317,19 @@ def test_the_catalogue_is_kept_for_a_while_per_language_then_shows_changes(app, 
     clock[0] += 61
     resident.post("/prefs", data={"csrf_token": token, "lang": "zh_CN", "next": "/kiosk/"})
     assert "公共设施维修" in resident.get("/kiosk/").get_data(as_text=True)  # after the time, the change shows
-    fragments.forget()
+    kept.forget()
 
 
 def test_reference_data_is_kept_per_worker_and_merged_into_each_request(app, resident, monkeypatch):
     """Communities, services and buildings are read once a minute, not on every tap; what a
     request gets is still a working row of its own session."""
     from kiosk_app.models import Building
-    from kiosk_app.services import catalogue
+    from kiosk_app.services import catalogue, kept
 
     app.config["CACHE_SECONDS"] = 60
-    catalogue.forget()
+    kept.forget()
     clock = [1000.0]
-    monkeypatch.setattr(catalogue.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(kept.time, "monotonic", lambda: clock[0])
     service_id, token, key = open_form(resident, app)  # fills the cache
     with app.app_context():
         counter = QueryCounter(db.engine)
@@ -349,4 +349,4 @@ def test_reference_data_is_kept_per_worker_and_merged_into_each_request(app, res
     response = resident.post(f"/kiosk/services/{service_id}/request",
                              data={**valid_form(app), "csrf_token": token, "submission_key": key})
     assert response.status_code == 303  # a submission with cached rows works
-    catalogue.forget()
+    kept.forget()
