@@ -25,7 +25,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import models  # noqa: F401  (registers the tables)
     from .extensions import babel, csrf, db, htmx, login_manager, migrate
-    from .web import auth, context, errors, i18n  # noqa: F401  (auth registers the user loader)
+    from .web import auth, context, errors, i18n, reads  # noqa: F401  (auth registers the user loader)
 
     _prepare_sqlite(app)
     db.init_app(app)
@@ -41,6 +41,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     i18n.init_app(app)
     context.init_app(app)
     errors.init_app(app)
+    reads.init_app(app)
 
     from .api.routes import bp as api_bp
     from .kiosk.routes import bp as kiosk_bp
@@ -72,6 +73,7 @@ def _keep_prepared_statements(app: Flask) -> None:
     from sqlalchemy import event
 
     from .extensions import db
+    from .web import reads
 
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgres"):
         return
@@ -92,7 +94,8 @@ def _keep_prepared_statements(app: Flask) -> None:
         if error is not None:
             return
         session = db.session()
-        if session.get_transaction() is None or session.new or session.dirty or session.deleted:
+        if session.get_transaction() is None or reads.in_reads_only_request(session) \
+                or session.new or session.dirty or session.deleted:
             return
         if session.connection().info.get("wrote", True):
             return

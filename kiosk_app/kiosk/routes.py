@@ -8,6 +8,7 @@ from ..models import Channel, TerminalKind
 from ..services import catalogue, terminals, tickets, validation
 from ..services.errors import DomainError, InvalidInput
 from ..web import fragments, htmx, i18n, no_store
+from ..web.reads import reads_only
 from ..web.context import choose_community, current_community, current_terminal, phone_terminal, set_terminal_cookie
 
 bp = Blueprint("kiosk", __name__)
@@ -24,6 +25,7 @@ def _community_or_picker():
 
 
 @bp.get("/")
+@reads_only
 def home():
     community, picker = _community_or_picker()
     if picker is not None:
@@ -53,6 +55,7 @@ def reset():
 
 
 @bp.get("/services/<int:service_id>")
+@reads_only
 def service_detail(service_id: int):
     community, picker = _community_or_picker()
     if picker is not None:
@@ -78,6 +81,7 @@ def _render_form(service, community, *, form: dict, errors: dict, status: int = 
 
 
 @bp.get("/services/<int:service_id>/request")
+@reads_only
 def request_form(service_id: int):
     community, picker = _community_or_picker()
     if picker is not None:

@@ -14,12 +14,14 @@ from ..models import RATING_LABELS
 from ..services import catalogue, tickets
 from ..services.errors import DomainError, InvalidInput
 from ..web import htmx, i18n
+from ..web.reads import reads_only
 from ..web.context import current_terminal, phone_terminal
 
 bp = Blueprint("public", __name__)
 
 
 @bp.get("/")
+@reads_only
 def landing():
     terminal = current_terminal()
     if terminal is not None:
@@ -50,6 +52,7 @@ def healthz():
 
 
 @bp.get("/t/<token>")
+@reads_only
 def ticket_status(token: str):
     ticket = tickets.get_by_token(token)
     response = _status_response(ticket)

@@ -278,15 +278,20 @@ def _by_submission_key(key: str) -> Ticket | None:
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
+# Built once: a statement built per call (its loader options, its cache key) cost a third as much
+# again as running it.
+_BY_TOKEN = db.select(Ticket).where(Ticket.token == bindparam("token")).options(
+    joinedload(Ticket.service), joinedload(Ticket.community))
+_BY_TOKEN_WITH_EVENTS = _BY_TOKEN.options(joinedload(Ticket.events))
+
+
 def get_by_token(token: str, *, with_events: bool = True) -> Ticket:
     """The ticket behind a status address, with its service and community (and its events for
-    the timeline) in as few round trips as possible."""
+    the timeline: a handful of rows, so joined into the same round trip)."""
     ticket = None
     if token and _TOKEN.match(token):
-        options = [joinedload(Ticket.service), joinedload(Ticket.community)]
-        if with_events:  # one round trip: a ticket has a handful of events
-            options.append(joinedload(Ticket.events))
-        ticket = db.session.scalars(db.select(Ticket).filter_by(token=token).options(*options)).unique().first()
+        statement = _BY_TOKEN_WITH_EVENTS if with_events else _BY_TOKEN
+        ticket = db.session.scalars(statement, {"token": token}).unique().first()
     if ticket is None:
         raise NotFound(_l("We could not find this ticket."))
     return ticket

@@ -16,6 +16,7 @@ from ..services import accounts, catalogue, figures, queue, scope, tickets, vali
 from ..services.errors import DomainError, InvalidInput, NotFound
 from ..web import htmx, i18n, no_store
 from ..web.auth import enforce_idle_timeout, mark_signed_in
+from ..web.reads import reads_only
 
 bp = Blueprint("staff", __name__)
 bp.after_request(no_store)
@@ -103,6 +104,7 @@ def password_submit():
 # ---------------------------------------------------------------- the queue
 
 @bp.get("/")
+@reads_only
 @login_required
 def queue_page():
     filters = queue.Filters.from_args(request.args)

@@ -44,3 +44,60 @@ def test_a_request_that_wrote_without_committing_is_rolled_back(pg_app):
     assert pg_app.test_client().get("/_test/write-without-commit").status_code == 200
     with pg_app.app_context():
         assert db.session.scalar(db.select(Ticket.details)) == "测试"
+
+
+# ---------------------------------------------------------------- pages that only read
+
+@pytest.fixture
+def reading_app(app):
+    from kiosk_app.web.reads import reads_only
+
+    def transaction_state():
+        db.session.scalar(db.select(Ticket.id).limit(1))
+        if db.session.get_bind().dialect.name != "postgresql":
+            return "sqlite"
+        return db.session.connection().connection.dbapi_connection.info.transaction_status.name
+
+    @app.get("/_test/reading")
+    @reads_only
+    def reading():
+        return transaction_state()
+
+    @app.get("/_test/ordinary")
+    def ordinary():
+        return transaction_state()
+
+    @app.get("/_test/reading-but-writes")
+    @reads_only
+    def reading_but_writes():
+        ticket = db.session.scalar(db.select(Ticket))
+        ticket.details = "written by a page that said it only reads"
+        db.session.commit()
+        return "ok"
+
+    return app
+
+
+def test_a_page_that_only_reads_runs_its_queries_outside_a_transaction(reading_app, postgres_url):
+    client = reading_app.test_client()
+    if not postgres_url:
+        assert client.get("/_test/reading").get_data(as_text=True) == "sqlite"
+        return
+    assert client.get("/_test/reading").get_data(as_text=True) == "IDLE"  # no BEGIN was sent
+    assert client.get("/_test/ordinary").get_data(as_text=True) == "INTRANS"
+
+
+def test_a_page_marked_as_only_reading_cannot_write(reading_app, caplog):
+    with reading_app.app_context():
+        make_ticket()
+    assert reading_app.test_client().get("/_test/reading-but-writes").status_code == 500
+    assert "WriteInReadsOnlyRequest" in caplog.text
+    with reading_app.app_context():
+        assert db.session.scalar(db.select(Ticket.details)) == "测试"
+
+
+def test_the_hot_read_pages_are_marked_as_only_reading(app):
+    """The pages residents and staff open most: no transaction around their queries."""
+    for endpoint in ("kiosk.home", "kiosk.service_detail", "kiosk.request_form", "public.ticket_status",
+                     "public.landing", "staff.queue_page"):
+        assert getattr(app.view_functions[endpoint], "reads_only", False), endpoint
