@@ -71,6 +71,7 @@ def _keep_prepared_statements(app: Flask) -> None:
     that failed, still ends with ROLLBACK.
     """
     from sqlalchemy import event
+    from sqlalchemy.orm import Session
 
     from .extensions import db
     from .web import reads
@@ -89,20 +90,32 @@ def _keep_prepared_statements(app: Flask) -> None:
         if not conn.info.get("wrote") and not statement.lstrip()[:6].upper().startswith("SELECT"):
             conn.info["wrote"] = True
 
+    if not event.contains(Session, "after_begin", _note_connection):
+        event.listen(Session, "after_begin", _note_connection)
+
     @app.teardown_request
     def _end_cleanly(error):
         if error is not None:
             return
         session = db.session()
-        if session.get_transaction() is None or reads.in_reads_only_request(session) \
+        connection = session.info.get(_CONNECTION)  # None: the request ran no SQL at all
+        if connection is None or session.get_transaction() is None or reads.in_reads_only_request(session) \
                 or session.new or session.dirty or session.deleted:
             return
-        if session.connection().info.get("wrote", True):
+        if connection.info.get("wrote", True):
             return
         try:
             session.commit()
         except Exception:  # noqa: BLE001 - a transaction already failed: the usual ROLLBACK follows
             session.rollback()
+
+
+_CONNECTION = "connection"
+
+
+def _note_connection(session, _transaction, connection) -> None:
+    """The connection a session's transaction runs on, once it runs SQL (merging a kept row runs none)."""
+    session.info[_CONNECTION] = connection
 
 
 def _prepare_sqlite(app: Flask) -> None:

@@ -100,10 +100,23 @@ def get_community(code: str) -> Area:
     return area
 
 
+def _community_rows(community_id: int) -> Callable[[Session], list]:
+    return lambda s: [row for row in [s.get(Area, community_id)] if row]
+
+
 def get_community_by_id(community_id: int) -> Area | None:
-    found = _reference(("community", community_id), lambda s: [row for row in [s.get(Area, community_id)] if row])
+    found = _reference(("community", community_id), _community_rows(community_id))
     area = found[0] if found else None
     return area if area is not None and area.level == AreaLevel.COMMUNITY else None
+
+
+def community_to_show(community_id: int) -> Area | None:
+    """A community only to be named on a page: the kept row itself, not put into this request's
+    session (reading its names needs none)."""
+    if current_app.config.get("CACHE_SECONDS", 0) <= 0:
+        return get_community_by_id(community_id)
+    found = _kept_rows(("community", community_id), _community_rows(community_id))
+    return found[0] if found and found[0].level == AreaLevel.COMMUNITY else None
 
 
 def _buildings_statement(community_id: int):

@@ -87,8 +87,17 @@ def init_app(app) -> None:
     def _where():
         return {
             "kiosk_mode": current_terminal() is not None,
-            "community": current_community(),
+            "community": _community_to_show(),
         }
+
+
+def _community_to_show() -> Area | None:
+    """The community in the top bar: the one this request already works with, else the one this
+    terminal or phone belongs to."""
+    if "community" in g or current_terminal() is not None or phone_terminal() is not None:
+        return current_community()
+    community_id = session.get("community_id")
+    return catalogue.community_to_show(community_id) if isinstance(community_id, int) else None
 
 
 def public_url(path: str) -> str:

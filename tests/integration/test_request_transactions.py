@@ -38,6 +38,40 @@ def test_read_only_requests_keep_the_prepared_queries(pg_app):
     assert int(client.get("/_test/prepared").get_data(as_text=True)) > 0
 
 
+def test_a_request_that_ran_no_sql_takes_no_connection(pg_app):
+    """Naming the resident's community reads a kept row: no connection is checked out just to end
+    a transaction that never ran a statement."""
+    from sqlalchemy import event
+
+    from kiosk_app.services import catalogue
+
+    from ..helpers import community
+
+    pg_app.config["CACHE_SECONDS"] = 60
+    with pg_app.app_context():
+        community_id, name = community().id, community().name
+
+    @pg_app.get("/_test/community-name")
+    def community_name():
+        return catalogue.get_community_by_id(community_id).name
+
+    client = pg_app.test_client()
+    assert client.get("/_test/community-name").status_code == 200  # keeps the row
+    checkouts = []
+
+    def checked_out(*_args):
+        checkouts.append(1)
+
+    with pg_app.app_context():
+        pool = db.engine.pool
+    event.listen(pool, "checkout", checked_out)
+    try:
+        assert client.get("/_test/community-name").get_data(as_text=True) == name
+    finally:
+        event.remove(pool, "checkout", checked_out)
+    assert checkouts == []
+
+
 def test_a_request_that_wrote_without_committing_is_rolled_back(pg_app):
     with pg_app.app_context():
         make_ticket()
@@ -87,11 +121,17 @@ def test_a_page_that_only_reads_runs_its_queries_outside_a_transaction(reading_a
     assert client.get("/_test/ordinary").get_data(as_text=True) == "INTRANS"
 
 
-def test_a_page_marked_as_only_reading_cannot_write(reading_app, caplog):
+def test_a_page_marked_as_only_reading_cannot_write(reading_app):
+    from kiosk_app.web.reads import WriteInReadsOnlyRequest
+
     with reading_app.app_context():
         make_ticket()
     assert reading_app.test_client().get("/_test/reading-but-writes").status_code == 500
-    assert "WriteInReadsOnlyRequest" in caplog.text
+    with reading_app.test_request_context("/_test/reading-but-writes"):
+        reading_app.preprocess_request()
+        with pytest.raises(WriteInReadsOnlyRequest):
+            reading_app.view_functions["reading_but_writes"]()
+        db.session.rollback()
     with reading_app.app_context():
         assert db.session.scalar(db.select(Ticket.details)) == "测试"
 
