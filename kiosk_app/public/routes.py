@@ -54,7 +54,7 @@ def healthz():
 @bp.get("/t/<token>")
 @reads_only
 def ticket_status(token: str):
-    ticket = tickets.get_by_token(token)
+    ticket = tickets.status_by_token(token)
     response = _status_response(ticket)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"

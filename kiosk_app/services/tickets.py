@@ -6,7 +6,7 @@ import re
 import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, insert, text, update
@@ -32,6 +32,7 @@ from ..models import (
 )
 from ..models.base import utcnow
 from . import notifications, throttle, validation, workdays
+from .catalogue import Choice
 from .errors import DomainError, InvalidInput, NotFound
 
 FIELDS = ("name", "mobile", "building", "id_number", "details")
@@ -295,6 +296,72 @@ def get_by_token(token: str, *, with_events: bool = True) -> Ticket:
     if ticket is None:
         raise NotFound(_l("We could not find this ticket."))
     return ticket
+
+
+@dataclass(frozen=True)
+class PublicEvent:
+    """One line of a status page's timeline."""
+
+    action: str
+    to_status: Status | None
+    note: str
+    public: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class TicketStatus:
+    """What a ticket's status page shows, read without the ORM.
+
+    The page residents' phones reload most: one plain query, only the columns it shows, no
+    identity map or change tracking (the ORM's bookkeeping for a ticket, its service, community
+    and events cost as much as the rest of the page).  It carries the attributes of a ``Ticket``
+    that the page and its rules read, under the same names, so the page renders either.
+    """
+
+    id: int
+    token: str
+    number: str
+    status: Status
+    physical_result: bool
+    resident_name: str
+    resident_mobile: str
+    due_date: date
+    service: Choice
+    community: Choice
+    events: tuple[PublicEvent, ...]
+
+
+def _status_statement():
+    tickets, events = Ticket.__table__, TicketEvent.__table__
+    services, areas = Service.__table__, Area.__table__
+    return (
+        db.select(tickets.c.id, tickets.c.token, tickets.c.number, tickets.c.status, tickets.c.physical_result,
+                  tickets.c.resident_name, tickets.c.resident_mobile, tickets.c.due_date, tickets.c.service_id,
+                  services.c.name_zh, services.c.name_en, tickets.c.community_id, areas.c.name_zh, areas.c.name_en,
+                  events.c.action, events.c.to_status, events.c.note, events.c.public, events.c.created_at)
+        .join(services, services.c.id == tickets.c.service_id)
+        .join(areas, areas.c.id == tickets.c.community_id)
+        .outerjoin(events, (events.c.ticket_id == tickets.c.id) & events.c.public)
+        .where(tickets.c.token == bindparam("token"))
+        .order_by(events.c.id)
+    )
+
+
+_STATUS = _status_statement()
+
+
+def status_by_token(token: str) -> TicketStatus:
+    """A ticket's status page, by the token in its QR code."""
+    rows = db.session.execute(_STATUS, {"token": token}).all() if token and _TOKEN.match(token) else []
+    if not rows:
+        raise NotFound(_l("We could not find this ticket."))
+    (ticket_id, token, number, status, physical_result, name, mobile, due_date,
+     service_id, service_zh, service_en, community_id, community_zh, community_en) = rows[0][:14]
+    return TicketStatus(
+        ticket_id, token, number, status, physical_result, name, mobile, due_date,
+        Choice(service_id, service_zh, service_en), Choice(community_id, community_zh, community_en),
+        tuple(PublicEvent(*row[14:]) for row in rows if row[14] is not None))
 
 
 LOOKUP_REFUSED = _l("No ticket matches this number and these digits. Please check both and try again.")

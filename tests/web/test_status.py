@@ -10,8 +10,9 @@ from kiosk_app import __version__, create_app
 from kiosk_app.extensions import db
 from kiosk_app.models import Status, Ticket, TicketEvent
 from kiosk_app.models.base import utcnow
+from kiosk_app.services import kept
 
-from ..helpers import HX, csrf_token, open_form, valid_form
+from ..helpers import HX, QueryCounter, csrf_token, open_form, valid_form
 
 
 def text(response) -> str:
@@ -89,6 +90,37 @@ def test_staff_notes_on_the_timeline_show_and_internal_ones_do_not(app, client, 
     page = text(client.get(f"/t/{token}"))
     assert "需补充材料" in page and "请补充楼道照片" in page
     assert "内部备注" not in page
+
+
+def test_the_timeline_is_in_order_and_read_in_one_query(app, client, issued):
+    _, token = issued
+    with app.app_context():
+        ticket = db.session.scalar(db.select(Ticket).filter_by(token=token))
+        for action, status, note in (("accept", Status.ACCEPTED, "已受理"), ("start", Status.IN_PROGRESS, "师傅下午到")):
+            ticket.events.append(TicketEvent(action=action, from_status=ticket.status, to_status=status, note=note,
+                                             created_at=utcnow()))
+            ticket.status = status
+        db.session.commit()
+        engine = db.engine
+    app.config["CACHE_SECONDS"] = 60  # as on a running server: the community's row is kept
+    kept.forget()
+    try:
+        client.get(f"/t/{token}")
+        with QueryCounter(engine) as queries:
+            page = text(client.get(f"/t/{token}"))
+    finally:
+        kept.forget()
+    # Newest first: started, accepted, submitted.
+    assert page.index("师傅下午到") < page.index("已受理") < page.index("申请已提交")
+    assert 'id="status-label">办理中<' in page
+    assert queries.count == 1, queries.statements
+
+
+def test_the_status_page_in_english_names_the_service_and_community_in_english(app, client, issued):
+    _, token = issued
+    client.post("/prefs", data={"csrf_token": csrf_token(client), "lang": "en", "next": "/kiosk/"})
+    page = text(client.get(f"/t/{token}"))
+    assert "Hongqi Road Community" in page and "Repair of shared facilities" in page
 
 
 def test_a_final_ticket_stops_the_refresh(app, client, issued):
