@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import bindparam
 from sqlalchemy.orm import Session, selectinload, with_loader_criteria
 
 from ..extensions import db
@@ -119,13 +120,17 @@ def community_to_show(community_id: int) -> Area | None:
     return found[0] if found and found[0].level == AreaLevel.COMMUNITY else None
 
 
-def _buildings_statement(community_id: int):
-    return db.select(Building).filter_by(community_id=community_id).order_by(Building.position, Building.id)
+# Built once (a statement built per call cost more than finding a kept building).
+_BUILDINGS = db.select(Building).where(Building.community_id == bindparam("community")) \
+    .order_by(Building.position, Building.id)
+
+
+def _building_rows(community_id: int) -> Callable[[Session], list]:
+    return lambda s: list(s.scalars(_BUILDINGS, {"community": community_id}))
 
 
 def buildings(community: Area) -> list[Building]:
-    stmt = _buildings_statement(community.id)
-    return _reference(("buildings", community.id), lambda s: list(s.scalars(stmt)))
+    return _reference(("buildings", community.id), _building_rows(community.id))
 
 
 def building_of(community: Area, building_id: int | None) -> Building | None:
@@ -134,7 +139,6 @@ def building_of(community: Area, building_id: int | None) -> Building | None:
         return None
     if current_app.config.get("CACHE_SECONDS", 0) <= 0:
         return next((b for b in buildings(community) if b.id == building_id), None)
-    stmt = _buildings_statement(community.id)
-    found = next((b for b in _kept_rows(("buildings", community.id), lambda s: list(s.scalars(stmt)))
+    found = next((b for b in _kept_rows(("buildings", community.id), _building_rows(community.id))
                   if b.id == building_id), None)
     return db.session.merge(found, load=False) if found is not None else None
