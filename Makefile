@@ -2,6 +2,7 @@
 #   make run    set up (virtualenv, pinned packages, database, demo data) and serve on :5000
 #   make test   set up what the tests need and run the whole suite on SQLite and PostgreSQL
 #   make bench  load the real flows with wrk under gunicorn (SQLite, PostgreSQL); writes bench/RESULTS.md
+#   make profile FLOW=status_page   one flow in-process under pyinstrument: CPU per request, SQL, call tree
 
 PYTHON ?= python3.11
 VENV   := .venv
@@ -11,7 +12,7 @@ PORT   ?= 5000
 TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export FLASK_APP := wsgi
 
-.PHONY: run test bench test-sqlite test-postgres setup setup-test translations extract-messages clean
+.PHONY: run test bench profile test-sqlite test-postgres setup setup-test translations extract-messages clean
 
 run: setup
 	@bash scripts/install-test-system-deps.sh --font-only
@@ -35,6 +36,11 @@ bench: setup
 	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" -eq 0 ] && apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || { echo "install wrk" >&2; exit 1; }
 	BENCH_POSTGRES_URL=$(TEST_POSTGRES_URL) $(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# FLOW: one of bench/run.py's ENDPOINTS; PROFILE_ARGS e.g. "--backend sqlite --requests 2000".
+FLOW ?= status_page
+profile: $(VENV)/.dev-installed translations
+	BENCH_POSTGRES_URL=$(TEST_POSTGRES_URL) $(BIN)/python -m bench.profile $(FLOW) $(PROFILE_ARGS)
 
 test-sqlite:
 	@echo "== test suite on SQLite =="

@@ -32,3 +32,15 @@ def test_the_benchmark_loads_every_flow_and_checks_the_submissions(postgres_url,
         assert row.split("|")[8].strip() == "0", f"{label}: errors under load: {row}"
     assert "one ticket per accepted POST" in output and "0 duplicate ticket numbers" in output
     assert "RSS per worker after the run" in output
+
+
+def test_the_profiler_shows_a_flows_cpu_statements_and_call_tree(postgres_url):
+    command = [sys.executable, "-m", "bench.profile", "status_page", "--requests", "30", "--tickets", "50"]
+    command += ["--backend", "postgresql", "--postgres-url", postgres_url] if postgres_url else ["--backend", "sqlite"]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    output = result.stdout
+    assert result.returncode == 0, output + result.stderr
+    assert "30 requests, answered 200 OK" in output
+    assert "CPU per request: app " in output
+    assert "SQL statements per request: 1" in output  # the status page: ticket and timeline in one query
+    assert "ticket_status" in output and "status_by_token" in output  # the call tree reaches the view
