@@ -7,14 +7,14 @@ import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, insert, text, update
+from sqlalchemy import String, bindparam, case, cast, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db, write_turn
 from ..models import (
@@ -170,8 +170,8 @@ def _issue(clean: CleanRequest, key: str | None, *, service: Service, community:
            terminal: Terminal | None, locale: str, entered_by: Staff | None, sms_opt_in: bool) -> Ticket:
     """One short transaction: the day's next number, the ticket, its first event and its first message.
 
-    Everything that can be worked out beforehand is; inside, plain INSERTs.  (On SQLite the whole
-    write transaction is the queue every submission waits in.)
+    Everything that can be worked out beforehand is; inside, plain SQL: on PostgreSQL one statement,
+    on SQLite (where the whole write transaction is the queue every submission waits in) four.
     """
     now = utcnow()
     day = workdays.local_date(now)
@@ -188,60 +188,81 @@ def _issue(clean: CleanRequest, key: str | None, *, service: Service, community:
                  note="", public=True, created_at=now)
     with write_turn():
         connection = db.session.connection()  # plain SQL on the session's transaction
-        # PostgreSQL: the day's counter row is the one lock every submission of a community
-        # waits for, so it is taken last, by one statement that numbers the ticket and its
-        # message, right before the commit.  Until then the ticket has a provisional number
-        # that nobody else can see.  (SQLite serialises whole write transactions anyway.)
-        numbered_last = connection.dialect.name == "postgresql"
-        provisional = "#" + secrets.token_hex(15)
-        values["number"] = provisional if numbered_last else \
-            format_number(community.code, day, next_sequence(community.id, day))
-        values["id"] = connection.execute(_INSERT_TICKET, values).scalar_one()
-        connection.execute(_INSERT_EVENT, {**event, "ticket_id": values["id"]})
+        write = _write_numbered if connection.dialect.name == "postgresql" else _write
+        ticket = write(connection, values, event, community, day)
         # The row just written, as a persistent object without reading it back.
-        ticket = Ticket(**values)
         make_transient_to_detached(ticket)
         db.session.add(ticket)
-        message = notifications.compose(ticket, "issued", due=ticket.due_date.isoformat())
-        if message is not None:
-            connection.execute(_INSERT_MESSAGE, message)
-        if numbered_last:
-            number = _number_last(connection, ticket.id, provisional, community, day)
-            set_committed_value(ticket, "number", number)
         with keep_loaded():  # the caller shows this ticket: no need to read it back
             db.session.commit()
     return ticket
 
 
-_NUMBER_LAST = text("""
-    WITH counter AS (
-        UPDATE ticket_counters SET last = last + 1
-        WHERE community_id = :community AND day = :on_day RETURNING last
-    ), ticket AS (
-        UPDATE tickets
-        SET number = :prefix || CASE WHEN counter.last < 1000 THEN lpad(counter.last::text, 3, '0')
-                                     ELSE counter.last::text END
-        FROM counter WHERE tickets.id = :ticket RETURNING tickets.number
-    ), message AS (
-        UPDATE notifications
-        SET body = replace(body, :provisional, ticket.number), params = replace(params, :provisional, ticket.number)
-        FROM ticket WHERE notifications.ticket_id = :ticket
-    )
-    SELECT number FROM ticket
-""")
+def _write(connection, values: dict, event: dict, community: Area, day: date) -> Ticket:
+    """SQLite: the day's next number, then three INSERTs (SQLite serialises write transactions)."""
+    ticket = Ticket(**values, number=format_number(community.code, day, next_sequence(community.id, day)))
+    ticket.id = connection.execute(_INSERT_TICKET, {**values, "number": ticket.number}).scalar_one()
+    connection.execute(_INSERT_EVENT, {**event, "ticket_id": ticket.id})
+    message = notifications.compose(ticket, "issued", due=ticket.due_date.isoformat())
+    if message is not None:
+        connection.execute(_INSERT_MESSAGE, message)
+    return ticket
 
 
-def _number_last(connection, ticket_id: int, provisional: str, community: Area, day: date) -> str:
-    """PostgreSQL: take the day's next number and give it to the ticket and its message, in one
-    statement (the counter row's lock is then held for that statement and the commit alone)."""
-    params = {"community": community.id, "on_day": day, "ticket": ticket_id, "provisional": provisional,
-              "prefix": format_number(community.code, day, 0)[:-3]}
-    number = connection.execute(_NUMBER_LAST, params).scalar_one_or_none()
-    if number is None:  # the day's first ticket: make the counter row, then number
+def _write_numbered(connection, values: dict, event: dict, community: Area, day: date) -> Ticket:
+    """PostgreSQL: one statement takes the day's next number and writes the ticket, its first event
+    and its first message; the COMMIT follows at once.
+
+    The day's counter row is the one lock every submission of a community waits for: this statement
+    takes it and the COMMIT right after it lets it go.  The message is composed beforehand around a
+    placeholder that the statement replaces by the number.
+    """
+    placeholder = "#" + secrets.token_hex(15)
+    ticket = Ticket(**values, number=placeholder)
+    message = notifications.compose(ticket, "issued", due=ticket.due_date.isoformat())
+    params = {"community": community.id, "on_day": day, "prefix": format_number(community.code, day, 0)[:-3],
+              "placeholder": placeholder,
+              **{f"ticket_{name}": value for name, value in values.items()},
+              **{f"event_{name}": value for name, value in event.items()},
+              **{f"message_{name}": value for name, value in (message or {}).items() if name != "ticket_id"}}
+    statement = _numbered_write_statement(tuple(values), tuple(event), tuple(message or ()))
+    row = connection.execute(statement, params).first()
+    if row is None:  # the day's first ticket: make the counter row, then number
         connection.execute(pg_insert(_COUNTERS).values(community_id=community.id, day=day, last=0)
                            .on_conflict_do_nothing())
-        number = connection.execute(_NUMBER_LAST, params).scalar_one()
-    return number
+        row = connection.execute(statement, params).one()
+    ticket.id, ticket.number = row
+    return ticket
+
+
+@lru_cache(maxsize=8)
+def _numbered_write_statement(values: tuple[str, ...], event: tuple[str, ...], message: tuple[str, ...]):
+    """The statement of ``_write_numbered`` for these columns, built once: data-modifying CTEs, each
+    fed by the one before (no counter row, no ticket; no ticket, no event and no message)."""
+    tickets, events, messages = Ticket.__table__, TicketEvent.__table__, Notification.__table__
+    counter = _BUMP.cte("counter")
+    number = bindparam("prefix", type_=String) + case(
+        (counter.c.last < 1000, func.lpad(cast(counter.c.last, String), 3, "0")), else_=cast(counter.c.last, String))
+    ticket = insert(tickets).from_select(
+        [*(tickets.c[name] for name in values), tickets.c.number],
+        select(*(bindparam(f"ticket_{name}", type_=tickets.c[name].type) for name in values), number)
+        .select_from(counter),
+    ).returning(tickets.c.id, tickets.c.number).cte("ticket")
+    statement = select(ticket.c.id, ticket.c.number)
+    # The message's text and parameters carry the number: the placeholder is replaced here.
+    numbered = {"body", "params"}
+    for table, prefix, names in ((events, "event", event), (messages, "message", message)):
+        names = [name for name in names if name != "ticket_id"]
+        if not names:
+            continue
+        columns = [bindparam(f"{prefix}_{name}", type_=table.c[name].type) if name not in numbered or table is events
+                   else func.replace(bindparam(f"{prefix}_{name}", type_=String), bindparam("placeholder"),
+                                     ticket.c.number)
+                   for name in names]
+        statement = statement.add_cte(insert(table).from_select(
+            [table.c.ticket_id, *(table.c[name] for name in names)], select(ticket.c.id, *columns),
+        ).cte(f"first_{prefix}"))
+    return statement
 
 
 @contextmanager
