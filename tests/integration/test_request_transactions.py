@@ -10,6 +10,16 @@ from kiosk_app.models import Ticket
 from ..helpers import make_ticket
 
 
+def _change_the_ticket(details: str, *, commit: bool) -> str:
+    ticket = db.session.scalar(db.select(Ticket))
+    ticket.details = details
+    if commit:
+        db.session.commit()
+    else:
+        db.session.flush()
+    return "ok"
+
+
 @pytest.fixture
 def pg_app(app, postgres_url):
     if not postgres_url:
@@ -21,10 +31,7 @@ def pg_app(app, postgres_url):
 
     @app.get("/_test/write-without-commit")
     def write_without_commit():
-        ticket = db.session.scalar(db.select(Ticket))
-        ticket.details = "changed but never committed"
-        db.session.flush()
-        return "ok"
+        return _change_the_ticket("changed but never committed", commit=False)
 
     return app
 
@@ -104,10 +111,7 @@ def reading_app(app):
     @app.get("/_test/reading-but-writes")
     @reads_only
     def reading_but_writes():
-        ticket = db.session.scalar(db.select(Ticket))
-        ticket.details = "written by a page that said it only reads"
-        db.session.commit()
-        return "ok"
+        return _change_the_ticket("written by a page that said it only reads", commit=True)
 
     return app
 
