@@ -249,16 +249,14 @@ def _numbered_write_statement(values: tuple[str, ...], event: tuple[str, ...], m
         .select_from(counter),
     ).returning(tickets.c.id, tickets.c.number).cte("ticket")
     statement = select(ticket.c.id, ticket.c.number)
-    # The message's text and parameters carry the number: the placeholder is replaced here.
-    numbered = {"body", "params"}
     for table, prefix, names in ((events, "event", event), (messages, "message", message)):
         names = [name for name in names if name != "ticket_id"]
         if not names:
             continue
-        columns = [bindparam(f"{prefix}_{name}", type_=table.c[name].type) if name not in numbered or table is events
-                   else func.replace(bindparam(f"{prefix}_{name}", type_=String), bindparam("placeholder"),
-                                     ticket.c.number)
-                   for name in names]
+        columns = [bindparam(f"{prefix}_{name}", type_=table.c[name].type) for name in names]
+        if table is messages:  # its text and parameters carry the number: the placeholder is replaced here
+            columns = [func.replace(column, bindparam("placeholder"), ticket.c.number) if name in ("body", "params")
+                       else column for name, column in zip(names, columns)]
         statement = statement.add_cte(insert(table).from_select(
             [table.c.ticket_id, *(table.c[name] for name in names)], select(ticket.c.id, *columns),
         ).cte(f"first_{prefix}"))

@@ -67,6 +67,8 @@ def test_a_busy_day_goes_past_999_and_the_message_carries_the_number(ctx):
     bodies = db.session.scalars(db.select(Notification.body).order_by(Notification.id)).all()
     assert [number in body for number, body in zip(stored, bodies)] == [True, True, True]
     assert not any("#" in body for body in bodies)  # no provisional number left anywhere
+    params = db.session.scalars(db.select(Notification.params).order_by(Notification.id)).all()
+    assert [f'"number": "{number}"' in text for number, text in zip(stored, params)] == [True, True, True]
 
 
 def test_id_number_is_stored_only_where_the_service_needs_it(ctx):
