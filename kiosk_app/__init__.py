@@ -92,6 +92,7 @@ def _keep_prepared_statements(app: Flask) -> None:
 
     if not event.contains(Session, "after_begin", _note_connection):
         event.listen(Session, "after_begin", _note_connection)
+        event.listen(Session, "after_transaction_end", _forget_connection)
 
     @app.teardown_request
     def _end_cleanly(error):
@@ -116,6 +117,11 @@ _CONNECTION = "connection"
 def _note_connection(session, _transaction, connection) -> None:
     """The connection a session's transaction runs on, once it runs SQL (merging a kept row runs none)."""
     session.info[_CONNECTION] = connection
+
+
+def _forget_connection(session, transaction) -> None:
+    if transaction.parent is None:  # the session's transaction ended (not a savepoint within it)
+        session.info.pop(_CONNECTION, None)
 
 
 def _prepare_sqlite(app: Flask) -> None:

@@ -7,8 +7,10 @@ each statement sees the data committed before it started, with or without a tran
 so such a page reads the same rows without one.  SQLite begins a transaction only before a write
 anyway.
 
-A view says it only reads with ``@reads_only``; the request then refuses to write (a flush raises),
-so a view that starts writing one day fails its tests instead of writing outside a transaction.
+A view says it only reads with ``@reads_only``; the request then refuses to write through the ORM
+(a flush raises), so a view that starts writing one day fails its tests instead of writing outside a
+transaction.  (Plain SQL is not watched: the marked views run none that writes.)  When the request
+ends, so does its transaction, and the next request of the same session starts afresh.
 """
 
 from __future__ import annotations
@@ -44,6 +46,16 @@ def _begin_reading() -> None:
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
+def _end_reading(_error) -> None:
+    """Hand the connection back (reset for the next user) when a session outlives the request, as
+    in a task or test that holds an app context around requests."""
+    session = db.session()
+    if session.info.pop(READS_ONLY, False):
+        # Nothing was written: this ends the transaction SQLAlchemy opened around the reads (on an
+        # autocommit connection, without a word to the server, so psycopg keeps what it prepared).
+        session.rollback()
+
+
 def _refuse_writes(session: Session, _flush_context, _instances) -> None:
     if session.info.get(READS_ONLY) and (session.new or session.dirty or session.deleted):
         raise WriteInReadsOnlyRequest("a view marked @reads_only tried to write")
@@ -56,5 +68,6 @@ def in_reads_only_request(session: Session) -> bool:
 def init_app(app) -> None:
     # First of the app's before-request functions: the staff pages' sign-in check reads the account.
     app.before_request_funcs.setdefault(None, []).insert(0, _begin_reading)
+    app.teardown_request(_end_reading)
     if not event.contains(Session, "before_flush", _refuse_writes):
         event.listen(Session, "before_flush", _refuse_writes)

@@ -10,6 +10,12 @@ from kiosk_app.models import Ticket
 from ..helpers import make_ticket
 
 
+def _transaction_status() -> str:
+    """psycopg's word for the connection after a query: INTRANS inside a transaction, IDLE outside."""
+    db.session.scalar(db.select(Ticket.id).limit(1))
+    return db.session.connection().connection.dbapi_connection.info.transaction_status.name
+
+
 def _change_the_ticket(details: str, *, commit: bool) -> str:
     ticket = db.session.scalar(db.select(Ticket))
     ticket.details = details
@@ -79,6 +85,30 @@ def test_a_request_that_ran_no_sql_takes_no_connection(pg_app):
     assert checkouts == []
 
 
+def test_a_request_that_commits_and_then_only_reads_kept_rows_ends_cleanly(pg_app):
+    """After a COMMIT, naming a kept row starts a transaction without a connection: the request's
+    end must not look for the connection of the transaction that already ended."""
+    from kiosk_app.services import catalogue
+
+    from ..helpers import community
+
+    pg_app.config["CACHE_SECONDS"] = 60
+    with pg_app.app_context():
+        make_ticket()
+        community_id = community().id
+
+    @pg_app.get("/_test/commit-then-kept-row")
+    def commit_then_kept_row():
+        _change_the_ticket("changed and committed", commit=True)
+        return catalogue.get_community_by_id(community_id).name
+
+    client = pg_app.test_client()
+    for _ in range(2):  # the first keeps the row, the second merges it without SQL
+        assert client.get("/_test/commit-then-kept-row").status_code == 200
+    with pg_app.app_context():
+        assert db.session.scalar(db.select(Ticket.details)) == "changed and committed"
+
+
 def test_a_request_that_wrote_without_committing_is_rolled_back(pg_app):
     with pg_app.app_context():
         make_ticket()
@@ -94,10 +124,9 @@ def reading_app(app):
     from kiosk_app.web.reads import reads_only
 
     def transaction_state():
-        db.session.scalar(db.select(Ticket.id).limit(1))
         if db.session.get_bind().dialect.name != "postgresql":
             return "sqlite"
-        return db.session.connection().connection.dbapi_connection.info.transaction_status.name
+        return _transaction_status()
 
     @app.get("/_test/reading")
     @reads_only
@@ -138,6 +167,26 @@ def test_a_page_marked_as_only_reading_cannot_write(reading_app):
         db.session.rollback()
     with reading_app.app_context():
         assert db.session.scalar(db.select(Ticket.details)) == "测试"
+
+
+def test_after_a_page_that_only_reads_the_same_session_writes_in_a_transaction(reading_app, postgres_url):
+    """A task or test may hold one app context (and so one session) around several requests: the
+    reading page's arrangements end with its request."""
+    @reading_app.get("/_test/write")
+    def write():
+        state = "sqlite" if not postgres_url else _transaction_status()
+        _change_the_ticket("written after a reading page", commit=True)
+        return state
+
+    with reading_app.app_context():
+        make_ticket()
+        client = reading_app.test_client()
+        assert client.get("/_test/reading").status_code == 200
+        response = client.get("/_test/write")
+        assert response.status_code == 200
+        assert response.get_data(as_text=True) in ("sqlite", "INTRANS")  # not IDLE: a transaction is open
+    with reading_app.app_context():
+        assert db.session.scalar(db.select(Ticket.details)) == "written after a reading page"
 
 
 def test_the_hot_read_pages_are_marked_as_only_reading(app):
