@@ -74,7 +74,6 @@ def _keep_prepared_statements(app: Flask) -> None:
     from sqlalchemy.orm import Session
 
     from .extensions import db
-    from .web import reads
 
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgres"):
         return
@@ -100,8 +99,8 @@ def _keep_prepared_statements(app: Flask) -> None:
             return
         session = db.session()
         connection = session.info.get(_CONNECTION)  # None: the request ran no SQL at all
-        if connection is None or session.get_transaction() is None or reads.in_reads_only_request(session) \
-                or session.new or session.dirty or session.deleted:
+        if connection is None or session.get_transaction() is None or session.new or session.dirty \
+                or session.deleted:
             return
         if connection.info.get("wrote", True):
             return

@@ -137,7 +137,7 @@ def field_check(service_id: int, field: str):
 def ticket_issued(token: str):
     from ..services import locker, receipts
 
-    ticket = tickets.get_by_token(token, with_events=False)
+    ticket = tickets.get_by_token(token)
     in_locker = locker.submission_in_locker(ticket)
     locker_full = request.args.get("problem") == "full"
     # The terminal that issued the ticket prints its receipt, once: on its own screen, or for a

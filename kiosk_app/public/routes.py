@@ -91,7 +91,7 @@ def ticket_rate(token: str):
     try:
         ratings.rate(ticket, request.form.get("level"), request.form.get("comment", ""))
     except InvalidInput as error:
-        response = _status_response(ticket, 422, rating_errors=error.errors)
+        response = _status_response(tickets.status_by_token(ticket.token), 422, rating_errors=error.errors)
         response.headers["Cache-Control"] = "no-store"
         return response
     return htmx.redirect(url_for("public.ticket_status", token=ticket.token) + "#rating")

@@ -302,16 +302,12 @@ _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 # again as running it.
 _BY_TOKEN = db.select(Ticket).where(Ticket.token == bindparam("token")).options(
     joinedload(Ticket.service), joinedload(Ticket.community))
-_BY_TOKEN_WITH_EVENTS = _BY_TOKEN.options(joinedload(Ticket.events))
 
 
-def get_by_token(token: str, *, with_events: bool = True) -> Ticket:
-    """The ticket behind a status address, with its service and community (and its events for
-    the timeline: a handful of rows, so joined into the same round trip)."""
-    ticket = None
-    if token and _TOKEN.match(token):
-        statement = _BY_TOKEN_WITH_EVENTS if with_events else _BY_TOKEN
-        ticket = db.session.scalars(statement, {"token": token}).unique().first()
+def get_by_token(token: str) -> Ticket:
+    """The ticket behind a status address, with its service and community, to act on it (the status
+    page itself reads ``status_by_token``)."""
+    ticket = db.session.scalars(_BY_TOKEN, {"token": token}).first() if token and _TOKEN.match(token) else None
     if ticket is None:
         raise NotFound(_l("We could not find this ticket."))
     return ticket
@@ -335,7 +331,7 @@ class TicketStatus:
     The page residents' phones reload most: one plain query, only the columns it shows, no
     identity map or change tracking (the ORM's bookkeeping for a ticket, its service, community
     and events cost as much as the rest of the page).  It carries the attributes of a ``Ticket``
-    that the page and its rules read, under the same names, so the page renders either.
+    that the page and its rules (the rating, the pickup code) read, under the same names.
     """
 
     id: int

@@ -61,10 +61,6 @@ def _refuse_writes(session: Session, _flush_context, _instances) -> None:
         raise WriteInReadsOnlyRequest("a view marked @reads_only tried to write")
 
 
-def in_reads_only_request(session: Session) -> bool:
-    return bool(session.info.get(READS_ONLY))
-
-
 def init_app(app) -> None:
     # First of the app's before-request functions: the staff pages' sign-in check reads the account.
     app.before_request_funcs.setdefault(None, []).insert(0, _begin_reading)
