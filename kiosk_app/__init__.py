@@ -38,6 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     babel.init_app(app, locale_selector=i18n.babel_locale, timezone_selector=lambda: LOCAL_TZ)
     login_manager.init_app(app)
+    auth.init_app(app)
     i18n.init_app(app)
     context.init_app(app)
     errors.init_app(app)

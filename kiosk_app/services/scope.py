@@ -87,6 +87,17 @@ def check_grid(actor: Staff, grid_id: int) -> None:
         raise NotFound(_l("We could not find this grid."))
 
 
+TERMINAL_NOT_YOURS = _l("This terminal is not in your community.")
+
+
+def require_terminal(actor: Staff, terminal) -> None:
+    """Staff act at a terminal only in a community they work in; any other looks like no terminal."""
+    allowed = actor.active and db.session.scalar(select(Area.id).where(
+        Area.id == terminal.community_id, Area.id.in_(community_ids_select(actor))))
+    if not allowed:
+        raise NotFound(TERMINAL_NOT_YOURS)
+
+
 def require_desk_role(actor: Staff) -> None:
     """Counter entry and figures are for staff, not for volunteers."""
     if actor.role == Role.VOLUNTEER:

@@ -43,7 +43,7 @@ def _today() -> date:
 @bp.get("/login")
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("staff.queue_page"))
+        return redirect(_local_next(request.args.get("next")))
     return render_template("pages/staff/login.html", error=None, username="")
 
 
@@ -61,12 +61,15 @@ def login_submit():
 
 
 def _local_next(target: str | None) -> str:
-    """Only a back-office path of this site, with nothing that could split a header."""
+    """Only a staff path of this site (the back office, or the staff page of a terminal's screen,
+    where staff signed in to collect papers), with nothing that could split a header."""
     from urllib.parse import urlsplit
 
-    if target and target.isprintable() and target.startswith("/staff/") and "\\" not in target:
+    if target and target.isprintable() and "\\" not in target:
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc:
+        staff_path = parts.path.startswith("/staff/") or parts.path == "/terminal/staff" \
+            or parts.path.startswith("/terminal/staff/")
+        if staff_path and not parts.scheme and not parts.netloc and target.startswith(parts.path):
             return target
     return url_for("staff.queue_page")
 

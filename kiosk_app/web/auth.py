@@ -51,3 +51,47 @@ def enforce_idle_timeout():
     if request.headers.get(BACKGROUND_HEADER) != "1":
         session[SEEN_KEY] = now
     return None
+
+
+# ---------------------------------------------------------------- staff at a terminal's screen
+#
+# A kiosk's or locker terminal's screen is shared: whoever stands at it next must not find a member
+# of staff still signed in (and doors they could open).  There a staff session ends after
+# TERMINAL_STAFF_IDLE_SECONDS without a touch, and whenever the screen goes home: the idle reset, or
+# the home page shown on the screen itself.  A phone or PC without the terminal cookie keeps the
+# back office's STAFF_IDLE_MINUTES.
+
+# The requests with which a terminal's screen returns home.
+SCREEN_HOME_ENDPOINTS = frozenset({"kiosk.reset", "kiosk.home", "terminal.home"})
+
+
+def sign_out_here() -> None:
+    """End the staff session of this browser, keeping what a resident's visit holds (language, doors)."""
+    logout_user()
+    session.pop(SEEN_KEY, None)
+
+
+def enforce_terminal_staff_limits():
+    """Before every request: on a terminal's own screen, staff leave when idle or when it goes home.
+
+    The request then goes on as anyone's: a resident's page is shown as usual, and a staff page asks
+    for the password again."""
+    from .context import TERMINAL_COOKIE, current_terminal
+
+    # Cheap checks first: most requests are static files or come from no terminal at all.
+    if request.endpoint == "static" or not request.cookies.get(TERMINAL_COOKIE):
+        return None
+    if not current_user.is_authenticated or current_terminal() is None:
+        return None
+    now = int(time.time())
+    if request.endpoint in SCREEN_HOME_ENDPOINTS \
+            or now - session.get(SEEN_KEY, 0) > current_app.config["TERMINAL_STAFF_IDLE_SECONDS"]:
+        sign_out_here()
+        return None
+    if request.headers.get(BACKGROUND_HEADER) != "1":
+        session[SEEN_KEY] = now
+    return None
+
+
+def init_app(app) -> None:
+    app.before_request(enforce_terminal_staff_limits)
