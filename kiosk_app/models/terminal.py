@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -43,6 +43,12 @@ class Terminal(Bilingual, db.Model):
     printer_state: Mapped[str] = mapped_column(String(20), default="")
     printer_detail: Mapped[str] = mapped_column(String(300), default="")
     printer_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Someone may be guessing pickup codes at its keypad (see services/locker.py, "pickup codes"): when
+    # staff were first alerted in the keypad's current window, the wrong codes counted in it so far,
+    # and when that window ends (the alert stands, and a closed keypad stays closed, until then).
+    keypad_alert_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    keypad_alert_failures: Mapped[int] = mapped_column(Integer, default=0)
+    keypad_alert_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     community: Mapped[Area] = relationship()
 

@@ -1,4 +1,4 @@
-"""Counters of failed attempts (ticket look-ups, later sign-ins and pickup codes) in a time window."""
+"""Counters of failed attempts (ticket look-ups, sign-ins and pickup codes) in a time window."""
 
 from __future__ import annotations
 
@@ -17,3 +17,6 @@ class Throttle(db.Model):
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     window_started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The last attempt counted: a counter that spaces attempts out (a growing wait after each wrong
+    # pickup code) measures the wait from here.
+    last_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -6,9 +6,10 @@ attempt *before* checking it, and refuse to check once the count is over the lim
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
-from sqlalchemy import case
+from sqlalchemy import and_, case, delete, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -35,6 +36,72 @@ def count_attempt(key: str, window_seconds: int) -> int:
     count = db.session.execute(stmt).scalar_one()
     db.session.commit()
     return count
+
+
+def count_spaced_attempt(key: str, window_seconds: int,
+                         waits: Sequence[int]) -> tuple[int | None, datetime | None]:
+    """Count an attempt unless ``key`` must still wait: ``(count, None)``, or ``(None, when it may try
+    again)`` for an attempt refused and not counted.
+
+    ``waits[n]`` is the pause in seconds after n counted attempts before the next one (the last entry
+    for any more).  The check and the count are one atomic upsert, so of attempts sent in parallel
+    each is counted and none passes while another is being counted.
+    """
+    now = utcnow()
+    table = Throttle.__table__
+    failures, last_at = table.c.failures, table.c.last_at
+    expired = table.c.window_started_at < now - timedelta(seconds=window_seconds)
+    longest = len(waits) - 1
+    may_try = [expired, last_at.is_(None)]
+    for counted, wait in enumerate(waits):
+        this_many = failures == counted if counted < longest else failures >= counted
+        may_try.append(and_(this_many, last_at <= now - timedelta(seconds=wait)) if wait else this_many)
+    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(table).values(key=key, failures=1, window_started_at=now, last_at=now)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c.key],
+        set_={
+            "failures": case((expired, 1), else_=failures + 1),
+            "window_started_at": case((expired, now), else_=table.c.window_started_at),
+            "last_at": now,
+        },
+        where=or_(*may_try),
+    ).returning(failures)
+    count = db.session.execute(stmt).scalar_one_or_none()
+    db.session.commit()
+    if count is not None:
+        return count, None
+    row = db.session.execute(select(failures, last_at).where(table.c.key == key)).one_or_none()
+    if row is None:  # cleared meanwhile (a right code): the wait is over
+        return None, now
+    return None, row.last_at + timedelta(seconds=waits[min(row.failures, longest)])
+
+
+def window_end(key: str, window_seconds: int) -> datetime | None:
+    """When ``key``'s current window ends (None when it has none)."""
+    table = Throttle.__table__
+    started = db.session.scalar(select(table.c.window_started_at).where(table.c.key == key))
+    end = started + timedelta(seconds=window_seconds) if started is not None else None
+    return end if end is not None and end > utcnow() else None
+
+
+def blocked_until(key: str, limit: int, window_seconds: int) -> datetime | None:
+    """The end of ``key``'s window when ``limit`` attempts have been counted in it, else None."""
+    table = Throttle.__table__
+    row = db.session.execute(select(table).where(table.c.key == key)).one_or_none()
+    if row is None or row.failures < limit:
+        return None
+    end = row.window_started_at + timedelta(seconds=window_seconds)
+    return end if end > utcnow() else None
+
+
+def drop_expired(prefix: str, window_seconds: int) -> None:
+    """Forget the counters under ``prefix`` whose window is over (they would restart at zero anyway)."""
+    table = Throttle.__table__
+    cutoff = utcnow() - timedelta(seconds=window_seconds)
+    db.session.execute(delete(table).where(table.c.key.startswith(prefix, autoescape=True),
+                                           table.c.window_started_at < cutoff))
+    db.session.commit()
 
 
 def is_blocked(key: str, limit: int, window_seconds: int) -> bool:

@@ -168,7 +168,7 @@ def test_only_admins_of_its_community_may_test_a_printer(app):
 def test_the_locker_prints_a_pickup_slip_when_a_result_is_picked_up(app, client):
     cabinet = enrolled(app)
     token, number = place_result(app)
-    code = re.search(r'id="pickup-code">(\d{6})<', text(client.get(f"/t/{token}"))).group(1)
+    code = re.search(r'id="pickup-code">(\d{4} \d{4})<', text(client.get(f"/t/{token}"))).group(1)
     form = csrf_token(cabinet, "/terminal/pickup")
     door = cabinet.post("/terminal/pickup", data={"csrf_token": form, "code": code}).headers["Location"]
     done = cabinet.post(f"{door}/close", data={"csrf_token": form}).headers["Location"]

@@ -8,7 +8,7 @@
       var k = key.getAttribute("data-key");
       if (k === "⌫") input.value = input.value.slice(0, -1);
       else if (k === "✓") input.form.requestSubmit();
-      else if (input.value.length < 6) input.value += k;
+      else if (input.value.replace(/\D/g, "").length < Number(input.dataset.digits || 8)) input.value += k;
     });
   });
 })();
