@@ -23,10 +23,9 @@ import os
 import re
 import sys
 import time
-import uuid
 from pathlib import Path
 
-from .run import CSRF, DEFAULT_POSTGRES, ENDPOINTS, PASSWORD, Database, postgres_answers, prepare
+from .run import CSRF, DEFAULT_POSTGRES, ENDPOINTS, PASSWORD, SECRET_KEY, Database, postgres_answers, prepare
 
 FLOWS = [key for key, _label, _connections in ENDPOINTS]
 
@@ -71,7 +70,7 @@ class Flow:
             "status_page": (f"/t/{fixture.ticket_token}", None),
             "queue_default": ("/staff/", None),
             "queue_search": ("/staff/?q=5678", None),
-            "door_poll": (f"/terminal/items/{fixture.door_item_id}/door", None),
+            "door_poll": (f"/terminal/items/{fixture.door_item_token}/door", None),
         }[flow]
         if flow.startswith("queue_"):
             staff = app.test_client()
@@ -79,7 +78,8 @@ class Flow:
             staff.post("/staff/login", data={"csrf_token": token, "username": "staff-hq", "password": PASSWORD})
             self.cookies = {"session": staff.get_cookie("session").value}
         if flow == "door_poll":
-            self.cookies = {"kiosk_terminal": fixture.terminal_cookie}
+            name, signed = fixture.door_session_cookie.split("=", 1)
+            self.cookies = {"kiosk_terminal": fixture.terminal_cookie, name: signed}
             self.headers = {"HX-Request": "true"}
         self.keys = itertools.count()
 
@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         from kiosk_app.extensions import db
 
         os.environ["KIOSK_CONFIG"] = "production"  # the settings the benchmark's server runs with
-        app = create_app({"SECRET_KEY": uuid.uuid4().hex * 2, "SQLALCHEMY_DATABASE_URI": database.url,
+        app = create_app({"SECRET_KEY": SECRET_KEY, "SQLALCHEMY_DATABASE_URI": database.url,
                           "SESSION_COOKIE_SECURE": False, "PUBLIC_BASE_URL": "http://127.0.0.1:8000"})
         flow = Flow(app, fixture, args.flow)
         for environ in flow.environs(50):  # warm up: kept values, prepared statements

@@ -48,6 +48,7 @@ BIN = Path(sys.executable).parent
 WRK_SCRIPT = ROOT / "bench" / "wrk.lua"
 RESULTS = ROOT / "bench" / "RESULTS.md"
 PASSWORD = secrets.token_urlsafe(12)  # the throwaway database's staff accounts, this run only
+SECRET_KEY = secrets.token_hex(32)  # the served app's, this run only (the door poll's session is signed with it)
 WORKERS = 3
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -119,7 +120,8 @@ class Fixture:
     building_id: int = 0
     ticket_token: str = ""
     terminal_cookie: str = ""
-    door_item_id: int = 0
+    door_item_token: str = ""
+    door_session_cookie: str = ""
     tickets_before: int = 0
     generated_seconds: float = 0.0
     queue_plans: list[str] = field(default_factory=list)
@@ -136,7 +138,7 @@ def prepare(url: str, tickets: int) -> Fixture:
 
     from . import data
 
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET_KEY})
     fixture = Fixture()
     logging.disable(logging.INFO)  # the migrations' progress lines
     with app.app_context():
@@ -161,7 +163,10 @@ def prepare(url: str, tickets: int) -> Fixture:
         fixture.terminal_cookie = credential
         item = locker.reserve_and_open(terminal, sample, ItemKind.SUBMISSION, locker.DoorReason.DROP_OFF,
                                        min_size=Size.S, actor_label="resident")
-        fixture.door_item_id = item.id
+        fixture.door_item_token = item.token
+        # The screen that made the drop-off owns its door page: the session it holds says so.
+        signed = app.session_interface.get_signing_serializer(app).dumps({"locker_items": [item.token]})
+        fixture.door_session_cookie = f"{app.config['SESSION_COOKIE_NAME']}={signed}"
         fixture.tickets_before = db.session.scalar(select(func.count()).select_from(Ticket))
         if db.engine.dialect.name == "postgresql":
             fixture.queue_plans = queue_plans(app)
@@ -331,7 +336,7 @@ def run_reference(seconds: float, connections: int) -> Row:
 
 def run_backend(backend: str, database_url: str, fixture: Fixture, seconds: float,
                 only: list[str] | None = None) -> tuple[list[Row], dict]:
-    env = {"KIOSK_CONFIG": "production", "SECRET_KEY": uuid.uuid4().hex + uuid.uuid4().hex,
+    env = {"KIOSK_CONFIG": "production", "SECRET_KEY": SECRET_KEY,
            "DATABASE_URL": database_url, "SESSION_COOKIE_SECURE": "0"}
     server = Server("wsgi:app", env, "/healthz")
     rows, checks = [], {}
@@ -357,8 +362,9 @@ def run_backend(backend: str, database_url: str, fixture: Fixture, seconds: floa
             "status_page": (f"/t/{fixture.ticket_token}", resident_cookie, None),
             "queue_default": ("/staff/", {"Cookie": staff.cookie_header()}, None),
             "queue_search": ("/staff/?q=5678", {"Cookie": staff.cookie_header()}, None),
-            "door_poll": (f"/terminal/items/{fixture.door_item_id}/door",
-                          {"Cookie": f"kiosk_terminal={fixture.terminal_cookie}", "HX-Request": "true"}, None),
+            "door_poll": (f"/terminal/items/{fixture.door_item_token}/door",
+                          {"Cookie": f"kiosk_terminal={fixture.terminal_cookie}; {fixture.door_session_cookie}",
+                           "HX-Request": "true"}, None),
         }
         run_id = f"bench{uuid.uuid4().hex[:8]}"
         for key, label, connections in ENDPOINTS:

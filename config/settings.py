@@ -57,14 +57,39 @@ class BaseConfig:
     TERMINAL_COOKIE_DAYS = 3650
     # Locker
     PICKUP_DAYS = _env_int("PICKUP_DAYS", 7)
-    PICKUP_MAX_FAILURES = 5
-    PICKUP_PAUSE_SECONDS = 5 * 60
+    # Guessing pickup codes (README, "Pickup codes"): per window, a terminal's keypad checks at most
+    # floor(PICKUP_GUESS_BUDGET × 10^8 / (windows a year can touch × its compartments)) wrong codes,
+    # so a year of guessing at full speed, every compartment holding a result, opens fewer than
+    # PICKUP_GUESS_BUDGET doors on average.  Past that the keypad waits for the window's end.
+    PICKUP_GUESS_BUDGET = 0.01
+    PICKUP_WINDOW_SECONDS = 24 * 60 * 60
+    # The person mistyping is slowed, not the cabinet: PICKUP_FREE_TRIES wrong codes from a screen or
+    # phone cost nothing; after the next one it waits PICKUP_FIRST_WAIT_SECONDS, then twice as long
+    # after each further one, at most PICKUP_MAX_WAIT_SECONDS.
+    PICKUP_FREE_TRIES = 3
+    PICKUP_FIRST_WAIT_SECONDS = 10
+    PICKUP_MAX_WAIT_SECONDS = 15 * 60
+    PICKUP_ALERT_FAILURES = 10  # wrong codes at one terminal within a window that alert staff
     DOOR_CLOSE_SECONDS = _env_int("DOOR_CLOSE_SECONDS", 120)
     # The rotating QR on a locker's screen: a code is accepted this long after it was shown, and
     # a phone that scanned it may open a door at that locker for this long.
     PHONE_QR_SECONDS = 120
     PHONE_LINK_SECONDS = 10 * 60
     LOCK_RS485 = os.environ.get("LOCK_RS485", "0") == "1"
+    # A lock board's exchange: each reply is awaited LOCK_TIMEOUT seconds, tried 1 + LOCK_RETRIES times;
+    # a whole door opening (check the board, open, confirm) never takes longer than LOCK_COMMAND_SECONDS,
+    # so a resident's request answers within 5 s whatever the board does.
+    LOCK_TIMEOUT = float(os.environ.get("LOCK_TIMEOUT", "0.3"))
+    LOCK_RETRIES = _env_int("LOCK_RETRIES", 2)
+    LOCK_COMMAND_SECONDS = float(os.environ.get("LOCK_COMMAND_SECONDS", "3"))
+    # Where the per-port lock files live that keep one process at a time on a serial lock line.
+    LOCK_PORT_DIR = os.environ.get("LOCK_PORT_DIR", "")
+    # A reservation whose door never opened is released after this long; one whose door opened and
+    # was never closed is escalated to staff.  An agent's door command not done in time is given up.
+    RESERVATION_TIMEOUT_SECONDS = _env_int("RESERVATION_TIMEOUT_SECONDS", 600)
+    AGENT_COMMAND_SECONDS = _env_int("AGENT_COMMAND_SECONDS", 20)
+    SWEEP_SECONDS = _env_int("SWEEP_SECONDS", 15)  # the terminal's own traffic sweeps at most this often
+    DROP_OFF_TRIES = 3  # compartments tried for one ticket, one tap each, before "hand in at the centre"
     # A receipt printer that does not answer within this many seconds is reported as faulty; the
     # ticket is issued regardless (each terminal's printer is set by `flask terminal-printer`).
     PRINTER_TIMEOUT = float(os.environ.get("PRINTER_TIMEOUT", "2"))
@@ -82,6 +107,9 @@ class BaseConfig:
     SMS_MAX_ATTEMPTS = 10
     # Back office
     STAFF_IDLE_MINUTES = _env_int("STAFF_IDLE_MINUTES", 30)
+    # A staff session on a terminal's shared screen (kiosk or locker) ends this soon after the last
+    # touch: the next person at the screen must not find doors they may open.
+    TERMINAL_STAFF_IDLE_SECONDS = _env_int("TERMINAL_STAFF_IDLE_SECONDS", 120)
     QUEUE_REFRESH_SECONDS = _env_int("QUEUE_REFRESH_SECONDS", 30)
     PERMANENT_SESSION_LIFETIME = 12 * 3600
     # Office hours on working days, for "median handling time in working hours".
@@ -104,6 +132,7 @@ class TestingConfig(BaseConfig):
     SERVER_NAME = None
     PRINTER_TIMEOUT = 0.5
     CACHE_SECONDS = 0  # each test builds its own catalogue
+    SWEEP_SECONDS = 0  # each test's terminal traffic sweeps (a worker's memory of the last sweep is not the test's)
 
 
 class ProductionConfig(BaseConfig):

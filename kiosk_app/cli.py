@@ -140,6 +140,54 @@ def register(app: Flask) -> None:
         db.session.commit()
         click.echo(f"{terminal.code}: receipt printer {terminal.printer_url}")
 
+    @app.cli.command("terminal-locks")
+    @click.argument("terminal_code")
+    @click.argument("lock_url")
+    def terminal_locks_command(terminal_code, lock_url):
+        """Set a locker terminal's lock line: sim:// (simulated), agent (a terminal agent drives the
+        board), a serial device such as /dev/ttyUSB0, or socket://HOST:PORT (an Ethernet converter)."""
+        from .services import locker
+
+        try:
+            terminal = locker.set_lock_url(terminals.get_by_code(terminal_code), lock_url)
+        except DomainError as error:
+            raise click.ClickException(str(error.message)) from None
+        click.echo(f"{terminal.code}: lock line {terminal.lock_url}")
+
+    @app.cli.group("locker")
+    def locker_group():
+        """The lockers' health: lock boards and stranded reservations."""
+
+    @locker_group.command("check")
+    @click.argument("terminal_code", required=False)
+    @click.option("--loop", is_flag=True, help="Keep running (as a service), checking every --interval seconds.")
+    @click.option("--interval", default=60.0, type=float, help="Seconds between rounds with --loop.")
+    def locker_check_command(terminal_code, loop, interval):
+        """Ask every lock board whether it answers (a board fault clears itself when it does), settle
+        doors whose state was unknown, and release or escalate stranded reservations."""
+        import time
+
+        from .models import Terminal, TerminalKind
+        from .services import locker
+
+        while True:
+            chosen = db.select(Terminal).filter_by(kind=TerminalKind.LOCKER).order_by(Terminal.code)
+            if terminal_code:
+                chosen = chosen.filter_by(code=terminal_code)
+            found = db.session.scalars(chosen).all()
+            if terminal_code and not found:
+                raise click.ClickException(f"No locker terminal {terminal_code}.")
+            for terminal in found:
+                boards = locker.check_boards(terminal)
+                swept = locker.sweep(terminal)
+                health = ", ".join(f"board {n}: {fault or 'ok'}" for n, fault in boards.items()) or "no boards"
+                click.echo(f"{terminal.code} ({terminal.lock_url}): {health}; released {swept['released']}, "
+                           f"escalated {swept['escalated']}, expired commands {swept['expired_commands']}")
+            db.session.remove()
+            if not loop:
+                return
+            time.sleep(interval)
+
     @app.cli.command("terminal-agent")
     @click.option("--server", required=True, help="The central server, e.g. https://fuwu.example.gov.cn")
     @click.option("--credential", envvar="TERMINAL_CREDENTIAL", help="This terminal's credential (or --enrol).")

@@ -93,6 +93,12 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # Batch mode rebuilds a table by copying it; with foreign keys enforced, rebuilding a table
+            # that others refer to (terminals, locker_items) fails as soon as it holds rows.  SQLite
+            # only takes this outside a transaction, which is where the connection is now.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

@@ -149,3 +149,12 @@ def _working_simulated_doors():
     SimulatedDoors.jammed.clear()
     yield
     SimulatedDoors.jammed.clear()
+
+
+@pytest.fixture(autouse=True)
+def _empty_simulated_printer():
+    """The simulated printer keeps its last 20 jobs: each test counts its own from nothing."""
+    from kiosk_app.hardware import printers
+
+    printers.SIMULATED.clear()
+    yield

@@ -122,3 +122,14 @@ def sign_in(app, username: str, password: str = STAFF_PASSWORD):
     response = client.post("/staff/login", data={"csrf_token": token, "username": username, "password": password})
     assert response.status_code == 303, response.get_data(as_text=True)
     return client
+
+
+def assert_one_item_per_compartment() -> None:
+    """The locker's first invariant: no compartment holds two active items."""
+    from sqlalchemy import func
+
+    from kiosk_app.models import ItemState, LockerItem
+
+    counts = db.session.execute(db.select(LockerItem.compartment_id, func.count()).where(
+        LockerItem.state.in_([ItemState.RESERVED, ItemState.HELD])).group_by(LockerItem.compartment_id)).all()
+    assert all(n == 1 for _, n in counts), counts

@@ -46,6 +46,7 @@ def commands():
     terminal = _terminal()
     if terminal is None:
         return _refused()
+    locker.maybe_sweep(terminal)  # commands the agent was too late for are given up, not sent
     return jsonify({"commands": [
         {"id": c.id, "board": c.compartment.board, "lock": c.compartment.lock, "door": c.compartment.number}
         for c in locker.pending_commands(terminal)
@@ -59,7 +60,8 @@ def command_result(command_id: int):
         return _refused()
     body = request.get_json(silent=True) or {}
     try:
-        command = locker.command_done(terminal, command_id, bool(body.get("ok")), str(body.get("error", ""))[:300])
+        command = locker.command_done(terminal, command_id, bool(body.get("ok")), str(body.get("error", ""))[:300],
+                                      fault=str(body.get("fault", "door")))
     except DomainError as error:
         return jsonify({"error": str(error.message)}), error.status_code
     return jsonify({"id": command.id, "state": command.state.value})
@@ -67,16 +69,20 @@ def command_result(command_id: int):
 
 @bp.post("/terminal/doors")
 def doors():
-    """``{"boards": {"1": {"1": true, "2": false, ...}}}``: true = closed."""
+    """``{"boards": {"1": {"1": true, "2": false, ...}}, "faults": {"2": "no answer"}}``: true = closed;
+    ``faults`` (optional) names the boards that did not answer this round, and what went wrong."""
     terminal = _terminal()
     if terminal is None:
         return _refused()
     body = request.get_json(silent=True) or {}
-    closed = {}
+    closed, faults = {}, {}
     try:
         for board, locks in (body.get("boards") or {}).items():
             for lock, is_closed in locks.items():
                 closed[(int(board), int(lock))] = bool(is_closed)
+        for board, detail in (body.get("faults") or {}).items():
+            faults[int(board)] = str(detail)[:300]
     except (AttributeError, TypeError, ValueError):
-        return jsonify({"error": "boards must map board numbers to {lock number: closed}"}), 422
-    return jsonify({"changed": locker.doors_reported(terminal, closed)})
+        return jsonify({"error": "boards must map board numbers to {lock number: closed}, "
+                                 "faults board numbers to what went wrong"}), 422
+    return jsonify({"changed": locker.doors_reported(terminal, closed, faults)})

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, make_response, redirect, render_template, request, session, url_for
 
 from ..models import Channel, TerminalKind
 from ..services import catalogue, terminals, tickets, validation
 from ..services.errors import DomainError, InvalidInput
 from ..web import fragments, htmx, i18n, no_store
 from ..web.reads import reads_only
-from ..web.context import choose_community, current_community, current_terminal, phone_terminal, set_terminal_cookie
+from ..web.context import (choose_community, current_community, current_terminal, forget_items, phone_terminal,
+                           set_terminal_cookie)
 
 bp = Blueprint("kiosk", __name__)
 bp.after_request(no_store)
@@ -48,6 +49,9 @@ def community_choose(code: str):
 def reset():
     """Called by the idle timer: the next resident starts at home, in Chinese, with nothing typed."""
     i18n.forget_preferences()
+    forget_items()  # nor does the next resident reach the last one's door pages
+    # Nor is the next resident slowed by the last one's wrong pickup codes (terminal.pickup_submit).
+    session.pop("pickup_source", None)
     terminal = current_terminal()
     if terminal is not None and terminal.kind == TerminalKind.LOCKER:
         return redirect(url_for("terminal.home"), code=303)
@@ -139,14 +143,19 @@ def ticket_issued(token: str):
 
     ticket = tickets.get_by_token(token)
     in_locker = locker.submission_in_locker(ticket)
-    locker_full = request.args.get("problem") == "full"
+    # A drop-off that put no papers in a compartment: what happened and what to do, from the timeline
+    # (the same on every visit, however the resident got here).
+    problem = locker.drop_off_problem(ticket)
     # The terminal that issued the ticket prints its receipt, once: on its own screen, or for a
     # phone that scanned its QR (the resident stands at it).  A plain phone or browser never prints.
     terminal, receipt = current_terminal() or phone_terminal(), None
-    if terminal is not None and ticket.terminal_id == terminal.id:
-        receipt = receipts.print_once(terminal, ticket, receipts.TICKET, item=in_locker, locker_full=locker_full)
-    return render_template("pages/kiosk/ticket.html", ticket=ticket, in_locker=in_locker, locker_full=locker_full,
-                           receipt=receipt)
+    at_its_locker = terminal is not None and ticket.terminal_id == terminal.id
+    if at_its_locker:
+        receipt = receipts.print_once(terminal, ticket, receipts.TICKET, item=in_locker,
+                                      locker_problem=problem.note if problem else "")
+    can_retry = at_its_locker and problem is not None and problem.action in locker.RETRYABLE
+    return render_template("pages/kiosk/ticket.html", ticket=ticket, in_locker=in_locker, problem=problem,
+                           can_retry=can_retry, receipt=receipt)
 
 
 @bp.post("/ticket/<token>/sms")

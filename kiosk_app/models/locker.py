@@ -9,6 +9,7 @@ Invariants, enforced by the database where it can:
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -35,13 +36,20 @@ class Size(enum.StrEnum):
 class CompartmentState(enum.StrEnum):
     IN_SERVICE = "in_service"
     OUT_OF_SERVICE = "out_of_service"  # taken out by an admin
-    FAULTY = "faulty"  # its door failed to open; an admin puts it back in service
+    FAULTY = "faulty"  # its door failed to open (the board answered: a jammed lock); an admin puts it back
+    # Something may be inside that the app does not know of (a door that may have opened unconfirmed, or
+    # a drop-off left open past its time): never offered until staff have looked and put it back.
+    CHECK = "check"
 
 
 class DoorState(enum.StrEnum):
     CLOSED = "closed"
     OPEN = "open"
-    UNKNOWN = "unknown"
+    UNKNOWN = "unknown"  # an open command may have reached the lock, unconfirmed: possibly open
+
+    @property
+    def maybe_open(self) -> bool:
+        return self != DoorState.CLOSED
 
 
 class ItemKind(enum.StrEnum):
@@ -62,6 +70,10 @@ class ItemState(enum.StrEnum):
 
 
 ACTIVE_ITEM_SQL = "state IN ('reserved', 'held')"
+
+
+def new_item_token() -> str:
+    return secrets.token_urlsafe(18)
 
 
 class Compartment(db.Model):
@@ -92,14 +104,19 @@ class LockerItem(db.Model):
         # At most one active item per compartment: two tickets can never share a door.
         Index("uq_locker_items_active_compartment", "compartment_id", unique=True,
               postgresql_where=text(ACTIVE_ITEM_SQL), sqlite_where=text(ACTIVE_ITEM_SQL)),
+        # ... and a ticket has at most one active item of a kind: a double tap opens one door.
+        Index("uq_locker_items_active_ticket_kind", "ticket_id", "kind", unique=True,
+              postgresql_where=text(ACTIVE_ITEM_SQL), sqlite_where=text(ACTIVE_ITEM_SQL)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The item's address on every resident- and phone-facing page: unguessable, unlike the id.
+    token: Mapped[str] = mapped_column(String(32), unique=True, default=new_item_token)
     compartment_id: Mapped[int] = mapped_column(ForeignKey("compartments.id"), index=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
     kind: Mapped[ItemKind] = mapped_column(str_enum(ItemKind))
     state: Mapped[ItemState] = mapped_column(str_enum(ItemState), default=ItemState.RESERVED)
-    # Results only: a 6-digit one-time code, stored as a hash.
+    # Results only: an 8-digit one-time code, stored as a hash.
     pickup_code_hash: Mapped[str | None] = mapped_column(String(128))
     pickup_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -131,6 +148,25 @@ DOOR_REASON_LABELS = {
 }
 
 
+class LockBoardState(db.Model):
+    """One lock board of a terminal, as last heard: a fault of the board or its line (no answer, garbled
+    answers, an unreachable converter) is recorded here once, never charged to its doors, and clears
+    itself when the board answers again."""
+
+    __tablename__ = "lock_boards"
+    __table_args__ = (UniqueConstraint("terminal_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    terminal_id: Mapped[int] = mapped_column(ForeignKey("terminals.id"))
+    number: Mapped[int] = mapped_column(Integer)  # its address on the RS-485 bus
+    fault: Mapped[str] = mapped_column(String(300), default="")  # "" = answering; else what went wrong
+    fault_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last time it was asked
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last time it answered
+
+    terminal: Mapped[Terminal] = relationship()
+
+
 class DoorEvent(db.Model):
     """Every opening, closing and fault of a door: who, why, when."""
 
@@ -139,7 +175,8 @@ class DoorEvent(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     compartment_id: Mapped[int] = mapped_column(ForeignKey("compartments.id"), index=True)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("locker_items.id"))
-    event: Mapped[str] = mapped_column(String(16))  # opened, closed, fault
+    # opened, closed, fault (jammed), unknown (open unconfirmed), board_fault, released, escalated, settled, ...
+    event: Mapped[str] = mapped_column(String(16))
     reason: Mapped[DoorReason] = mapped_column(str_enum(DoorReason))
     actor_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     actor_label: Mapped[str] = mapped_column(String(64), default="")

@@ -15,7 +15,7 @@ from ..services import catalogue, tickets
 from ..services.errors import DomainError, InvalidInput
 from ..web import htmx, i18n
 from ..web.reads import reads_only
-from ..web.context import current_terminal, phone_terminal
+from ..web.context import current_terminal, door_page_url, phone_terminal
 
 bp = Blueprint("public", __name__)
 
@@ -107,7 +107,7 @@ def ticket_pickup(token: str):
     if terminal is None:
         raise DomainError(_("Scan the code on the locker's screen first, then press the button again."))
     item = locker.pick_up_from_phone(terminal, ticket)
-    return redirect(url_for("terminal.item_page", item_id=item.id), code=303)
+    return redirect(door_page_url(item), code=303)
 
 
 @bp.get("/t/")

@@ -4,12 +4,22 @@ Every door opening goes through ``open_door``, which records a ``DoorEvent`` (wh
 A closed door moves the item on: papers deposited (the ticket's compartment is recorded),
 papers collected (the ticket becomes "received"), a result placed (a pickup code is made), a
 result picked up (the ticket closes).
+
+What the hardware does wrong is told apart (see ``hardware/locks.py``):
+- the board or its line fails (no answer, garbled answers, an unreachable converter): recorded once
+  on the board (``LockBoardState``), never charged to a door; the attempt stops there, and the
+  fault clears itself when the board answers again (``check_boards``, or the next command);
+- a lock that the board says stayed shut is a door fault: that compartment is faulty until repaired;
+- an open command that may have reached the lock, unconfirmed: the door is "possibly open", raises
+  the open-door alert, and the compartment waits for staff to look inside.
+Each attempt commands at most one lock, so one fault never walks through the cabinet.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from datetime import timedelta
 
 from flask import current_app
@@ -19,7 +29,7 @@ from sqlalchemy import case, exists, select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..hardware.locks import LockBoard, LockError, SerialLockBoard
+from ..hardware.locks import BoardFault, LockBoard, LockError, LockJammed, OpenUnconfirmed, PortBusy, SerialLockBoard
 from ..models import (
     Channel,
     CommandState,
@@ -31,6 +41,7 @@ from ..models import (
     DoorState,
     ItemKind,
     ItemState,
+    LockBoardState,
     LockerItem,
     Size,
     Staff,
@@ -50,44 +61,170 @@ class TerminalFull(DomainError):
 
 
 class DoorFault(DomainError):
-    pass
+    """The board answered, and this door did not open (a jammed lock): the compartment is faulty."""
+
+
+class LockerUnavailable(DomainError):
+    """The lock board (or its line) did not answer sensibly: no door can be trusted to open now.
+    ``possibly_open`` says the open command may have reached the lock all the same."""
+
+    status_code = 503
+
+    def __init__(self, message, *, possibly_open: bool = False):
+        super().__init__(message)
+        self.possibly_open = possibly_open
 
 
 FULL = _l("Sorry, every compartment of a fitting size is in use. Please hand the papers in at the service "
           "centre, or try another locker.")
+UNAVAILABLE = _l("The locker cannot open its doors at the moment; staff have been told. Please hand the papers "
+                 "in at the service centre.")
+PORT_BUSY = _l("The locker is busy. Please try again in a moment.")
 
 
 # ---------------------------------------------------------------- drivers
 
 class SimulatedDoors:
     """Doors of a simulated cabinet: the database is the cabinet.  A demo visitor (or a test) closes a
-    door by a click; ``jammed`` lists (terminal id, lock) pairs whose latch does not move."""
+    door by a click; ``jammed`` lists (terminal id, board, lock) whose latch does not move, and
+    ``silent`` the terminal ids whose board does not answer."""
 
     jammed: set[tuple[int, int, int]] = set()
+    silent: set[int] = set()
 
     def __init__(self, terminal: Terminal):
         self.terminal = terminal
 
     def open(self, board: int, lock: int) -> None:
+        if self.terminal.id in self.silent:
+            raise BoardFault(f"simulated board {board}: no answer")
         if (self.terminal.id, board, lock) in self.jammed:
-            raise LockError(f"simulated board {board} lock {lock} is jammed")
+            raise LockJammed(f"simulated board {board} lock {lock} is jammed")
 
     def status(self, board: int) -> dict[int, bool]:
+        if self.terminal.id in self.silent:
+            raise BoardFault(f"simulated board {board}: no answer")
         rows = db.session.execute(select(Compartment.lock, Compartment.door).where(
             Compartment.terminal_id == self.terminal.id, Compartment.board == board))
         return {lock: door != DoorState.OPEN for lock, door in rows}
 
 
-_serial_boards: dict[str, SerialLockBoard] = {}
+_serial_boards: dict[tuple, SerialLockBoard] = {}
 
 
 def driver_for(terminal: Terminal) -> LockBoard:
     url = terminal.lock_url or "sim://"
     if url.startswith("sim:"):
         return SimulatedDoors(terminal)
-    if url not in _serial_boards:
-        _serial_boards[url] = SerialLockBoard(url, rs485=current_app.config.get("LOCK_RS485", False))
-    return _serial_boards[url]
+    config = current_app.config
+    settings = dict(rs485=config.get("LOCK_RS485", False), timeout=config["LOCK_TIMEOUT"],
+                    retries=config["LOCK_RETRIES"], command_seconds=config["LOCK_COMMAND_SECONDS"],
+                    lock_dir=config.get("LOCK_PORT_DIR") or None)
+    key = (url, tuple(sorted(settings.items())))
+    if key not in _serial_boards:
+        _serial_boards[key] = SerialLockBoard(url, **settings)
+    return _serial_boards[key]
+
+
+def is_simulated(terminal: Terminal) -> bool:
+    return (terminal.lock_url or "sim://").startswith("sim:")
+
+
+# ---------------------------------------------------------------- lock boards' health
+
+def _board_state(terminal_id: int, number: int) -> LockBoardState:
+    state = db.session.scalar(select(LockBoardState).filter_by(terminal_id=terminal_id, number=number))
+    if state is None:
+        try:
+            with db.session.begin_nested():  # two requests may meet the board first at once
+                state = LockBoardState(terminal_id=terminal_id, number=number, fault="")
+                db.session.add(state)
+        except IntegrityError:
+            state = db.session.scalar(select(LockBoardState).filter_by(terminal_id=terminal_id, number=number))
+    return state
+
+
+def _board_answered(terminal: Terminal, number: int) -> None:
+    """The board answered sensibly: its fault, if any, is over.  Written only when something changes
+    (or once a minute), so a door page polling every second does not write every second."""
+    now = utcnow()
+    state = _board_state(terminal.id, number)
+    if state.fault or state.answered_at is None or now - state.answered_at > timedelta(seconds=60):
+        state.fault, state.fault_since, state.checked_at, state.answered_at = "", None, now, now
+
+
+def _board_failed(terminal: Terminal, number: int, detail: str) -> None:
+    now = utcnow()
+    state = _board_state(terminal.id, number)
+    if not state.fault:
+        state.fault_since = now
+    state.fault, state.checked_at = (detail or "no answer")[:300], now
+
+
+def board_faults(terminal: Terminal) -> list[LockBoardState]:
+    """The boards of a terminal that did not answer when last asked."""
+    return list(db.session.scalars(select(LockBoardState).where(
+        LockBoardState.terminal_id == terminal.id, LockBoardState.fault != "").order_by(LockBoardState.number)))
+
+
+def _boards_of(terminal: Terminal) -> list[int]:
+    return list(db.session.scalars(select(Compartment.board).where(Compartment.terminal_id == terminal.id)
+                                   .distinct().order_by(Compartment.board)))
+
+
+def _read_board(terminal: Terminal, board: int) -> dict[int, bool] | None:
+    """A board's locks (True = closed), recording whether it answered; None when it did not."""
+    try:
+        states = driver_for(terminal).status(board)
+    except PortBusy:
+        return None
+    except LockError as error:
+        _board_failed(terminal, board, str(error))
+        return None
+    _board_answered(terminal, board)
+    return states
+
+
+def check_boards(terminal: Terminal) -> dict[int, str]:
+    """The health check (``flask locker check``, the terminal's own traffic): ask every board of a
+    terminal for its doors.  A board that answers clears its fault; what it says settles doors whose
+    state was unknown and moves on items whose door has been closed.  Returns {board: fault or ""}."""
+    if uses_agent(terminal):
+        return {s.number: s.fault for s in db.session.scalars(
+            select(LockBoardState).filter_by(terminal_id=terminal.id))}
+    result = {}
+    for board in _boards_of(terminal):
+        states = _read_board(terminal, board)
+        if states is not None:
+            _apply_board_reading(terminal, board, states)
+        result[board] = "" if states is not None else _board_state(terminal.id, board).fault
+    db.session.commit()
+    return result
+
+
+def _apply_board_reading(terminal: Terminal, board: int, states: dict[int, bool]) -> int:
+    """Doors the app thinks open (or possibly open) that the board reports: settle or close them."""
+    changed = 0
+    for compartment in db.session.scalars(select(Compartment).where(
+            Compartment.terminal_id == terminal.id, Compartment.board == board,
+            Compartment.door != DoorState.CLOSED)).all():
+        closed = states.get(compartment.lock)
+        if closed is None:
+            continue
+        if compartment.door == DoorState.UNKNOWN:
+            _settle(compartment, closed)
+        elif closed:
+            door_closed(compartment, actor_label=f"terminal:{terminal.code}", commit=False)
+        changed += 1
+    return changed
+
+
+def _settle(compartment: Compartment, closed: bool) -> None:
+    """A door whose state was unknown, now read from the board.  The compartment still waits for staff
+    to look inside (it may hold papers put in while the app could not tell)."""
+    compartment.door = DoorState.CLOSED if closed else DoorState.OPEN
+    compartment.door_changed_at = utcnow()
+    _door_event(compartment, "settled", DoorReason.CHECK, detail="closed" if closed else "open")
 
 
 # ---------------------------------------------------------------- reserving
@@ -99,21 +236,33 @@ def _free_compartments(terminal_id: int, min_size: Size):
     return (
         select(Compartment)
         .where(Compartment.terminal_id == terminal_id, Compartment.state == CompartmentState.IN_SERVICE,
-               Compartment.size.in_(sizes), Compartment.door != DoorState.OPEN, ~active)
+               Compartment.size.in_(sizes), Compartment.door == DoorState.CLOSED, ~active)
     )
+
+
+def active_item_of(ticket: Ticket, kind: ItemKind) -> LockerItem | None:
+    return db.session.scalar(select(LockerItem).where(
+        LockerItem.ticket_id == ticket.id, LockerItem.kind == kind,
+        LockerItem.state.in_([ItemState.RESERVED, ItemState.HELD])))
 
 
 def reserve(terminal: Terminal, ticket: Ticket, kind: ItemKind, min_size: Size = Size.S,
             actor: Staff | None = None) -> LockerItem:
-    """Hold a free compartment of at least ``min_size`` for ``ticket`` (smallest fitting first).
+    """Hold a free compartment of at least ``min_size`` for ``ticket`` (smallest fitting first, on a
+    board that answers before one that did not).
 
-    Safe under concurrency: PostgreSQL skips rows other transactions are locking, and a unique
-    index on active items refuses a second item in a compartment; a refused attempt tries the
-    next compartment.  Each failed attempt means another request got a compartment, so this ends.
+    Safe under concurrency: PostgreSQL skips rows other transactions are locking, and unique indexes
+    on active items refuse a second item in a compartment and a second active item of a kind for one
+    ticket (a double tap: the other request's item is returned); a refused attempt tries the next
+    compartment.  Each failed attempt means another request got a compartment, so this ends.
     """
+    faulty_boards = select(LockBoardState.number).where(LockBoardState.terminal_id == terminal.id,
+                                                        LockBoardState.fault != "")
     for _attempt in range(200):
         smallest_first = case((Compartment.size == Size.S, 0), (Compartment.size == Size.M, 1), else_=2)
-        stmt = _free_compartments(terminal.id, min_size).order_by(smallest_first, Compartment.number).limit(1)
+        answering_first = case((Compartment.board.in_(faulty_boards), 1), else_=0)
+        stmt = (_free_compartments(terminal.id, min_size)
+                .order_by(answering_first, smallest_first, Compartment.number).limit(1))
         if db.engine.dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True, of=Compartment)
         compartment = db.session.scalar(stmt)
@@ -125,9 +274,12 @@ def reserve(terminal: Terminal, ticket: Ticket, kind: ItemKind, min_size: Size =
         db.session.add(item)
         try:
             db.session.commit()
+            item.just_reserved = True  # not a column: tells reserve_and_open this request made it
             return item
         except IntegrityError:
             db.session.rollback()
+            if (other := active_item_of(ticket, kind)) is not None:
+                return other
     raise TerminalFull(FULL)
 
 
@@ -137,7 +289,7 @@ def _door_event(compartment: Compartment, event: str, reason: DoorReason, *, ite
                 actor: Staff | None = None, actor_label: str = "", detail: str = "") -> None:
     db.session.add(DoorEvent(compartment_id=compartment.id, item_id=item.id if item else None, event=event,
                              reason=reason, actor_staff_id=actor.id if actor else None, actor_label=actor_label,
-                             detail=detail))
+                             detail=detail[:1000]))
 
 
 def uses_agent(terminal: Terminal) -> bool:
@@ -146,50 +298,105 @@ def uses_agent(terminal: Terminal) -> bool:
 
 def open_door(compartment: Compartment, reason: DoorReason, *, item: LockerItem | None = None,
               actor: Staff | None = None, actor_label: str = "") -> None:
-    """Open a door through the terminal's driver; a door that does not open is marked faulty.
+    """Command one lock through the terminal's driver, and record what happened.
 
-    A terminal run by an agent gets a queued command instead; the agent reports the outcome
-    (``command_done``), and the door page waits for it.
+    Raises ``DoorFault`` when the board says the lock stayed shut (the compartment is marked faulty),
+    and ``LockerUnavailable`` when the board or its line failed (recorded on the board; when the
+    command may have reached the lock, the door is recorded as possibly open).  A terminal run by an
+    agent gets a queued command instead; the agent reports the outcome (``command_done``).
     """
-    if uses_agent(compartment.terminal):
+    terminal = compartment.terminal
+    who = dict(item=item, actor=actor, actor_label=actor_label)
+    if uses_agent(terminal):
         db.session.add(DoorCommand(terminal_id=compartment.terminal_id, compartment_id=compartment.id,
                                    item_id=item.id if item else None, reason=reason,
                                    actor_staff_id=actor.id if actor else None, actor_label=actor_label))
         db.session.commit()
         return
-    driver = driver_for(compartment.terminal)
+    # Deliberately its own write: whatever the lock did is recorded even if the caller fails next.
     try:
-        driver.open(compartment.board, compartment.lock)
-    except LockError as error:
-        compartment.state = CompartmentState.FAULTY
-        compartment.note = str(error)[:200]
-        _door_event(compartment, "fault", reason, item=item, actor=actor, actor_label=actor_label, detail=str(error))
+        driver_for(terminal).open(compartment.board, compartment.lock)
+    except PortBusy:
+        raise LockerUnavailable(PORT_BUSY) from None
+    except LockJammed as error:
+        _board_answered(terminal, compartment.board)
+        _door_failed(compartment, str(error), reason, **who)
         db.session.commit()
         raise DoorFault(_l("Door %(number)d did not open.", number=compartment.number)) from None
-    compartment.door = DoorState.OPEN
-    compartment.door_changed_at = utcnow()
-    _door_event(compartment, "opened", reason, item=item, actor=actor, actor_label=actor_label)
+    except OpenUnconfirmed as error:
+        _board_failed(terminal, compartment.board, str(error))
+        _door_unknown(compartment, str(error), reason, **who)
+        db.session.commit()
+        raise LockerUnavailable(UNAVAILABLE, possibly_open=True) from None
+    except LockError as error:  # the board or its line: no lock was commanded
+        _board_failed(terminal, compartment.board, str(error))
+        _door_event(compartment, "board_fault", reason, detail=str(error), **who)
+        db.session.commit()
+        raise LockerUnavailable(UNAVAILABLE) from None
+    if not is_simulated(terminal):
+        _board_answered(terminal, compartment.board)
+    _door_opened(compartment, reason, **who)
     db.session.commit()
+
+
+def _door_opened(compartment: Compartment, reason: DoorReason, **who) -> None:
+    compartment.door, compartment.door_changed_at = DoorState.OPEN, utcnow()
+    _door_event(compartment, "opened", reason, **who)
+
+
+def _door_failed(compartment: Compartment, detail: str, reason: DoorReason, **who) -> None:
+    compartment.state, compartment.note = CompartmentState.FAULTY, (detail or "door did not open")[:200]
+    _door_event(compartment, "fault", reason, detail=detail, **who)
+
+
+POSSIBLY_OPEN = _l("Door may have opened without confirmation: check the compartment is empty")
+
+
+def _door_unknown(compartment: Compartment, detail: str, reason: DoorReason, **who) -> None:
+    compartment.door, compartment.door_changed_at = DoorState.UNKNOWN, utcnow()
+    compartment.state, compartment.note = CompartmentState.CHECK, str(POSSIBLY_OPEN)[:200]
+    _door_event(compartment, "unknown", reason, detail=detail, **who)
 
 
 def reserve_and_open(terminal: Terminal, ticket: Ticket, kind: ItemKind, reason: DoorReason, *,
                      min_size: Size = Size.S, actor: Staff | None = None, actor_label: str = "") -> LockerItem:
-    """Reserve a compartment and open it; if its door fails, try the next one (the faulty one is
-    marked so and never offered again until an admin puts it back)."""
-    for _attempt in range(50):
+    """Reserve a compartment and open it: one lock commanded at most.  If the door fails the item is
+    given up and the error raised (``DoorFault``, ``LockerUnavailable``), so the person is told at once
+    and may try another compartment; a fault never walks through the cabinet door by door.  The
+    ticket's timeline says what happened (the resident's status page shows it)."""
+    if (existing := active_item_of(ticket, kind)) is not None:  # a double tap: the first tap's door
+        return existing
+    try:
         item = reserve(terminal, ticket, kind, min_size, actor)
-        try:
-            open_door(item.compartment, reason, item=item, actor=actor, actor_label=actor_label)
-            return item
-        except DoorFault:
-            item.state, item.ended_at = ItemState.CANCELLED, utcnow()
+    except TerminalFull:
+        if kind == ItemKind.SUBMISSION:
+            _ticket_note(ticket, "locker_full", None)
             db.session.commit()
-    raise TerminalFull(FULL)
+        raise
+    if not getattr(item, "just_reserved", False):  # the other request of a double tap reserved it
+        return item
+    try:
+        open_door(item.compartment, reason, item=item, actor=actor, actor_label=actor_label)
+    except (DoorFault, LockerUnavailable) as error:
+        item.state, item.ended_at = ItemState.CANCELLED, utcnow()
+        if kind == ItemKind.SUBMISSION:
+            problem = ("door_unknown" if getattr(error, "possibly_open", False)
+                       else "door_jammed" if isinstance(error, DoorFault) else "locker_fault")
+            _ticket_note(ticket, problem, item.compartment)
+        db.session.commit()
+        raise
+    return item
 
 
-def door_closed(compartment: Compartment, *, actor: Staff | None = None, actor_label: str = "") -> LockerItem | None:
+def door_closed(compartment: Compartment, *, actor: Staff | None = None, actor_label: str = "",
+                commit: bool = True) -> LockerItem | None:
     """A door was reported closed: move its item on.  Returns the item that changed, if any."""
     if compartment.door == DoorState.CLOSED:
+        return None
+    if compartment.door == DoorState.UNKNOWN:  # a possibly open door, now known closed
+        _settle(compartment, closed=True)
+        if commit:
+            db.session.commit()
         return None
     compartment.door = DoorState.CLOSED
     compartment.door_changed_at = now = utcnow()
@@ -197,7 +404,8 @@ def door_closed(compartment: Compartment, *, actor: Staff | None = None, actor_l
     reason = _closing_reason(item)
     _door_event(compartment, "closed", reason, item=item, actor=actor, actor_label=actor_label)
     if item is None:
-        db.session.commit()
+        if commit:
+            db.session.commit()
         return None
     ticket = item.ticket
     if item.state == ItemState.RESERVED:
@@ -220,7 +428,8 @@ def door_closed(compartment: Compartment, *, actor: Staff | None = None, actor_l
             notifications.enqueue(ticket, "done")
         else:
             _ticket_note(ticket, "result_taken_back", compartment, actor=actor, public=True)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return item
 
 
@@ -247,58 +456,339 @@ LOCKER_NOTES = {
     "papers_deposited": _l("Papers placed in compartment %(number)d"),
     "result_ready": _l("The result is waiting in compartment %(number)d; pick it up with the code on this page"),
     "result_taken_back": _l("The uncollected result was taken back from compartment %(number)d; ask the service centre"),
+    "locker_full": _l("No compartment of a fitting size was free, so no door opened. Please hand the papers in at "
+                      "the service centre with this ticket number."),
+    "locker_fault": _l("The locker could not open a door (staff have been told). Please hand the papers in at the "
+                       "service centre with this ticket number."),
+    "door_jammed": _l("Door %(number)d did not open (staff have been told). Try another compartment, or hand the "
+                      "papers in at the service centre with this ticket number."),
+    "door_unknown": _l("The locker could not confirm that door %(number)d opened. If it is open, please close it "
+                       "without putting anything in, and hand the papers in at the service centre with this "
+                       "ticket number."),
+    "dropoff_released": _l("No door opened for your papers. Please hand them in at the service centre with this "
+                           "ticket number."),
+    "dropoff_escalated": _l("Door %(number)d was not closed in time; staff will check the compartment. If your "
+                            "papers are not found there, please hand them in at the service centre."),
 }
+# What went wrong with a drop-off, as the resident's ticket page tells it (the latest of these wins).
+DROP_OFF_PROBLEMS = ("locker_full", "locker_fault", "door_jammed", "door_unknown", "dropoff_released",
+                     "dropoff_escalated")
+# After these another compartment may well open (the board may have recovered, a door been freed).
+RETRYABLE = ("locker_full", "locker_fault", "door_jammed", "dropoff_released")
 
 
-def _ticket_note(ticket: Ticket, action: str, compartment: Compartment, *, actor: Staff | None = None,
+def _ticket_note(ticket: Ticket, action: str, compartment: Compartment | None, *, actor: Staff | None = None,
                  public: bool = True) -> None:
     # Written in the resident's language: they read it on their status page.
     with force_locale(ticket.locale or "zh_CN"):
-        note = str(LOCKER_NOTES[action]) % {"number": compartment.number}
+        note = str(LOCKER_NOTES[action]) % {"number": compartment.number if compartment else 0}
+    label = "" if actor else (f"terminal:{compartment.terminal.code}" if compartment else "locker")
     with db.session.no_autoflush:
         ticket.events.append(TicketEvent(action=action, actor_staff_id=actor.id if actor else None,
-                                         actor_label="" if actor else f"terminal:{compartment.terminal.code}",
-                                         note=note, public=public, created_at=utcnow()))
+                                         actor_label=label, note=note, public=public, created_at=utcnow()))
+
+
+def drop_off_problem(ticket: Ticket) -> TicketEvent | None:
+    """What the resident must be told about a drop-off that did not put their papers in a compartment
+    (the latest locker problem on the timeline, unless papers went in or a door is open for them since)."""
+    if ticket.channel != Channel.LOCKER or ticket.status == Status.WITHDRAWN:
+        return None
+    if active_item_of(ticket, ItemKind.SUBMISSION) is not None:
+        return None
+    last = db.session.scalar(select(TicketEvent).where(
+        TicketEvent.ticket_id == ticket.id,
+        TicketEvent.action.in_((*DROP_OFF_PROBLEMS, "papers_deposited"))).order_by(TicketEvent.id.desc()).limit(1))
+    return last if last is not None and last.action != "papers_deposited" else None
+
+
+def retry_drop_off(terminal: Terminal, ticket: Ticket, *, actor_label: str = "resident") -> LockerItem:
+    """One more try for a ticket whose drop-off did not open a door: another compartment, one lock."""
+    if ticket.terminal_id != terminal.id or ticket.channel != Channel.LOCKER:
+        raise NotFound(_l("We could not find this ticket."))
+    if (item := active_item_of(ticket, ItemKind.SUBMISSION)) is not None:
+        return item
+    if drop_off_problem(ticket) is None or ticket.status not in (Status.SUBMITTED,):
+        raise DomainError(_l("Nothing to try again for this ticket."))
+    tries = db.session.scalar(select(db.func.count()).select_from(LockerItem).where(
+        LockerItem.ticket_id == ticket.id, LockerItem.kind == ItemKind.SUBMISSION))
+    if tries >= current_app.config["DROP_OFF_TRIES"]:
+        raise DomainError(_l("The locker has been tried enough times for this ticket. Please hand the papers in "
+                             "at the service centre."))
+    return reserve_and_open(terminal, ticket, ItemKind.SUBMISSION, DoorReason.DROP_OFF,
+                            min_size=Size.M if ticket.service.needs_paperwork else Size.S, actor_label=actor_label)
+
+
+# ---------------------------------------------------------------- stranded reservations
+
+_last_sweep: dict[int, float] = {}
+
+
+def maybe_sweep(terminal: Terminal) -> None:
+    """Sweep from the terminal's own traffic (its screen, door pages, its agent), at most every
+    SWEEP_SECONDS per terminal and worker: a reservation left by a worker that died mid drop-off
+    ends even if nobody runs ``flask locker check``."""
+    now = time.monotonic()
+    if now - _last_sweep.get(terminal.id, -1e9) < current_app.config["SWEEP_SECONDS"]:
+        return
+    _last_sweep[terminal.id] = now
+    sweep(terminal)
+
+
+def sweep(terminal: Terminal | None = None) -> dict[str, int]:
+    """End what was left half done, and say so with a door event each:
+    - an agent's door command not done within AGENT_COMMAND_SECONDS is given up (the agent will not
+      open that door later), and its reservation released if the door never opened;
+    - a reservation older than RESERVATION_TIMEOUT_SECONDS whose door never opened is released;
+    - one whose door opened (or may have) and was never closed is escalated: the item is given up and
+      the compartment waits for staff to look inside (the open-door alert is already up).
+    """
+    config, now = current_app.config, utcnow()
+    counts = {"expired_commands": 0, "released": 0, "escalated": 0}
+    stale_commands = select(DoorCommand).where(
+        DoorCommand.state == CommandState.PENDING,
+        DoorCommand.created_at < now - timedelta(seconds=config["AGENT_COMMAND_SECONDS"]))
+    if terminal is not None:
+        stale_commands = stale_commands.where(DoorCommand.terminal_id == terminal.id)
+    for command in db.session.scalars(stale_commands).all():
+        command.state, command.done_at = CommandState.FAILED, now
+        command.error = "expired: the terminal's agent did not answer in time"
+        counts["expired_commands"] += 1
+        if command.item is not None and command.item.state == ItemState.RESERVED and not _opened(command.item):
+            _release(command.item, "the terminal's agent did not answer")
+            counts["released"] += 1
+    stale = select(LockerItem).join(Compartment).where(
+        LockerItem.state == ItemState.RESERVED,
+        LockerItem.created_at < now - timedelta(seconds=config["RESERVATION_TIMEOUT_SECONDS"]))
+    if terminal is not None:
+        stale = stale.where(Compartment.terminal_id == terminal.id)
+    for item in db.session.scalars(stale).all():
+        for command in db.session.scalars(select(DoorCommand).filter_by(item_id=item.id,
+                                                                        state=CommandState.PENDING)):
+            command.state, command.done_at, command.error = CommandState.FAILED, now, "expired"
+        if item.compartment.door == DoorState.CLOSED and not _opened(item):
+            _release(item, "reservation timed out before the door opened")
+            counts["released"] += 1
+        else:
+            _escalate(item)
+            counts["escalated"] += 1
+    db.session.commit()
+    return counts
+
+
+def _opened(item: LockerItem) -> bool:
+    return db.session.scalar(select(exists().where(DoorEvent.item_id == item.id, DoorEvent.event == "opened")))
+
+
+def _release(item: LockerItem, detail: str) -> None:
+    item.state, item.ended_at = ItemState.CANCELLED, utcnow()
+    _door_event(item.compartment, "released", _opening_reason(item), item=item, actor_label="sweeper", detail=detail)
+    if item.kind == ItemKind.SUBMISSION:
+        _ticket_note(item.ticket, "dropoff_released", item.compartment)
+
+
+ESCALATED = _l("Left open past its time: check for papers of ticket %(number)s, then put it back in service")
+
+
+def _escalate(item: LockerItem) -> None:
+    compartment = item.compartment
+    item.state, item.ended_at = ItemState.CANCELLED, utcnow()
+    compartment.state = CompartmentState.CHECK
+    compartment.note = str(ESCALATED % {"number": item.ticket.number})[:200]
+    _door_event(compartment, "escalated", _opening_reason(item), item=item, actor_label="sweeper",
+                detail=f"door {compartment.door.value} past RESERVATION_TIMEOUT_SECONDS; ticket {item.ticket.number}")
+    if item.kind == ItemKind.SUBMISSION:
+        _ticket_note(item.ticket, "dropoff_escalated", compartment)
+
+
+def _opening_reason(item: LockerItem) -> DoorReason:
+    return DoorReason.DROP_OFF if item.kind == ItemKind.SUBMISSION else DoorReason.RETURN
 
 
 # ---------------------------------------------------------------- pickup codes
+#
+# Guessing is bounded per terminal, not per person: a person is easy to replace (a phone's cookies
+# cleared, the screen's idle reset), a terminal is not.  In each window of PICKUP_WINDOW_SECONDS a
+# terminal's keypad checks at most ``keypad_ceiling`` wrong codes, sized so that a year of guessing at
+# full speed, every compartment holding a result, opens fewer than PICKUP_GUESS_BUDGET doors on
+# average (README, "Pickup codes"); it takes that many only under a deliberate attack.  Mistakes
+# are slowed where they are made: a screen or phone waits longer after each of its wrong codes, and
+# nobody else waits for them.
+
+CODE_DIGITS = 8
+YEAR_SECONDS = 365 * 24 * 60 * 60
+
 
 def pickup_code(item: LockerItem) -> str:
-    """The item's 6-digit code, derived from the app's secret: the database holds only its hash,
+    """The item's 8-digit code, derived from the app's secret: the database holds only its hash,
     and the status page (which only the ticket's QR reaches) can still show it."""
     key = current_app.config["SECRET_KEY"].encode()
     moment = int(item.held_at.timestamp() * 1_000_000)
     digest = hmac.new(key, f"pickup:{item.id}:{item.ticket.token}:{moment}".encode(), "sha256")
-    return f"{int.from_bytes(digest.digest()[:8], 'big') % 1_000_000:06d}"
+    return f"{int.from_bytes(digest.digest()[:8], 'big') % 10 ** CODE_DIGITS:0{CODE_DIGITS}d}"
 
 
 def _code_hash(code: str) -> str:
     return hashlib.sha256(f"{current_app.config['SECRET_KEY']}:{code}".encode()).hexdigest()
 
 
+def _typed_digits(code: str | None) -> str:
+    """The digits typed: a space ("1234 5678", as the status page groups them) or a phone keyboard's
+    full-width digits do not matter."""
+    import unicodedata
+
+    return "".join(str(unicodedata.decimal(ch)) for ch in (code or "") if ch.isdecimal())
+
+
 CODE_REFUSED = _l("This code does not open any door here. Check the code on your ticket's page.")
-CODE_PAUSED = _l("Too many wrong codes. Code entry is paused for a few minutes; please ask the service centre.")
+CODE_LENGTH = _l("A pickup code has 8 digits. Check the code on your ticket's page.")
 
 
-def pick_up(terminal: Terminal, code: str) -> LockerItem:
-    """Open the door of the result whose code this is.  Wrong codes are counted per terminal."""
-    key = f"pickup:{terminal.id}"
-    limit, window = current_app.config["PICKUP_MAX_FAILURES"], current_app.config["PICKUP_PAUSE_SECONDS"]
-    # Count the attempt first (atomically): guesses sent in parallel are all counted.
-    if throttle.count_attempt(key, window) > limit:
-        raise DomainError(CODE_PAUSED)
-    digits = "".join(ch for ch in (code or "") if ch.isdigit())[:6]
-    item = None
-    if len(digits) == 6:
-        item = db.session.scalar(select(LockerItem).join(Compartment).where(
-            Compartment.terminal_id == terminal.id, LockerItem.kind == ItemKind.RESULT,
-            LockerItem.state == ItemState.HELD, LockerItem.pickup_code_hash == _code_hash(digits),
-            LockerItem.pickup_expires_at > utcnow()))
+def keypad_ceiling(terminal: Terminal) -> int:
+    """Wrong codes the terminal's keypad checks per window: F = ⌊B·10^L / (W·C)⌋, with B the
+    PICKUP_GUESS_BUDGET, L the code's digits, C the terminal's compartments and W the windows that
+    one 365-day year can touch.  A window starts with the first code after the previous one ended,
+    so a year touches one more than fit in it (366 of a day; 365 would let 366·228·12/10^8 > 0.01
+    through a demo cabinet).  A wrong code hits one of at most C waiting codes with probability
+    ≤ C/10^L, so a year's guessing opens at most W·F·C/10^L ≤ B doors on average."""
+    from fractions import Fraction
+
+    from sqlalchemy import func
+
+    config = current_app.config
+    compartments = db.session.scalar(select(func.count()).select_from(Compartment)
+                                     .where(Compartment.terminal_id == terminal.id))
+    windows = -(-YEAR_SECONDS // config["PICKUP_WINDOW_SECONDS"]) + 1
+    budget = Fraction(str(config["PICKUP_GUESS_BUDGET"]))  # 0.01 exactly, not the float nearest to it
+    return int(budget * 10 ** CODE_DIGITS / (windows * max(compartments, 1)))
+
+
+def _waits() -> list[int]:
+    """Seconds a screen or phone waits after n wrong codes (the last entry for any more): nothing
+    after the free ones, then 10, 20, 40 … up to 15 minutes."""
+    config = current_app.config
+    waits, wait = [0] * (config["PICKUP_FREE_TRIES"] + 1), max(1, config["PICKUP_FIRST_WAIT_SECONDS"])
+    while wait < config["PICKUP_MAX_WAIT_SECONDS"]:
+        waits.append(wait)
+        wait *= 2
+    return waits + [config["PICKUP_MAX_WAIT_SECONDS"]]
+
+
+def _wait_words(seconds: float) -> str:
+    """A wait in the reader's language, never shorter than it is ("40秒", "2分钟")."""
+    import math
+
+    from flask_babel import format_timedelta
+
+    if seconds <= 60:
+        return format_timedelta(timedelta(seconds=max(1, math.ceil(seconds))), threshold=1)
+    return format_timedelta(timedelta(minutes=math.ceil(seconds / 60)), threshold=1)
+
+
+def _keypad_closed(until):
+    return _l("Too many wrong codes have been entered at this locker: its keypad takes codes again at "
+              "%(time)s. Until then, scan the QR code on this locker's screen with your phone and open your "
+              "door from your ticket's page, or ask the service centre.",
+              time=until.astimezone(workdays.LOCAL_TZ).strftime("%Y-%m-%d %H:%M"))
+
+
+def keypad_closed_notice(terminal: Terminal):
+    """What the keypad page says while the terminal's keypad takes no codes (None while it does)."""
+    until = throttle.blocked_until(f"pickup:{terminal.id}", keypad_ceiling(terminal),
+                                   current_app.config["PICKUP_WINDOW_SECONDS"])
+    return _keypad_closed(until) if until is not None else None
+
+
+def pick_up(terminal: Terminal, code: str, *, source: str = "keypad") -> LockerItem:
+    """Open the door of the result whose code this is.
+
+    ``source`` is the screen or phone the code comes from (a random id kept in its session; callers
+    without one share "keypad").  Its wrong codes make it wait, longer after each; a right code
+    clears that.  The terminal's keypad checks at most ``keypad_ceiling`` wrong codes per window,
+    then refuses codes until the window ends, and staff are alerted.  A code is counted before it
+    is checked, atomically, so codes sent in parallel are all counted; a malformed one checks
+    nothing and counts nothing.
+    """
+    window = current_app.config["PICKUP_WINDOW_SECONDS"]
+    digits = _typed_digits(code)
+    if len(digits) != CODE_DIGITS:
+        raise DomainError(CODE_LENGTH)
+    keypad, ceiling = f"pickup:{terminal.id}", keypad_ceiling(terminal)
+    closed_until = throttle.blocked_until(keypad, ceiling, window)
+    if closed_until is not None:
+        raise DomainError(_keypad_closed(closed_until))
+    mine, waits = f"{keypad}:{source[:64]}", _waits()
+    counted, retry_at = throttle.count_spaced_attempt(mine, window, waits)
+    if counted is None:  # still waiting: not checked
+        raise DomainError(_l("Too many wrong codes from this screen or phone. Please try again in %(wait)s.",
+                             wait=_wait_words((retry_at - utcnow()).total_seconds())))
+    failures = throttle.count_attempt(keypad, window)
+    if failures > ceiling:  # other codes filled the window while this one was on its way
+        raise DomainError(_keypad_closed(throttle.window_end(keypad, window) or utcnow()))
+    item = db.session.scalar(select(LockerItem).join(Compartment).where(
+        Compartment.terminal_id == terminal.id, LockerItem.kind == ItemKind.RESULT,
+        LockerItem.state == ItemState.HELD, LockerItem.pickup_code_hash == _code_hash(digits),
+        LockerItem.pickup_expires_at > utcnow()))
     if item is None:
-        raise DomainError(CODE_PAUSED if throttle.is_blocked(key, limit, window) else CODE_REFUSED)
-    throttle.forgive(key)  # a right code does not count against the keypad
+        if failures == 1:  # once a window: forget the screens and phones of windows that are over
+            throttle.drop_expired(f"{keypad}:", window)
+        until = throttle.window_end(keypad, window)
+        _alert_staff(terminal, failures, ceiling, until)
+        if failures >= ceiling and until is not None:  # that was the window's last code
+            raise DomainError(_keypad_closed(until))
+        wait = waits[min(counted, len(waits) - 1)]
+        if wait:
+            raise DomainError(_l("This code does not open any door here. Check the code on your ticket's "
+                                 "page. You can try again in %(wait)s.", wait=_wait_words(wait)))
+        raise DomainError(CODE_REFUSED)
+    # A right code counts against nobody: its screen or phone starts afresh, the keypad takes it back.
+    throttle.clear(mine)
+    throttle.forgive(keypad)
     open_door(item.compartment, DoorReason.PICKUP, item=item, actor_label="resident")
     return item
+
+
+def _alert_staff(terminal: Terminal, failures: int, ceiling: int, until) -> None:
+    """Record on the terminal that someone may be guessing codes: from PICKUP_ALERT_FAILURES wrong
+    codes in a window (or the ceiling, if lower) until the window ends.  One conditional update, so
+    parallel wrong codes leave the highest count, and the first alert's time stands."""
+    from sqlalchemy import or_, update
+
+    threshold = min(current_app.config["PICKUP_ALERT_FAILURES"], ceiling)
+    if failures < threshold or until is None:
+        return
+    table = Terminal.__table__
+    db.session.execute(update(table).where(
+        table.c.id == terminal.id,
+        or_(table.c.keypad_alert_until.is_(None), table.c.keypad_alert_until < until,
+            table.c.keypad_alert_failures < failures),
+    ).values(keypad_alert_at=case((table.c.keypad_alert_until == until, table.c.keypad_alert_at),
+                                  else_=utcnow()),
+             keypad_alert_failures=failures, keypad_alert_until=until))
+    db.session.commit()
+    if failures in (threshold, ceiling):
+        current_app.logger.warning("terminal %s: %d wrong pickup codes in the window ending %s%s",
+                                   terminal.code, failures, until.isoformat(),
+                                   "; keypad closed" if failures >= ceiling else "")
+
+
+class KeypadAlert:
+    """Wrong pickup codes at a terminal's keypad in its current window, as staff are shown them."""
+
+    def __init__(self, terminal: Terminal, ceiling: int, window_seconds: int):
+        self.raised_at = terminal.keypad_alert_at
+        self.failures = terminal.keypad_alert_failures
+        self.until = terminal.keypad_alert_until  # the window's end: a closed keypad reopens then
+        self.since = self.until - timedelta(seconds=window_seconds)
+        self.ceiling = ceiling
+        self.closed = self.failures >= ceiling
+
+
+def keypad_alert(terminal: Terminal) -> KeypadAlert | None:
+    """The current alert about guessed codes at this terminal's keypad, or None."""
+    if terminal.keypad_alert_at is None or terminal.keypad_alert_until is None \
+            or terminal.keypad_alert_until <= utcnow():
+        return None
+    return KeypadAlert(terminal, keypad_ceiling(terminal), current_app.config["PICKUP_WINDOW_SECONDS"])
 
 
 def pickup_code_for_ticket(ticket: Ticket) -> tuple[LockerItem, str] | None:
@@ -312,6 +802,12 @@ def pickup_code_for_ticket(ticket: Ticket) -> tuple[LockerItem, str] | None:
 
 
 # ---------------------------------------------------------------- staff at the terminal
+
+def _staff_here(actor: Staff, terminal: Terminal) -> None:
+    from .scope import require_terminal
+
+    require_terminal(actor, terminal)
+
 
 def collectable(actor: Staff, terminal: Terminal) -> list[LockerItem]:
     """Submissions waiting at this terminal whose tickets are in the staff member's scope."""
@@ -327,6 +823,7 @@ def collectable(actor: Staff, terminal: Terminal) -> list[LockerItem]:
 def collect(actor: Staff, terminal: Terminal, item_id) -> LockerItem:
     from .validation import record_id
 
+    _staff_here(actor, terminal)
     wanted = record_id(item_id)
     item = next((i for i in collectable(actor, terminal) if i.id == wanted), None)
     if item is None:
@@ -339,6 +836,7 @@ def start_return(actor: Staff, terminal: Terminal, ticket_id) -> LockerItem:
     """Staff put a completed ticket's physical result into a compartment of this terminal."""
     from . import scope
 
+    _staff_here(actor, terminal)
     ticket = scope.get_ticket(actor, ticket_id)
     if ticket.community_id != terminal.community_id:
         raise NotFound(_l("We could not find this ticket."))
@@ -351,22 +849,27 @@ def start_return(actor: Staff, terminal: Terminal, ticket_id) -> LockerItem:
     return reserve_and_open(terminal, ticket, ItemKind.RESULT, DoorReason.RETURN, min_size=Size.M, actor=actor)
 
 
-def uncollected(actor: Staff) -> list[LockerItem]:
-    """Results whose pickup period has passed, in the staff member's scope: to be taken back."""
+def uncollected(actor: Staff, terminal: Terminal | None = None) -> list[LockerItem]:
+    """Results whose pickup period has passed, in the staff member's scope (at one terminal, when
+    given): to be taken back."""
     from .scope import ticket_filter
 
-    return list(db.session.scalars(
-        select(LockerItem).join(Ticket, LockerItem.ticket_id == Ticket.id)
-        .where(LockerItem.kind == ItemKind.RESULT, LockerItem.state == ItemState.HELD,
-               LockerItem.pickup_expires_at <= utcnow(), ticket_filter(actor))
-        .order_by(LockerItem.pickup_expires_at)))
+    stmt = (select(LockerItem).join(Ticket, LockerItem.ticket_id == Ticket.id)
+            .where(LockerItem.kind == ItemKind.RESULT, LockerItem.state == ItemState.HELD,
+                   LockerItem.pickup_expires_at <= utcnow(), ticket_filter(actor))
+            .order_by(LockerItem.pickup_expires_at))
+    if terminal is not None:
+        stmt = stmt.join(Compartment, LockerItem.compartment_id == Compartment.id).where(
+            Compartment.terminal_id == terminal.id)
+    return list(db.session.scalars(stmt))
 
 
-def take_back(actor: Staff, item_id) -> LockerItem:
+def take_back(actor: Staff, terminal: Terminal, item_id) -> LockerItem:
     from .validation import record_id
 
+    _staff_here(actor, terminal)
     wanted = record_id(item_id)
-    item = next((i for i in uncollected(actor) if i.id == wanted), None)
+    item = next((i for i in uncollected(actor, terminal) if i.id == wanted), None)
     if item is None:
         raise NotFound(_l("Nothing to take back there."))
     open_door(item.compartment, DoorReason.TAKE_BACK, item=item, actor=actor)
@@ -375,19 +878,78 @@ def take_back(actor: Staff, item_id) -> LockerItem:
     return item
 
 
-def cancel_drop_off(terminal: Terminal, item_id) -> LockerItem:
-    """The resident gave up before closing the door on their papers."""
+def staff_close_door(actor: Staff, terminal: Terminal, compartment_id) -> Compartment:
+    """Demo cabinet: a member of staff closes an open simulated door of this terminal."""
     from .validation import record_id
 
-    item = db.session.get(LockerItem, record_id(item_id) or 0)
-    if item is None or item.compartment.terminal_id != terminal.id or item.kind != ItemKind.SUBMISSION \
-            or item.state != ItemState.RESERVED:
+    _staff_here(actor, terminal)
+    compartment = db.session.get(Compartment, record_id(compartment_id) or 0)
+    if compartment is None or compartment.terminal_id != terminal.id or not is_simulated(terminal):
+        raise NotFound(_l("No such compartment."))
+    door_closed(compartment, actor=actor)
+    return compartment
+
+
+def to_check(terminal: Terminal) -> list[Compartment]:
+    """Compartments that may hold something the app does not know of: staff look inside."""
+    return list(db.session.scalars(select(Compartment).where(
+        Compartment.terminal_id == terminal.id, Compartment.state == CompartmentState.CHECK)
+        .order_by(Compartment.number)))
+
+
+def check_open(actor: Staff, terminal: Terminal, compartment_id) -> Compartment:
+    """Staff open a compartment that waits for a check, to look inside."""
+    compartment = _to_check_here(actor, terminal, compartment_id)
+    if compartment.door == DoorState.CLOSED:
+        open_door(compartment, DoorReason.CHECK, actor=actor)
+    return compartment
+
+
+def checked_empty(actor: Staff, terminal: Terminal, compartment_id) -> Compartment:
+    """Staff looked inside, took out anything there, and closed the door: back in service."""
+    compartment = _to_check_here(actor, terminal, compartment_id)
+    if not is_simulated(terminal) and compartment.door != DoorState.CLOSED:
+        refresh_door(compartment)
+    if compartment.door != DoorState.CLOSED and not is_simulated(terminal):
+        raise DomainError(_l("Door %(number)d is not reported closed yet. Close it firmly, then confirm.",
+                             number=compartment.number))
+    if compartment.door != DoorState.CLOSED:  # the demo cabinet: confirming closes it
+        compartment.door, compartment.door_changed_at = DoorState.CLOSED, utcnow()
+    compartment.state, compartment.note = CompartmentState.IN_SERVICE, ""
+    _door_event(compartment, "checked", DoorReason.CHECK, actor=actor, detail="checked and empty")
+    db.session.commit()
+    return compartment
+
+
+def _to_check_here(actor: Staff, terminal: Terminal, compartment_id) -> Compartment:
+    from .validation import record_id
+
+    _staff_here(actor, terminal)
+    wanted = record_id(compartment_id)
+    compartment = next((c for c in to_check(terminal) if c.id == wanted), None)
+    if compartment is None:
+        raise NotFound(_l("No such compartment."))
+    return compartment
+
+
+# ---------------------------------------------------------------- residents' items, by token
+
+def item_by_token(terminal: Terminal, token: str) -> LockerItem:
+    """An item of this terminal by its token (the route checks the browser is the item's owner)."""
+    item = db.session.scalar(select(LockerItem).filter_by(token=(token or "")[:32])) if token else None
+    if item is None or item.compartment.terminal_id != terminal.id:
+        raise NotFound(_l("Nothing to show there."))
+    return item
+
+
+def cancel_drop_off(item: LockerItem) -> LockerItem:
+    """The resident gave up before closing the door on their papers."""
+    if item.kind != ItemKind.SUBMISSION or item.state != ItemState.RESERVED:
         raise NotFound(_l("Nothing to cancel there."))
     item.state, item.ended_at = ItemState.CANCELLED, utcnow()
     record_locker_transition(item.ticket, Action.WITHDRAW, actor_label="resident")
     db.session.commit()
     return item
-
 
 
 NOT_YOURS = _l("This terminal is not in your community.")
@@ -405,23 +967,24 @@ def returnable(actor: Staff, terminal: Terminal) -> list[Ticket]:
 
 
 def refresh_door(compartment: Compartment) -> None:
-    """Ask a real board whether an open door has been closed (a simulated door is closed by a click)."""
-    if compartment.door != DoorState.OPEN or compartment.terminal.lock_url.startswith("sim:"):
+    """Ask a real board whether an open (or possibly open) door has been closed; a simulated door is
+    closed by a click.  The board's answer, or its silence, is recorded on the board."""
+    terminal = compartment.terminal
+    if compartment.door == DoorState.CLOSED or is_simulated(terminal) or uses_agent(terminal):
         return
-    try:
-        closed = driver_for(compartment.terminal).status(compartment.board)[compartment.lock]
-    except LockError:
-        return  # the next poll asks again; the screen keeps saying the door is open
-    if closed:
-        door_closed(compartment, actor_label=f"terminal:{compartment.terminal.code}")
+    states = _read_board(terminal, compartment.board)
+    if states is not None:
+        _apply_board_reading(terminal, compartment.board, states)
+    db.session.commit()
 
 
 def open_too_long(terminal: Terminal) -> list[Compartment]:
-    """Doors left open past DOOR_CLOSE_SECONDS: staff are shown these to check the compartment."""
+    """Doors to check at once: left open past DOOR_CLOSE_SECONDS, or possibly open (unconfirmed)."""
     limit = utcnow() - timedelta(seconds=current_app.config["DOOR_CLOSE_SECONDS"])
     return list(db.session.scalars(select(Compartment).where(
-        Compartment.terminal_id == terminal.id, Compartment.door == DoorState.OPEN,
-        Compartment.door_changed_at < limit).order_by(Compartment.number)))
+        Compartment.terminal_id == terminal.id,
+        ((Compartment.door == DoorState.OPEN) & (Compartment.door_changed_at < limit))
+        | (Compartment.door == DoorState.UNKNOWN)).order_by(Compartment.number)))
 
 
 def submission_in_locker(ticket: Ticket) -> LockerItem | None:
@@ -464,7 +1027,7 @@ def admin_terminal(actor: Staff, terminal_id) -> Terminal:
 
 
 def set_compartment_service(actor: Staff, terminal: Terminal, compartment_id, in_service: bool) -> Compartment:
-    """Take a compartment out of service, or put it (also a repaired faulty one) back."""
+    """Take a compartment out of service, or put it (also a repaired faulty one, or one checked) back."""
     from .validation import record_id
 
     compartment = db.session.get(Compartment, record_id(compartment_id) or 0)
@@ -478,6 +1041,38 @@ def set_compartment_service(actor: Staff, terminal: Terminal, compartment_id, in
     _door_event(compartment, "in_service" if in_service else "out_of_service", DoorReason.CHECK, actor=actor)
     db.session.commit()
     return compartment
+
+
+LOCK_URL_HELP = _l("A lock line is sim:// (simulated), agent (a terminal agent drives the board), a serial "
+                   "device such as /dev/ttyUSB0, or socket://host:port (an Ethernet-to-RS-485 converter).")
+
+
+def normalise_lock_url(url: str) -> str:
+    """Check a terminal's lock line; raise DomainError with what is accepted."""
+    from urllib.parse import urlsplit
+
+    url = (url or "").strip()
+    if url in ("sim", "sim://"):
+        return "sim://"
+    if url == "agent":
+        return "agent"
+    if url.startswith("/dev/") and url.isprintable() and " " not in url and len(url) <= 200:
+        return url
+    if url.startswith("socket://"):
+        parts = urlsplit(url)
+        try:
+            port = parts.port
+        except ValueError:
+            port = None
+        if parts.hostname and port and len(url) <= 200:
+            return url
+    raise DomainError(LOCK_URL_HELP)
+
+
+def set_lock_url(terminal: Terminal, url: str) -> Terminal:
+    terminal.lock_url = normalise_lock_url(url)
+    db.session.commit()
+    return terminal
 
 
 def cabinet(terminal: Terminal) -> list[tuple[Compartment, LockerItem | None]]:
@@ -500,38 +1095,52 @@ def pending_commands(terminal: Terminal) -> list[DoorCommand]:
         DoorCommand.terminal_id == terminal.id, DoorCommand.state == CommandState.PENDING).order_by(DoorCommand.id)))
 
 
-def command_done(terminal: Terminal, command_id, ok: bool, error: str = "") -> DoorCommand:
-    """The agent's report on one command.  A failed door is marked faulty; a drop-off or a return
-    waiting on it moves to the next free compartment (the door page follows)."""
+AGENT_FAULTS = ("board", "unknown", "door", "busy")
+
+
+def command_done(terminal: Terminal, command_id, ok: bool, error: str = "", fault: str = "door") -> DoorCommand:
+    """The agent's report on one command, told apart as the driver tells it: "door" (the board said the
+    lock stayed shut: the compartment is faulty), "board" (the board or its line failed: recorded on
+    the board, no door charged), "unknown" (sent, unconfirmed: possibly open), "busy".  The item
+    waiting on a failed command is given up; the person at the door is told and may try again."""
     from .validation import record_id
 
     command = db.session.get(DoorCommand, record_id(command_id) or 0)
     if command is None or command.terminal_id != terminal.id:
         raise NotFound(_l("No such command."))
-    if command.state != CommandState.PENDING:
-        return command  # a repeated report after a lost answer
     compartment, item = command.compartment, command.item
+    who = dict(item=item, actor=command_actor(command), actor_label=command.actor_label)
+    if command.state != CommandState.PENDING:
+        if ok and command.state == CommandState.FAILED and compartment.door == DoorState.CLOSED:
+            # A door opened after the server gave up on the command: nobody is waiting at it.
+            compartment.door, compartment.door_changed_at = DoorState.OPEN, utcnow()
+            compartment.state, compartment.note = CompartmentState.CHECK, str(POSSIBLY_OPEN)[:200]
+            _door_event(compartment, "opened", command.reason, detail="late: after the command had expired", **who)
+            db.session.commit()
+        return command  # otherwise a repeated report after a lost answer
     command.done_at = utcnow()
     if ok:
         command.state = CommandState.DONE
-        compartment.door, compartment.door_changed_at = DoorState.OPEN, utcnow()
-        _door_event(compartment, "opened", command.reason, item=item, actor=command_actor(command),
-                    actor_label=command.actor_label)
+        _board_answered(terminal, compartment.board)
+        _door_opened(compartment, command.reason, **who)
         db.session.commit()
         return command
-    command.state, command.error = CommandState.FAILED, (error or "")[:300]
-    compartment.state, compartment.note = CompartmentState.FAULTY, (error or "door did not open")[:200]
-    _door_event(compartment, "fault", command.reason, item=item, actor=command_actor(command),
-                actor_label=command.actor_label, detail=error or "")
+    fault = fault if fault in AGENT_FAULTS else "door"
+    command.state, command.error = CommandState.FAILED, f"{fault}: {error or 'door did not open'}"[:300]
+    if fault == "door":
+        _board_answered(terminal, compartment.board)
+        _door_failed(compartment, error, command.reason, **who)
+    elif fault == "unknown":
+        _board_failed(terminal, compartment.board, error)
+        _door_unknown(compartment, error, command.reason, **who)
+    elif fault == "board":
+        _board_failed(terminal, compartment.board, error)
+        _door_event(compartment, "board_fault", command.reason, detail=error, **who)
     if item is not None and item.state == ItemState.RESERVED:
         item.state, item.ended_at = ItemState.CANCELLED, utcnow()
-        db.session.commit()
-        try:
-            reserve_and_open(terminal, item.ticket, item.kind, command.reason,
-                             min_size=Size.M if item.kind == ItemKind.RESULT or item.compartment.size != Size.S
-                             else Size.S, actor=command_actor(command), actor_label=command.actor_label)
-        except TerminalFull:
-            pass
+        if item.kind == ItemKind.SUBMISSION:
+            problem = {"door": "door_jammed", "unknown": "door_unknown"}.get(fault, "locker_fault")
+            _ticket_note(item.ticket, problem, compartment)
     db.session.commit()
     return command
 
@@ -540,30 +1149,29 @@ def command_actor(command: DoorCommand) -> Staff | None:
     return db.session.get(Staff, command.actor_staff_id) if command.actor_staff_id else None
 
 
-def doors_reported(terminal: Terminal, closed: dict[tuple[int, int], bool]) -> int:
-    """The agent's reading of its boards: every open door now reported closed moves its item on."""
+def doors_reported(terminal: Terminal, closed: dict[tuple[int, int], bool],
+                   faults: dict[int, str] | None = None) -> int:
+    """The agent's reading of its boards: boards that answered are healthy, those in ``faults`` did not;
+    every open (or possibly open) door now reported closed moves on."""
+    boards = sorted({board for board, _lock in closed})
+    for board in boards:
+        _board_answered(terminal, board)
+    for board, detail in (faults or {}).items():
+        _board_failed(terminal, board, detail)
     changed = 0
-    for compartment in db.session.scalars(select(Compartment).where(
-            Compartment.terminal_id == terminal.id, Compartment.door == DoorState.OPEN)).all():
-        if closed.get((compartment.board, compartment.lock)):
-            door_closed(compartment, actor_label=f"terminal:{terminal.code}")
-            changed += 1
+    for board in boards:
+        changed += _apply_board_reading(terminal, board, {lock: c for (b, lock), c in closed.items() if b == board})
+    db.session.commit()
     return changed
 
 
-def item_progress(item: LockerItem) -> tuple[str, LockerItem | None]:
-    """Where the person at the door stands: "waiting" (door opening or open), "closed" (done),
-    or "moved" to another compartment after a fault (with the new item), or "failed"."""
+def item_progress(item: LockerItem) -> str:
+    """Where the person at the door stands: "waiting" (door opening or open), "closed" (done), or
+    "failed" (no door opened for it, or it was given up; the page says what to do)."""
     last = db.session.scalar(select(DoorEvent.event).where(DoorEvent.item_id == item.id)
                              .order_by(DoorEvent.id.desc()).limit(1))
     if last == "closed":
-        return "closed", None
-    if last == "fault" or item.state == ItemState.CANCELLED:
-        replacement = db.session.scalar(select(LockerItem).where(
-            LockerItem.ticket_id == item.ticket_id, LockerItem.kind == item.kind, LockerItem.id > item.id,
-            LockerItem.state.in_([ItemState.RESERVED, ItemState.HELD])).order_by(LockerItem.id.desc()).limit(1))
-        if replacement is not None:
-            return "moved", replacement
-        if last == "fault":
-            return "failed", None
-    return "waiting", None
+        return "closed"
+    if item.state == ItemState.CANCELLED or last in ("fault", "board_fault", "unknown", "released", "escalated"):
+        return "failed"
+    return "waiting"

@@ -34,7 +34,7 @@ def _heading(ticket: Ticket, title) -> printers.Receipt:
             .line(ticket.number, "large", "center"))
 
 
-def ticket_receipt(ticket: Ticket, *, in_locker: LockerItem | None = None, locker_full: bool = False
+def ticket_receipt(ticket: Ticket, *, in_locker: LockerItem | None = None, locker_problem: str = ""
                    ) -> printers.Receipt:
     receipt = (_heading(ticket, _l("Ticket receipt"))
                .line(f"{_l('Submitted')}: {format_datetime(ticket.created_at, 'yyyy-MM-dd HH:mm')}")
@@ -45,9 +45,8 @@ def ticket_receipt(ticket: Ticket, *, in_locker: LockerItem | None = None, locke
     if in_locker is not None:
         receipt.line(_l("Your papers are in compartment %(number)d. Staff will collect them.",
                         number=in_locker.compartment.number))
-    elif locker_full:
-        receipt.line(_l("No compartment was free, so no door opened. Your ticket stands: please hand the "
-                        "papers in at the service centre with this ticket number."))
+    elif locker_problem:  # the door did not open: what the resident's timeline says to do
+        receipt.line(locker_problem)
     else:
         receipt.line(_l("Staff of your grid will take up your request; you can follow every step on the "
                         "status page."))
@@ -92,7 +91,7 @@ def _send(terminal: Terminal, receipt: printers.Receipt) -> tuple[PrinterFaultKi
 
 
 def print_once(terminal: Terminal, ticket: Ticket, kind: str, *, item: LockerItem | None = None,
-               locker_full: bool = False) -> PrintJob | None:
+               locker_problem: str = "") -> PrintJob | None:
     """Print a ticket's receipt (or an item's pickup slip) unless it was printed or tried before.
 
     Returns the print job (printed or failed), or None when the terminal has no printer.
@@ -104,7 +103,7 @@ def print_once(terminal: Terminal, ticket: Ticket, kind: str, *, item: LockerIte
     job = db.session.scalar(select(PrintJob).filter_by(key=key))
     if job is not None:
         return job
-    receipt = ticket_receipt(ticket, in_locker=item, locker_full=locker_full) if kind == TICKET else pickup_slip(item)
+    receipt = ticket_receipt(ticket, in_locker=item, locker_problem=locker_problem) if kind == TICKET else pickup_slip(item)
     job = PrintJob(key=key, kind=kind, terminal_id=terminal.id, ticket_id=ticket.id)
     db.session.add(job)
     try:

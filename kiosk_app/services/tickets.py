@@ -417,6 +417,12 @@ EVENT_LABELS = {
     "papers_deposited": _l("Papers placed in the locker"),
     "result_ready": _l("Result ready for pickup"),
     "result_taken_back": _l("Result taken back to the service centre"),
+    "locker_full": _l("No compartment free"),
+    "locker_fault": _l("The locker could not open a door"),
+    "door_jammed": _l("A door did not open"),
+    "door_unknown": _l("A door could not be confirmed open"),
+    "dropoff_released": _l("Drop-off not completed"),
+    "dropoff_escalated": _l("Drop-off not completed"),
     "rated": _l("Rated by the resident"),
     "follow_up_closed": _l("Follow-up of the rating closed"),
 }

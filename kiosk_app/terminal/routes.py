@@ -1,4 +1,8 @@
-"""The locker terminal's screen: drop-off, pickup with a code, and staff collection at the cabinet."""
+"""The locker terminal's screen: drop-off, pickup with a code, and staff collection at the cabinet.
+
+A resident's locker item is addressed by its unguessable token, and only the browser that made or
+opened it (the terminal's screen, or a phone that scanned its QR) reaches its pages.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +12,12 @@ from flask_login import current_user
 from ..extensions import db
 from ..models import Channel, ItemKind, ItemState, LockerItem, Size, TerminalKind
 from ..services import catalogue, locker, tickets, validation
-from ..services.errors import DomainError, InvalidInput
+from ..services.errors import DomainError, InvalidInput, NotFound
 from ..web import htmx, i18n, no_store
-from ..web.context import bind_phone, current_terminal, phone_terminal
+from ..web.context import bind_phone, current_terminal, door_page_url, owns_item, phone_terminal
 
 bp = Blueprint("terminal", __name__)
 bp.after_request(no_store)
-
-
 
 
 def _locker_terminal():
@@ -33,9 +35,13 @@ def _require_terminal():
     return terminal
 
 
-def _item_here(terminal, item_id) -> LockerItem:
-    item = db.session.get(LockerItem, validation.record_id(item_id) or 0)
-    if item is None or item.compartment.terminal_id != terminal.id:
+def _item_here(terminal, token: str) -> LockerItem:
+    """The item behind a token, for the browser that made or opened it; anyone else gets a 404."""
+    try:
+        item = locker.item_by_token(terminal, token)
+    except NotFound:
+        abort(404)
+    if not owns_item(item):
         abort(404)
     return item
 
@@ -45,6 +51,7 @@ def home():
     terminal = _locker_terminal()
     if terminal is None:
         return render_template("pages/terminal/not_enrolled.html"), 200
+    locker.maybe_sweep(terminal)
     services = [s for c in catalogue.categories() for s in c.services if s.needs_paperwork and not s.guidance_only]
     on_screen = current_terminal() is not None
     return render_template("pages/terminal/home.html", terminal=terminal, services=services,
@@ -89,6 +96,8 @@ def _form(terminal, service, *, form, errors, status=200):
         submit_url=url_for("terminal.dropoff_submit", service_id=service.id),
         check_url=url_for("kiosk.field_check", service_id=service.id, field="FIELD"),
         back_url=url_for("terminal.home"),
+        # Opening a door takes up to LOCK_COMMAND_SECONDS: the form's request waits longer than that.
+        request_timeout_ms=int((current_app.config["LOCK_COMMAND_SECONDS"] + 12) * 1000),
     )
 
 
@@ -103,97 +112,121 @@ def dropoff_submit(service_id: int):
                                         submission_key=form["submission_key"], locale=i18n.select_locale())
     except InvalidInput as error:
         return _form(terminal, service, form=form, errors=error.errors, status=422)
-    existing = db.session.scalar(db.select(LockerItem).filter_by(ticket_id=ticket.id, kind=ItemKind.SUBMISSION))
-    if existing is not None:  # the same form again: back to its door
-        return htmx.redirect(url_for("terminal.item_page", item_id=existing.id))
-    try:
-        item = locker.reserve_and_open(terminal, ticket, ItemKind.SUBMISSION, locker.DoorReason.DROP_OFF,
-                                       min_size=Size.M if service.needs_paperwork else Size.S,
-                                       actor_label="resident")
-    except locker.TerminalFull:
-        # The ticket stands; the papers go to the service centre instead.
-        return htmx.redirect(url_for("kiosk.ticket_issued", token=ticket.token, problem="full"))
-    return htmx.redirect(url_for("terminal.item_page", item_id=item.id))
+    return htmx.redirect(_drop_off(terminal, ticket))
 
 
-@bp.get("/items/<int:item_id>")
-def item_page(item_id: int):
+def _drop_off(terminal, ticket) -> str:
+    """Where the resident goes once their ticket exists: its open door, or the ticket page that says
+    what to do.  The same form sent again (a second tap, a lost answer) tries no second door."""
+    item = locker.active_item_of(ticket, ItemKind.SUBMISSION)
+    if item is None and not _tried(ticket):
+        try:
+            item = locker.reserve_and_open(terminal, ticket, ItemKind.SUBMISSION, locker.DoorReason.DROP_OFF,
+                                           min_size=Size.M if ticket.service.needs_paperwork else Size.S,
+                                           actor_label="resident")
+        except (locker.TerminalFull, locker.DoorFault, locker.LockerUnavailable):
+            item = None  # the ticket stands; its page says what happened and what to do
+    if item is not None and item.state == ItemState.RESERVED:
+        return door_page_url(item)
+    return url_for("kiosk.ticket_issued", token=ticket.token)
+
+
+def _tried(ticket) -> bool:
+    return db.session.scalar(db.select(LockerItem.id).filter_by(ticket_id=ticket.id, kind=ItemKind.SUBMISSION)
+                             .limit(1)) is not None or locker.drop_off_problem(ticket) is not None
+
+
+@bp.post("/dropoff/retry/<token>")
+def dropoff_retry(token: str):
+    """After a door that did not open: one more compartment, for the same ticket."""
     terminal = _require_terminal()
-    item = _item_here(terminal, item_id)
+    ticket = tickets.get_by_token(token)
+    try:
+        item = locker.retry_drop_off(terminal, ticket)
+    except (locker.TerminalFull, locker.DoorFault, locker.LockerUnavailable):
+        item = None
+    if item is not None and item.state == ItemState.RESERVED:
+        return redirect(door_page_url(item), code=303)
+    return redirect(url_for("kiosk.ticket_issued", token=ticket.token), code=303)
+
+
+@bp.get("/items/<token>")
+def item_page(token: str):
+    terminal = _require_terminal()
+    item = _item_here(terminal, token)
     return render_template("pages/terminal/door.html", item=item, terminal=terminal,
-                           simulated=terminal.lock_url.startswith("sim:"))
+                           simulated=locker.is_simulated(terminal))
 
 
-@bp.get("/items/<int:item_id>/door")
-def item_door(item_id: int):
+@bp.get("/items/<token>/door")
+def item_door(token: str):
     """The door's state, polled every second while the person stands at it."""
     terminal = _require_terminal()
-    item = _item_here(terminal, item_id)
+    item = _item_here(terminal, token)
+    locker.maybe_sweep(terminal)
     locker.refresh_door(item.compartment)
-    progress, replacement = locker.item_progress(item)
+    progress = locker.item_progress(item)
     if progress == "closed":
         return htmx.redirect(_after_close(item))
-    if progress == "moved":
-        return htmx.redirect(url_for("terminal.item_page", item_id=replacement.id))
+    if progress == "failed" and item.kind == ItemKind.SUBMISSION:
+        return htmx.redirect(url_for("kiosk.ticket_issued", token=item.ticket.token))
     return htmx.partial("partials/terminal/door_state.html", item=item, failed=progress == "failed",
-                        simulated=terminal.lock_url.startswith("sim:"))
+                        simulated=locker.is_simulated(terminal))
 
 
 def _after_close(item) -> str:
     if item.kind == ItemKind.SUBMISSION and item.state == ItemState.HELD:
         return url_for("kiosk.ticket_issued", token=item.ticket.token)
-    return url_for("terminal.done_page", item_id=item.id)
+    return url_for("terminal.done_page", token=item.token)
 
 
-@bp.post("/items/<int:item_id>/close")
-def item_close(item_id: int):
+@bp.post("/items/<token>/close")
+def item_close(token: str):
     """Demo cabinet only: 'close' a simulated door by a click."""
     terminal = _require_terminal()
-    item = _item_here(terminal, item_id)
-    if not terminal.lock_url.startswith("sim:"):
+    item = _item_here(terminal, token)
+    if not locker.is_simulated(terminal):
         abort(404)
     locker.door_closed(item.compartment, actor=current_user if current_user.is_authenticated else None,
                        actor_label="" if current_user.is_authenticated else "resident")
     return htmx.redirect(_after_close(item))
 
 
-@bp.post("/items/<int:item_id>/cancel")
-def item_cancel(item_id: int):
+@bp.post("/items/<token>/cancel")
+def item_cancel(token: str):
     terminal = _require_terminal()
-    item = _item_here(terminal, item_id)
-    locker.cancel_drop_off(terminal, item.id)
+    item = _item_here(terminal, token)
+    locker.cancel_drop_off(item)
     return redirect(url_for("terminal.home"), code=303)
 
 
-@bp.get("/items/<int:item_id>/done")
-def done_page(item_id: int):
+@bp.get("/items/<token>/done")
+def done_page(token: str):
     from ..models import RATING_LABELS
-    from ..services import ratings
+    from ..services import ratings, receipts
 
     terminal = _require_terminal()
-    item = _item_here(terminal, item_id)
-    from ..services import receipts
-
+    item = _item_here(terminal, token)
     picked_up = item.kind == ItemKind.RESULT and item.state == ItemState.DONE
     slip = receipts.print_once(terminal, item.ticket, receipts.PICKUP, item=item) if picked_up else None
     return render_template("pages/terminal/done.html", item=item, ask_rating=picked_up and ratings.can_rate(item.ticket),
                            rating_labels=RATING_LABELS, rating=ratings.rating_of(item.ticket), slip=slip)
 
 
-@bp.post("/items/<int:item_id>/rating")
-def item_rating(item_id: int):
+@bp.post("/items/<token>/rating")
+def item_rating(token: str):
     """Right after a pickup the terminal asks how well the resident was served."""
     from ..services import ratings
 
     terminal = _require_terminal()
-    item = _item_here(terminal, item_id)
+    item = _item_here(terminal, token)
     if item.kind != ItemKind.RESULT or item.state != ItemState.DONE:
         abort(404)
     try:
         ratings.rate(item.ticket, request.form.get("level"), request.form.get("comment", ""))
     except InvalidInput:
-        return redirect(url_for("terminal.done_page", item_id=item.id), code=303)
-    return redirect(url_for("terminal.done_page", item_id=item.id), code=303)
+        pass  # the done page asks again
+    return redirect(url_for("terminal.done_page", token=item.token), code=303)
 
 
 # ---------------------------------------------------------------- pickup
@@ -201,47 +234,70 @@ def item_rating(item_id: int):
 @bp.get("/pickup")
 def pickup_form():
     terminal = _require_terminal()
-    return render_template("pages/terminal/pickup.html", terminal=terminal, error=None)
+    # A keypad closed for the day says so before anyone types a code.
+    closed = locker.keypad_closed_notice(terminal)
+    return render_template("pages/terminal/pickup.html", terminal=terminal,
+                           error=str(closed) if closed else None)
 
 
 @bp.post("/pickup")
 def pickup_submit():
+    import secrets
+
+    from flask import session
+
     terminal = _require_terminal()
+    # Wrong codes slow down the screen or phone they come from, known by a random id in its session;
+    # the screen's is dropped at the idle reset, so the next resident is not slowed by the last one's.
+    source = session.setdefault("pickup_source", secrets.token_urlsafe(12))
     try:
-        item = locker.pick_up(terminal, request.form.get("code", ""))
+        item = locker.pick_up(terminal, request.form.get("code", ""), source=source)
     except locker.DoorFault as error:
         return render_template("pages/terminal/pickup.html", terminal=terminal, error=str(error.message)), 409
     except DomainError as error:
         return render_template("pages/terminal/pickup.html", terminal=terminal, error=str(error.message)), 422
-    return redirect(url_for("terminal.item_page", item_id=item.id), code=303)
+    return redirect(door_page_url(item), code=303)
 
 
 # ---------------------------------------------------------------- staff at the cabinet
 
 def _staff_here():
+    """The terminal a member of staff acts at, once signed in and only in a community of theirs."""
+    from ..services import scope
+
     terminal = _require_terminal()
     if not current_user.is_authenticated:
-        return terminal, redirect(url_for("staff.login", next=request.full_path))
+        # Back here once signed in (a bare path: full_path would add a lone "?").
+        target = request.full_path if request.query_string else request.path
+        return terminal, redirect(url_for("staff.login", next=target))
+    scope.require_terminal(current_user, terminal)
     return terminal, None
 
 
 @bp.get("/staff")
-def staff_page():
+def staff_page(problem: str = "", status: int = 200):
     terminal, login = _staff_here()
     if login:
         return login
-    from ..services import scope
-    from ..services.errors import NotFound
-
-    if terminal.community_id not in {c.id for c in scope.communities(current_user)}:
-        raise NotFound(locker.NOT_YOURS)
     return render_template(
         "pages/terminal/staff.html", terminal=terminal,
         collectable=locker.collectable(current_user, terminal),
         returnable=locker.returnable(current_user, terminal),
-        uncollected=[i for i in locker.uncollected(current_user) if i.compartment.terminal_id == terminal.id],
+        uncollected=locker.uncollected(current_user, terminal),
         cabinet=locker.cabinet(terminal), open_too_long=locker.open_too_long(terminal),
-    )
+        to_check=locker.to_check(terminal), problem=problem,
+    ), status
+
+
+@bp.post("/staff/sign-out")
+def staff_sign_out():
+    """退出: the screen is the next resident's; nothing of this member of staff stays in its session."""
+    from flask import session
+    from flask_login import logout_user
+
+    logout_user()
+    session.clear()
+    return redirect(url_for("terminal.home"), code=303)
 
 
 @bp.post("/staff/collect")
@@ -252,7 +308,7 @@ def staff_collect():
     wanted = request.form.getlist("item")
     opened = [locker.collect(current_user, terminal, item_id) for item_id in wanted]
     if len(opened) == 1:
-        return redirect(url_for("terminal.item_page", item_id=opened[0].id), code=303)
+        return redirect(door_page_url(opened[0]), code=303)
     return redirect(url_for("terminal.staff_page"), code=303)
 
 
@@ -262,7 +318,7 @@ def staff_return(ticket_id: int):
     if login:
         return login
     item = locker.start_return(current_user, terminal, ticket_id)
-    return redirect(url_for("terminal.item_page", item_id=item.id), code=303)
+    return redirect(door_page_url(item), code=303)
 
 
 @bp.post("/staff/take-back/<int:item_id>")
@@ -270,8 +326,8 @@ def staff_take_back(item_id: int):
     terminal, login = _staff_here()
     if login:
         return login
-    item = locker.take_back(current_user, item_id)
-    return redirect(url_for("terminal.item_page", item_id=item.id), code=303)
+    item = locker.take_back(current_user, terminal, item_id)
+    return redirect(door_page_url(item), code=303)
 
 
 @bp.post("/staff/doors/<int:compartment_id>/close")
@@ -280,10 +336,33 @@ def staff_close(compartment_id: int):
     terminal, login = _staff_here()
     if login:
         return login
-    from ..models import Compartment
+    locker.staff_close_door(current_user, terminal, compartment_id)
+    return redirect(url_for("terminal.staff_page"), code=303)
 
-    compartment = db.session.get(Compartment, compartment_id)
-    if compartment is None or compartment.terminal_id != terminal.id or not terminal.lock_url.startswith("sim:"):
-        abort(404)
-    locker.door_closed(compartment, actor=current_user)
+
+@bp.post("/staff/check/<int:compartment_id>/open")
+def staff_check_open(compartment_id: int):
+    """Open a compartment that waits for a check, to look inside."""
+    terminal, login = _staff_here()
+    if login:
+        return login
+    try:
+        locker.check_open(current_user, terminal, compartment_id)
+    except (locker.DoorFault, locker.LockerUnavailable) as error:
+        return staff_page(str(error.message), error.status_code)
+    return redirect(url_for("terminal.staff_page"), code=303)
+
+
+@bp.post("/staff/check/<int:compartment_id>/done")
+def staff_checked(compartment_id: int):
+    """Looked inside, took out what was there, closed the door: the compartment is offered again."""
+    terminal, login = _staff_here()
+    if login:
+        return login
+    try:
+        locker.checked_empty(current_user, terminal, compartment_id)
+    except locker.DomainError as error:
+        if isinstance(error, locker.NotFound):
+            raise
+        return staff_page(str(error.message), error.status_code)
     return redirect(url_for("terminal.staff_page"), code=303)

@@ -167,3 +167,41 @@ def init_links(app) -> None:
         return local_time(utcnow(), "%H:%M")
 
     app.add_template_filter(local_time, "local_time")
+
+    @app.template_global()
+    def lock_board_faults(terminal):
+        from ..services import locker
+
+        return locker.board_faults(terminal)
+
+    @app.template_global()
+    def keypad_alert(terminal):
+        from ..services import locker
+
+        return locker.keypad_alert(terminal)
+
+
+# ---------------------------------------------------------------- locker items this browser made
+
+ITEMS_KEY = "locker_items"
+ITEMS_KEPT = 10
+
+
+def door_page_url(item) -> str:
+    """The door page of an item this browser has just made or opened (a drop-off, a pickup, a
+    collection): the browser is remembered as its owner, and only its owner reaches it."""
+    from flask import url_for
+
+    kept = [t for t in session.get(ITEMS_KEY, []) if isinstance(t, str) and t != item.token]
+    session[ITEMS_KEY] = (kept + [item.token])[-ITEMS_KEPT:]
+    return url_for("terminal.item_page", token=item.token)
+
+
+def forget_items() -> None:
+    """The screen's next resident reaches none of the last one's doors."""
+    session.pop(ITEMS_KEY, None)
+
+
+def owns_item(item) -> bool:
+    tokens = session.get(ITEMS_KEY, [])
+    return isinstance(tokens, list) and item.token in tokens

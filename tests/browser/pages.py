@@ -31,3 +31,26 @@ def staff_sign_in(page, username: str, then: str = "/staff/") -> None:
     page.fill("#f-password", STAFF_PASSWORD)
     page.get_by_role("button", name="登录", exact=True).click()
     page.wait_for_url(f"**{then}")
+
+
+def locker_screen(app, new_page, terminal_code: str = "HQ-L1"):
+    """A new browser enrolled as a locker terminal's screen, on its home page."""
+    from kiosk_app.services import terminals
+
+    with app.app_context():
+        code = terminals.issue_enrolment_code(terminals.get_by_code(terminal_code))
+    screen = new_page()
+    screen.goto("/kiosk/enrol")
+    screen.fill("#f-code", code)
+    screen.click("button[type=submit]")
+    screen.wait_for_url("**/terminal/")
+    return screen
+
+
+def start_drop_off(screen, service: str = "居住证申领") -> None:
+    """At the locker's home: choose a paperwork service and fill its form, ready to send."""
+    screen.get_by_role("link", name=re.compile(service)).click()
+    screen.fill("#f-name", "王五")
+    screen.fill("#f-mobile", "13700001234")
+    screen.select_option("#f-building", label="3号楼")
+    screen.fill("#f-id_number", "11010519491231002X")

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from kiosk_app.extensions import db
-from kiosk_app.models import (Compartment, CompartmentState, DoorEvent, DoorState, ItemKind, ItemState, LockerItem,
+from kiosk_app.models import (Channel, Compartment, CompartmentState, DoorEvent, DoorState, ItemKind, ItemState, LockerItem,
                               Size, Status, Terminal, Ticket)
 from kiosk_app.models.base import utcnow
 from kiosk_app.services import locker, workflow
@@ -68,7 +68,7 @@ def test_return_then_pickup_with_the_code_closes_the_ticket(ctx):
     locker.door_closed(item.compartment, actor=staff("admin-hq"))
     assert item.state == ItemState.HELD and item.pickup_code_hash and len(item.pickup_code_hash) == 64
     found, code = locker.pickup_code_for_ticket(ticket)
-    assert found.id == item.id and len(code) == 6 and code.isdigit()
+    assert found.id == item.id and len(code) == 8 and code.isdigit()
     assert code not in item.pickup_code_hash
     opened = locker.pick_up(terminal(), code)
     assert opened.id == item.id and item.compartment.door == DoorState.OPEN
@@ -86,26 +86,30 @@ def test_only_completed_tickets_with_a_physical_result_are_returned(ctx):
         locker.start_return(staff("staff-xj"), terminal("XJ-L1"), ticket.id)
 
 
-def test_wrong_codes_reveal_nothing_and_five_pause_the_keypad(ctx):
+def test_wrong_codes_reveal_nothing_and_slow_only_the_one_who_types_them(ctx):
     ticket = complete_with_result(make_ticket())
     item = locker.start_return(staff("admin-hq"), terminal(), ticket.id)
     locker.door_closed(item.compartment)
     _, code = locker.pickup_code_for_ticket(ticket)
-    wrong = "000000" if code != "000000" else "111111"
-    for attempt in range(4):
+    wrong = "00000000" if code != "00000000" else "11111111"
+    for attempt in range(3):
         with pytest.raises(DomainError) as caught:
-            locker.pick_up(terminal(), wrong)
+            locker.pick_up(terminal(), wrong, source="screen")
         assert caught.value.message == locker.CODE_REFUSED
     with pytest.raises(DomainError) as caught:
-        locker.pick_up(terminal(), "12")
-    assert caught.value.message == locker.CODE_PAUSED
+        locker.pick_up(terminal(), "12", source="screen")
+    assert caught.value.message == locker.CODE_LENGTH  # checks nothing, counts nothing
     with pytest.raises(DomainError) as caught:
-        locker.pick_up(terminal(), code)  # even the right code waits
-    assert caught.value.message == locker.CODE_PAUSED
-    # Another terminal's keypad is not paused, but the code does not open doors there.
+        locker.pick_up(terminal(), wrong, source="screen")
+    assert "请10秒钟后再试" in str(caught.value.message)  # the fourth wrong code: wait before the next
     with pytest.raises(DomainError) as caught:
-        locker.pick_up(terminal("XJ-L1"), code)
+        locker.pick_up(terminal(), code, source="screen")  # even the right code waits, there
+    assert "本屏幕或手机输错取件码次数过多" in str(caught.value.message)
+    # Another terminal's keypad is not slowed, but the code does not open doors there.
+    with pytest.raises(DomainError) as caught:
+        locker.pick_up(terminal("XJ-L1"), code, source="screen")
     assert caught.value.message == locker.CODE_REFUSED
+    assert locker.pick_up(terminal(), code, source="phone").id == item.id
 
 
 def test_an_expired_code_fails_and_the_result_is_listed_to_take_back(ctx):
@@ -120,7 +124,7 @@ def test_an_expired_code_fails_and_the_result_is_listed_to_take_back(ctx):
     assert locker.pickup_code_for_ticket(ticket) is None
     assert [i.id for i in locker.uncollected(staff("staff-hq"))] == [item.id]
     assert locker.uncollected(staff("staff-xj")) == []
-    locker.take_back(staff("staff-hq"), item.id)
+    locker.take_back(staff("staff-hq"), terminal(), item.id)
     locker.door_closed(item.compartment, actor=staff("staff-hq"))
     assert item.state == ItemState.TAKEN_BACK and item.pickup_code_hash is None
     assert locker.active_item(item.compartment) is None
@@ -133,23 +137,28 @@ def test_a_taken_back_code_stops_working_at_once(ctx):
     _, code = locker.pickup_code_for_ticket(ticket)
     item.pickup_expires_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
-    locker.take_back(staff("staff-hq"), item.id)
+    locker.take_back(staff("staff-hq"), terminal(), item.id)
     item.pickup_expires_at = utcnow() + timedelta(days=1)  # even if the period were extended
     db.session.commit()
     with pytest.raises(DomainError):
         locker.pick_up(terminal(), code)
 
 
-def test_a_door_that_fails_is_marked_faulty_and_another_is_tried(ctx):
+def test_a_door_that_fails_is_marked_faulty_and_the_next_try_gets_another(ctx):
     t = terminal()
     SimulatedDoors.jammed.add((t.id, 1, 5))
     ticket = make_ticket(service_code="residence-permit")
-    item = locker.reserve_and_open(t, ticket, ItemKind.SUBMISSION, DoorReason.DROP_OFF, min_size=Size.M)
-    assert item.compartment.number == 6
+    ticket.channel, ticket.terminal_id = Channel.LOCKER, t.id
+    # One try commands one lock: the resident is told at once, and may try another compartment.
+    with pytest.raises(locker.DoorFault):
+        locker.reserve_and_open(t, ticket, ItemKind.SUBMISSION, DoorReason.DROP_OFF, min_size=Size.M)
     faulty = db.session.scalar(db.select(Compartment).filter_by(terminal_id=t.id, number=5))
     assert faulty.state == CompartmentState.FAULTY
     fault = db.session.scalar(db.select(DoorEvent).filter_by(compartment_id=faulty.id, event="fault"))
     assert "jammed" in fault.detail
+    assert locker.drop_off_problem(ticket).action == "door_jammed"
+    item = locker.retry_drop_off(t, ticket)
+    assert item.compartment.number == 6 and locker.drop_off_problem(ticket) is None
     # A faulty compartment is never offered again.
     others = [locker.reserve_and_open(t, make_ticket(), ItemKind.SUBMISSION, DoorReason.DROP_OFF, min_size=Size.M)
               .compartment.number for _ in range(5)]
@@ -168,10 +177,12 @@ def test_a_full_terminal_says_so(ctx):
 def test_a_cancelled_drop_off_withdraws_the_ticket_and_frees_the_compartment(ctx):
     ticket = make_ticket(service_code="residence-permit")
     item = locker.reserve_and_open(terminal(), ticket, ItemKind.SUBMISSION, DoorReason.DROP_OFF)
-    locker.cancel_drop_off(terminal(), item.id)
+    with pytest.raises(NotFound):  # another terminal does not find it
+        locker.item_by_token(terminal("XJ-L1"), item.token)
+    locker.cancel_drop_off(locker.item_by_token(terminal(), item.token))
     assert item.state == ItemState.CANCELLED and ticket.status == Status.WITHDRAWN
-    with pytest.raises(NotFound):
-        locker.cancel_drop_off(terminal("XJ-L1"), item.id)
+    with pytest.raises(NotFound):  # nothing left to cancel
+        locker.cancel_drop_off(item)
 
 
 def test_thirty_drop_offs_at_once_fill_twelve_compartments_once_each(app):

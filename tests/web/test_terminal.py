@@ -91,8 +91,9 @@ def test_a_full_cabinet_still_issues_the_ticket_and_says_where_to_go(app, cabine
         for _ in range(8):
             locker.reserve(t, make_ticket(), locker.ItemKind.SUBMISSION, locker.Size.M)
     response = drop_off(app, cabinet)
-    assert response.headers["Location"].endswith("?problem=full")
-    assert "没有空闲的格口" in text(cabinet.get(response.headers["Location"]))
+    assert response.headers["Location"].startswith("/kiosk/tickets/")
+    page = text(cabinet.get(response.headers["Location"]))
+    assert 'data-problem="locker_full"' in page and "没有空闲的合适格口" in page and 'id="ticket-number"' in page
 
 
 def place_result(app):
@@ -109,12 +110,14 @@ def place_result(app):
 def test_pickup_with_the_code_from_the_status_page(app, cabinet, client):
     token, number = place_result(app)
     status_page = text(client.get(f"/t/{token}"))
-    code = re.search(r'id="pickup-code">(\d{6})<', status_page).group(1)
+    shown = re.search(r'id="pickup-code">(\d{4} \d{4})<', status_page).group(1)  # grouped for reading
+    code = shown.replace(" ", "")
     assert f"{number} 号格口" in status_page
     form_token = csrf_token(cabinet, "/terminal/pickup")
-    wrong = cabinet.post("/terminal/pickup", data={"csrf_token": form_token, "code": "000000" if code != "000000" else "111111"})
+    wrong = cabinet.post("/terminal/pickup", data={"csrf_token": form_token,
+                                                   "code": "00000000" if code != "00000000" else "11111111"})
     assert wrong.status_code == 422 and "此取件码无法在本柜开门" in text(wrong)
-    right = cabinet.post("/terminal/pickup", data={"csrf_token": form_token, "code": code})
+    right = cabinet.post("/terminal/pickup", data={"csrf_token": form_token, "code": shown})  # space and all
     assert right.status_code == 303
     door_page = text(cabinet.get(right.headers["Location"]))
     assert f'id="door-number">{number}<' in door_page and "请取出全部物品" in door_page
@@ -128,6 +131,28 @@ def test_pickup_with_the_code_from_the_status_page(app, cabinet, client):
     assert "您的评价：" in text(cabinet.get(closed.headers["Location"]))
     assert 'id="status-label">已办结<' in text(client.get(f"/t/{token}"))
     assert 'id="pickup-code"' not in text(client.get(f"/t/{token}"))
+
+
+def test_wrong_codes_make_the_screen_wait_in_chinese_until_the_idle_reset(app, cabinet, client):
+    token, number = place_result(app)
+    code = re.search(r'id="pickup-code">(\d{4} \d{4})<', text(client.get(f"/t/{token}"))).group(1)
+    form_token = csrf_token(cabinet, "/terminal/pickup")
+    wrong = "00000000" if code != "0000 0000" else "11111111"
+    assert "8位" in text(cabinet.get("/terminal/pickup")) and "8位" in text(cabinet.get("/terminal/"))
+    short = cabinet.post("/terminal/pickup", data={"csrf_token": form_token, "code": "123456"})
+    assert short.status_code == 422 and "取件码为8位数字" in text(short)
+    for _ in range(3):
+        refused = cabinet.post("/terminal/pickup", data={"csrf_token": form_token, "code": wrong})
+        assert refused.status_code == 422 and "此取件码无法在本柜开门" in text(refused)
+    fourth = cabinet.post("/terminal/pickup", data={"csrf_token": form_token, "code": wrong})
+    assert fourth.status_code == 422 and "请10秒钟后再试" in text(fourth)
+    waiting = cabinet.post("/terminal/pickup", data={"csrf_token": form_token, "code": code})
+    assert waiting.status_code == 422 and "本屏幕或手机输错取件码次数过多，请10秒钟后再试。" in text(waiting)
+    # The next resident at the screen (after the idle reset) is not slowed by the last one's mistakes.
+    cabinet.post("/kiosk/reset", data={"csrf_token": form_token})
+    opened = cabinet.post("/terminal/pickup", data={"csrf_token": form_token, "code": code})
+    assert opened.status_code == 303
+    assert f'id="door-number">{number}<' in text(cabinet.get(opened.headers["Location"]))
 
 
 def test_staff_collect_at_the_cabinet(app, cabinet):
