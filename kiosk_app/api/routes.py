@@ -58,10 +58,13 @@ def command_result(command_id: int):
     terminal = _terminal()
     if terminal is None:
         return _refused()
-    body = request.get_json(silent=True) or {}
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return jsonify({"error": "send a JSON object: {\"ok\": true} or {\"ok\": false, \"fault\": ..., "
+                                 "\"error\": ...}"}), 422
     try:
-        command = locker.command_done(terminal, command_id, bool(body.get("ok")), str(body.get("error", ""))[:300],
-                                      fault=str(body.get("fault", "door")))
+        command = locker.command_done(terminal, command_id, body.get("ok") is True, str(body.get("error", ""))[:300],
+                                      fault=str(body.get("fault", "door"))[:20])
     except DomainError as error:
         return jsonify({"error": str(error.message)}), error.status_code
     return jsonify({"id": command.id, "state": command.state.value})
@@ -74,14 +77,19 @@ def doors():
     terminal = _terminal()
     if terminal is None:
         return _refused()
-    body = request.get_json(silent=True) or {}
+    body = request.get_json(silent=True)
     closed, faults = {}, {}
+    boards = locker.board_numbers(terminal)  # only this terminal's boards, and locks 1–24
     try:
+        if not isinstance(body, dict):
+            raise TypeError
         for board, locks in (body.get("boards") or {}).items():
             for lock, is_closed in locks.items():
-                closed[(int(board), int(lock))] = bool(is_closed)
+                if int(board) in boards and 1 <= int(lock) <= 24:
+                    closed[(int(board), int(lock))] = is_closed is True
         for board, detail in (body.get("faults") or {}).items():
-            faults[int(board)] = str(detail)[:300]
+            if int(board) in boards:
+                faults[int(board)] = str(detail)[:300]
     except (AttributeError, TypeError, ValueError):
         return jsonify({"error": "boards must map board numbers to {lock number: closed}, "
                                  "faults board numbers to what went wrong"}), 422

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, make_response, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
 
 from ..models import Channel, TerminalKind
 from ..services import catalogue, terminals, tickets, validation
@@ -50,8 +50,6 @@ def reset():
     """Called by the idle timer: the next resident starts at home, in Chinese, with nothing typed."""
     i18n.forget_preferences()
     forget_items()  # nor does the next resident reach the last one's door pages
-    # Nor is the next resident slowed by the last one's wrong pickup codes (terminal.pickup_submit).
-    session.pop("pickup_source", None)
     terminal = current_terminal()
     if terminal is not None and terminal.kind == TerminalKind.LOCKER:
         return redirect(url_for("terminal.home"), code=303)
@@ -153,7 +151,8 @@ def ticket_issued(token: str):
     if at_its_locker:
         receipt = receipts.print_once(terminal, ticket, receipts.TICKET, item=in_locker,
                                       locker_problem=problem.note if problem else "")
-    can_retry = at_its_locker and problem is not None and problem.action in locker.RETRYABLE
+    can_retry = at_its_locker and problem is not None and problem.action in locker.RETRYABLE \
+        and locker.tries_left(ticket)
     return render_template("pages/kiosk/ticket.html", ticket=ticket, in_locker=in_locker, problem=problem,
                            can_retry=can_retry, receipt=receipt)
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from sqlalchemy import text
 
@@ -63,20 +64,26 @@ def ticket_status(token: str):
     return response
 
 
-def _status_response(ticket, status: int = 200, rating_errors: dict | None = None):
+def _status_response(ticket, status: int = 200, rating_errors: dict | None = None, *, by_lookup: bool = False):
+    """The status page.  Reached by number + last four digits (``by_lookup``) instead of the ticket's own
+    link, it shows the progress but no pickup code, no door to open and no rating form: 10,000 endings
+    are far easier to guess than the link or the code."""
     from ..services import locker, ratings
 
     rating = ratings.rating_of(ticket)
+    pickup = locker.pickup_code_for_ticket(ticket)
     return htmx.render(
         "pages/public/status.html",
         "partials/public/status_body.html",
         status,
         ticket=ticket,
         timeline=tickets.public_timeline(ticket),
-        pickup=locker.pickup_code_for_ticket(ticket),
+        pickup=None if by_lookup else pickup,
+        result_waiting=by_lookup and pickup is not None,
+        by_lookup=by_lookup,
         phone_at=phone_terminal(),
         rating=rating,
-        can_rate=ratings.can_rate(ticket, rating),
+        can_rate=not by_lookup and ratings.can_rate(ticket, rating),
         rating_labels=RATING_LABELS,
         rating_errors=rating_errors or {},
     )
@@ -133,7 +140,28 @@ def ticket_lookup_submit():
     except DomainError as error:
         return htmx.render("pages/public/lookup.html", "partials/public/lookup_form.html", 429,
                            errors={"number": str(error.message)}, form=form)
-    return htmx.redirect(url_for("public.ticket_status", token=ticket.token))
+    # The ticket's own link (its token) is not handed out for a number and four digits.
+    session[FOUND_KEY] = {"id": ticket.id, "at": int(time.time())}
+    return htmx.redirect(url_for("public.ticket_found"))
+
+
+FOUND_KEY = "found_ticket"
+
+
+@bp.get("/t/found")
+@reads_only
+def ticket_found():
+    """The ticket this browser found by number and last four digits, for LOOKUP_WINDOW_SECONDS."""
+    found = session.get(FOUND_KEY)
+    if not isinstance(found, dict) or not isinstance(found.get("id"), int) or not isinstance(found.get("at"), int) \
+            or time.time() - found["at"] > current_app.config["LOOKUP_WINDOW_SECONDS"]:
+        return redirect(url_for("public.ticket_lookup"))
+    ticket = tickets.status_by_id(found["id"])
+    response = _status_response(ticket, by_lookup=True)
+    response.headers["Cache-Control"] = "no-store"
+    if htmx.is_swap() and ticket.status.is_final:
+        return htmx.stop_polling(response)
+    return response
 
 
 @bp.post("/prefs")

@@ -167,6 +167,11 @@ def board_faults(terminal: Terminal) -> list[LockBoardState]:
         LockBoardState.terminal_id == terminal.id, LockBoardState.fault != "").order_by(LockBoardState.number)))
 
 
+def board_numbers(terminal: Terminal) -> set[int]:
+    """The lock boards a terminal's compartments are wired to."""
+    return set(_boards_of(terminal))
+
+
 def _boards_of(terminal: Terminal) -> list[int]:
     return list(db.session.scalars(select(Compartment.board).where(Compartment.terminal_id == terminal.id)
                                    .distinct().order_by(Compartment.board)))
@@ -206,17 +211,30 @@ def _apply_board_reading(terminal: Terminal, board: int, states: dict[int, bool]
     """Doors the app thinks open (or possibly open) that the board reports: settle or close them."""
     changed = 0
     for compartment in db.session.scalars(select(Compartment).where(
-            Compartment.terminal_id == terminal.id, Compartment.board == board,
-            Compartment.door != DoorState.CLOSED)).all():
+            Compartment.terminal_id == terminal.id, Compartment.board == board)).all():
         closed = states.get(compartment.lock)
         if closed is None:
             continue
+        if compartment.door == DoorState.CLOSED:
+            if not closed and active_item(compartment) is None:
+                _opened_unexpectedly(compartment)
+                changed += 1
+            continue  # (a door of an item may be opening right now: its own request records it)
         if compartment.door == DoorState.UNKNOWN:
             _settle(compartment, closed)
         elif closed:
             door_closed(compartment, actor_label=f"terminal:{terminal.code}", commit=False)
         changed += 1
     return changed
+
+
+def _opened_unexpectedly(compartment: Compartment) -> None:
+    """The board reports open a door the app had closed and empty (forced, or opened by a command the
+    app gave up on): recorded open, and the compartment waits for staff to look inside."""
+    compartment.door, compartment.door_changed_at = DoorState.OPEN, utcnow()
+    compartment.state, compartment.note = CompartmentState.CHECK, str(POSSIBLY_OPEN)[:200]
+    _door_event(compartment, "opened", DoorReason.CHECK, actor_label=f"terminal:{compartment.terminal.code}",
+                detail="reported open by the board, unexpectedly")
 
 
 def _settle(compartment: Compartment, closed: bool) -> None:
@@ -316,7 +334,9 @@ def open_door(compartment: Compartment, reason: DoorReason, *, item: LockerItem 
     # Deliberately its own write: whatever the lock did is recorded even if the caller fails next.
     try:
         driver_for(terminal).open(compartment.board, compartment.lock)
-    except PortBusy:
+    except PortBusy as error:
+        _door_event(compartment, "busy", reason, detail=str(error), **who)
+        db.session.commit()
         raise LockerUnavailable(PORT_BUSY) from None
     except LockJammed as error:
         _board_answered(terminal, compartment.board)
@@ -501,6 +521,12 @@ def drop_off_problem(ticket: Ticket) -> TicketEvent | None:
     return last if last is not None and last.action != "papers_deposited" else None
 
 
+def tries_left(ticket: Ticket) -> bool:
+    tries = db.session.scalar(select(db.func.count()).select_from(LockerItem).where(
+        LockerItem.ticket_id == ticket.id, LockerItem.kind == ItemKind.SUBMISSION))
+    return tries < current_app.config["DROP_OFF_TRIES"]
+
+
 def retry_drop_off(terminal: Terminal, ticket: Ticket, *, actor_label: str = "resident") -> LockerItem:
     """One more try for a ticket whose drop-off did not open a door: another compartment, one lock."""
     if ticket.terminal_id != terminal.id or ticket.channel != Channel.LOCKER:
@@ -509,9 +535,7 @@ def retry_drop_off(terminal: Terminal, ticket: Ticket, *, actor_label: str = "re
         return item
     if drop_off_problem(ticket) is None or ticket.status not in (Status.SUBMITTED,):
         raise DomainError(_l("Nothing to try again for this ticket."))
-    tries = db.session.scalar(select(db.func.count()).select_from(LockerItem).where(
-        LockerItem.ticket_id == ticket.id, LockerItem.kind == ItemKind.SUBMISSION))
-    if tries >= current_app.config["DROP_OFF_TRIES"]:
+    if not tries_left(ticket):
         raise DomainError(_l("The locker has been tried enough times for this ticket. Please hand the papers in "
                              "at the service centre."))
     return reserve_and_open(terminal, ticket, ItemKind.SUBMISSION, DoorReason.DROP_OFF,
@@ -565,7 +589,7 @@ def sweep(terminal: Terminal | None = None) -> dict[str, int]:
         for command in db.session.scalars(select(DoorCommand).filter_by(item_id=item.id,
                                                                         state=CommandState.PENDING)):
             command.state, command.done_at, command.error = CommandState.FAILED, now, "expired"
-        if item.compartment.door == DoorState.CLOSED and not _opened(item):
+        if item.compartment.door == DoorState.CLOSED and not _opened(item) and _reads_closed(item.compartment):
             _release(item, "reservation timed out before the door opened")
             counts["released"] += 1
         else:
@@ -573,6 +597,22 @@ def sweep(terminal: Terminal | None = None) -> dict[str, int]:
             counts["escalated"] += 1
     db.session.commit()
     return counts
+
+
+def _reads_closed(compartment: Compartment) -> bool:
+    """Before a compartment is given back: a worker may have died after its open frame went out and
+    before it recorded the opening, so a real board is asked.  A lock that reads open is recorded
+    open; a board that does not answer leaves the door possibly open."""
+    terminal = compartment.terminal
+    if is_simulated(terminal) or uses_agent(terminal):  # nothing commanded that the app did not record
+        return True
+    states = _read_board(terminal, compartment.board)
+    closed = None if states is None else states.get(compartment.lock)
+    if closed:
+        return True
+    compartment.door = DoorState.OPEN if closed is False else DoorState.UNKNOWN
+    compartment.door_changed_at = utcnow()
+    return False
 
 
 def _opened(item: LockerItem) -> bool:
@@ -908,6 +948,10 @@ def check_open(actor: Staff, terminal: Terminal, compartment_id) -> Compartment:
 def checked_empty(actor: Staff, terminal: Terminal, compartment_id) -> Compartment:
     """Staff looked inside, took out anything there, and closed the door: back in service."""
     compartment = _to_check_here(actor, terminal, compartment_id)
+    if (item := active_item(compartment)) is not None:
+        # Its item's own flow (pickup, collection, taking back) still runs through this door.
+        raise DomainError(_l("Door %(number)d still holds the item of ticket %(ticket)s: collect it or take it "
+                             "back as usual.", number=compartment.number, ticket=item.ticket.number))
     if not is_simulated(terminal) and compartment.door != DoorState.CLOSED:
         refresh_door(compartment)
     if compartment.door != DoorState.CLOSED and not is_simulated(terminal):
@@ -922,9 +966,12 @@ def checked_empty(actor: Staff, terminal: Terminal, compartment_id) -> Compartme
 
 
 def _to_check_here(actor: Staff, terminal: Terminal, compartment_id) -> Compartment:
+    """A compartment may hold any grid's papers: community staff check it, not volunteers."""
+    from .scope import require_desk_role
     from .validation import record_id
 
     _staff_here(actor, terminal)
+    require_desk_role(actor)
     wanted = record_id(compartment_id)
     compartment = next((c for c in to_check(terminal) if c.id == wanted), None)
     if compartment is None:
@@ -1091,8 +1138,11 @@ def cabinet(terminal: Terminal) -> list[tuple[Compartment, LockerItem | None]]:
 # ---------------------------------------------------------------- terminal agents (district deployments)
 
 def pending_commands(terminal: Terminal) -> list[DoorCommand]:
+    """Commands for the agent: never one older than AGENT_COMMAND_SECONDS (nobody waits at that door)."""
+    fresh = utcnow() - timedelta(seconds=current_app.config["AGENT_COMMAND_SECONDS"])
     return list(db.session.scalars(select(DoorCommand).where(
-        DoorCommand.terminal_id == terminal.id, DoorCommand.state == CommandState.PENDING).order_by(DoorCommand.id)))
+        DoorCommand.terminal_id == terminal.id, DoorCommand.state == CommandState.PENDING,
+        DoorCommand.created_at >= fresh).order_by(DoorCommand.id)))
 
 
 AGENT_FAULTS = ("board", "unknown", "door", "busy")
@@ -1136,6 +1186,8 @@ def command_done(terminal: Terminal, command_id, ok: bool, error: str = "", faul
     elif fault == "board":
         _board_failed(terminal, compartment.board, error)
         _door_event(compartment, "board_fault", command.reason, detail=error, **who)
+    else:
+        _door_event(compartment, "busy", command.reason, detail=error, **who)
     if item is not None and item.state == ItemState.RESERVED:
         item.state, item.ended_at = ItemState.CANCELLED, utcnow()
         if item.kind == ItemKind.SUBMISSION:
@@ -1168,10 +1220,14 @@ def doors_reported(terminal: Terminal, closed: dict[tuple[int, int], bool],
 def item_progress(item: LockerItem) -> str:
     """Where the person at the door stands: "waiting" (door opening or open), "closed" (done), or
     "failed" (no door opened for it, or it was given up; the page says what to do)."""
+    if db.session.scalar(select(exists().where(DoorCommand.item_id == item.id,
+                                               DoorCommand.state == CommandState.PENDING))):
+        return "waiting"  # an agent has yet to open it (the item's last event may be an earlier closing)
     last = db.session.scalar(select(DoorEvent.event).where(DoorEvent.item_id == item.id)
                              .order_by(DoorEvent.id.desc()).limit(1))
     if last == "closed":
         return "closed"
-    if item.state == ItemState.CANCELLED or last in ("fault", "board_fault", "unknown", "released", "escalated"):
+    if item.state == ItemState.CANCELLED or last in ("fault", "board_fault", "unknown", "busy", "released",
+                                                     "escalated"):
         return "failed"
     return "waiting"

@@ -379,6 +379,14 @@ def status_by_token(token: str) -> TicketStatus:
         tuple(PublicEvent(*row[14:]) for row in rows if row[14] is not None))
 
 
+def status_by_id(ticket_id: int) -> TicketStatus:
+    """A ticket's status page by its id: for a browser that found it by number and last four digits."""
+    token = db.session.scalar(db.select(Ticket.token).where(Ticket.id == ticket_id))
+    if token is None:
+        raise NotFound(_l("We could not find this ticket."))
+    return status_by_token(token)
+
+
 LOOKUP_REFUSED = _l("No ticket matches this number and these digits. Please check both and try again.")
 LOOKUP_PAUSED = _l("Too many attempts. Please wait a few minutes, or scan the QR code on your ticket.")
 

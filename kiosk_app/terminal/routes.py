@@ -143,7 +143,7 @@ def dropoff_retry(token: str):
     ticket = tickets.get_by_token(token)
     try:
         item = locker.retry_drop_off(terminal, ticket)
-    except (locker.TerminalFull, locker.DoorFault, locker.LockerUnavailable):
+    except DomainError:  # the ticket page says what happened and what to do
         item = None
     if item is not None and item.state == ItemState.RESERVED:
         return redirect(door_page_url(item), code=303)
@@ -242,14 +242,12 @@ def pickup_form():
 
 @bp.post("/pickup")
 def pickup_submit():
-    import secrets
-
-    from flask import session
-
     terminal = _require_terminal()
-    # Wrong codes slow down the screen or phone they come from, known by a random id in its session;
-    # the screen's is dropped at the idle reset, so the next resident is not slowed by the last one's.
-    source = session.setdefault("pickup_source", secrets.token_urlsafe(12))
+    # Wrong codes slow down the screen or phone they come from.  The screen is known as itself (its
+    # idle reset or a new session does not wipe its wait), a phone by its address (a new session on the
+    # same phone does not either); the per-terminal ceiling bounds the rest.
+    on_screen = current_terminal() is not None
+    source = f"screen:{terminal.id}" if on_screen else f"phone:{request.remote_addr or 'unknown'}"
     try:
         item = locker.pick_up(terminal, request.form.get("code", ""), source=source)
     except locker.DoorFault as error:
@@ -305,8 +303,13 @@ def staff_collect():
     terminal, login = _staff_here()
     if login:
         return login
-    wanted = request.form.getlist("item")
-    opened = [locker.collect(current_user, terminal, item_id) for item_id in wanted]
+    opened = []
+    for item_id in request.form.getlist("item")[:50]:
+        try:
+            opened.append(locker.collect(current_user, terminal, item_id))
+        except (locker.DoorFault, locker.LockerUnavailable) as error:
+            # What opened so far stays open and listed; the rest waits for the board or a repair.
+            return staff_page(str(error.message), error.status_code)
     if len(opened) == 1:
         return redirect(door_page_url(opened[0]), code=303)
     return redirect(url_for("terminal.staff_page"), code=303)

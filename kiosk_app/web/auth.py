@@ -66,9 +66,13 @@ SCREEN_HOME_ENDPOINTS = frozenset({"kiosk.reset", "kiosk.home", "terminal.home"}
 
 
 def sign_out_here() -> None:
-    """End the staff session of this browser, keeping what a resident's visit holds (language, doors)."""
+    """End the staff session of this browser, keeping what a resident's visit holds (language); the doors
+    staff opened here (collections, returns) are no longer reachable from this screen."""
+    from .context import forget_items
+
     logout_user()
     session.pop(SEEN_KEY, None)
+    forget_items()
 
 
 def enforce_terminal_staff_limits():

@@ -52,13 +52,19 @@ def test_locker_check_records_a_silent_board_then_clears_it_and_sweeps(app, tmp_
         board.silent = True
         result = runner.invoke(args=["locker", "check", "HQ-L1"])
         assert result.exit_code == 0 and "board 1: " in result.output and "board 1: ok" not in result.output
-        assert "released 1" in result.output
+        # A silent board cannot say the door stayed shut: the compartment is escalated, not given back.
+        assert "released 0, escalated 1" in result.output
         with app.app_context():
             assert [b.number for b in locker.board_faults(terminals.get_by_code("HQ-L1"))] == [1]
-            assert db.session.scalar(db.select(LockerItem.state)) == ItemState.CANCELLED
+            item = db.session.scalar(db.select(LockerItem))
+            assert item.state == ItemState.CANCELLED and item.compartment.state.value == "check"
+            # Another one left behind, swept once the board answers: its door reads shut, so it is released.
+            other = locker.reserve(terminals.get_by_code("HQ-L1"), make_ticket(), ItemKind.SUBMISSION)
+            other.created_at = utcnow() - timedelta(seconds=app.config["RESERVATION_TIMEOUT_SECONDS"] + 1)
+            db.session.commit()
         board.recover()
         result = runner.invoke(args=["locker", "check"])
-        assert "HQ-L1" in result.output and "board 1: ok" in result.output
+        assert "HQ-L1" in result.output and "board 1: ok" in result.output and "released 1, escalated 0" in result.output
         with app.app_context():
             assert locker.board_faults(terminals.get_by_code("HQ-L1")) == []
         assert board.commanded == []  # a check opens nothing

@@ -236,3 +236,37 @@ def test_staff_see_a_board_fault_at_the_cabinet_and_in_the_back_office(app, boar
     with app.app_context():
         locker.check_boards(terminals.get_by_code("HQ-L1"))
     assert 'data-board-fault' not in admin.get("/staff/terminals").get_data(as_text=True)
+
+
+def test_the_sweeper_asks_the_board_before_it_gives_a_compartment_back(app, board):
+    """A worker killed after its open frame went out and before it recorded the opening."""
+    from datetime import timedelta
+
+    from kiosk_app.models import ItemKind, Size
+    from kiosk_app.models.base import utcnow
+
+    from ..helpers import make_ticket
+
+    with app.app_context():
+        terminal = terminals.get_by_code("HQ-L1")
+        item = locker.reserve(terminal, make_ticket(service_code="residence-permit"), ItemKind.SUBMISSION, Size.M)
+        board.boards[1].closed[item.compartment.lock] = False  # the latch moved; nothing was recorded
+        item.created_at = utcnow() - timedelta(seconds=app.config["RESERVATION_TIMEOUT_SECONDS"] + 1)
+        db.session.commit()
+        assert locker.sweep(terminal)["escalated"] == 1
+        compartment = item.compartment
+        assert compartment.door == DoorState.OPEN and compartment.state == CompartmentState.CHECK
+        other = locker.reserve(terminal, make_ticket(service_code="residence-permit"), ItemKind.SUBMISSION, Size.M)
+        assert other.compartment.id != compartment.id
+    assert board.physically_open() <= app_knows_open(app)
+
+
+def test_a_door_the_board_reports_open_unexpectedly_is_recorded_and_checked(app, board):
+    board.boards[1].closed[7] = False  # forced, or opened by a command the app had given up on
+    with app.app_context():
+        terminal = terminals.get_by_code("HQ-L1")
+        locker.check_boards(terminal)
+        door = db.session.scalar(db.select(Compartment).filter_by(terminal_id=terminal.id, lock=7))
+        assert door.door == DoorState.OPEN and door.state == CompartmentState.CHECK
+        assert door in locker.to_check(terminal)
+    assert board.physically_open() == app_knows_open(app)

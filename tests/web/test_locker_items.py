@@ -237,3 +237,81 @@ def test_staff_at_the_cabinet_check_an_escalated_compartment_and_put_it_back(app
         assert db.session.scalar(db.select(DoorEvent.event).filter_by(compartment_id=compartment_id)
                                  .order_by(DoorEvent.id.desc()).limit(1)) == "checked"
     assert 'data-check="5"' not in text(screen.get("/terminal/staff"))
+
+
+def test_an_agents_pickup_waits_for_the_door_to_open_before_it_says_done(app, enrolled_locker):
+    token, _number = place_result(app)
+    with app.app_context():
+        terminal = terminals.get_by_code("HQ-L1")
+        terminal.lock_url = "agent"
+        db.session.commit()
+    mine = phone(app)
+    form_token = csrf_token(mine, f"/t/{token}")
+    location = mine.post(f"/t/{token}/pickup", data={"csrf_token": form_token}).headers["Location"]
+    poll = mine.get(f"{location}/door", headers={"HX-Request": "true"})
+    assert poll.status_code == 200 and "HX-Redirect" not in poll.headers  # the agent has not opened it yet
+    with app.app_context():
+        command = locker.pending_commands(terminals.get_by_code("HQ-L1"))[0]
+        locker.command_done(terminals.get_by_code("HQ-L1"), command.id, ok=True)
+        compartment = db.session.get(Compartment, command.compartment_id)
+        locker.doors_reported(compartment.terminal, {(compartment.board, compartment.lock): True})
+    assert mine.get(f"{location}/door", headers={"HX-Request": "true"}).headers["HX-Redirect"].endswith("/done")
+
+
+def test_after_the_last_try_the_ticket_page_offers_no_more_and_a_retry_lands_on_the_ticket(app):
+    screen = enrolled(app)
+    with app.app_context():
+        t = terminals.get_by_code("HQ-L1")
+        for lock in range(1, 13):
+            locker.SimulatedDoors.jammed.add((t.id, 1, lock))
+    first = drop_off(app, screen).headers["Location"]
+    with app.app_context():
+        ticket_token = db.session.scalar(db.select(Ticket.token))
+    for _ in range(app.config["DROP_OFF_TRIES"]):
+        page = text(screen.get(first))
+        assert 'data-problem="door_jammed"' in page
+        if 'id="try-another"' not in page:
+            break
+        screen.post(f"/terminal/dropoff/retry/{ticket_token}", data={"csrf_token": CSRF_RE.search(page).group(1)})
+    page = text(screen.get(first))
+    assert 'id="try-another"' not in page and 'id="ticket-number"' in page
+    again = screen.post(f"/terminal/dropoff/retry/{ticket_token}", data={"csrf_token": CSRF_RE.search(page).group(1)})
+    assert again.status_code == 303 and again.headers["Location"] == first
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(LockerItem)) == app.config["DROP_OFF_TRIES"]
+
+
+def test_a_compartment_still_holding_an_item_is_not_put_back_by_a_check(ctx):
+    from ..helpers import staff
+
+    terminal = terminals.get_by_code("HQ-L1")
+    ticket = make_ticket(service_code="residence-permit")
+    item = locker.reserve_and_open(terminal, ticket, ItemKind.SUBMISSION, locker.DoorReason.DROP_OFF)
+    locker.door_closed(item.compartment)
+    item.compartment.state = CompartmentState.CHECK
+    db.session.commit()
+    with pytest.raises(locker.DomainError, match="HQ-"):
+        locker.checked_empty(staff("staff-hq"), terminal, item.compartment.id)
+    with pytest.raises(locker.DomainError):  # and volunteers do not check compartments at all
+        locker.check_open(staff("volunteer-hq"), terminal, item.compartment.id)
+    assert item.state == ItemState.HELD and item.compartment.state == CompartmentState.CHECK
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/api/terminal/doors", {"boards": {"1180591620717411303424": {"1": True}}}),
+    ("/api/terminal/doors", {"faults": {"99999999999999999999": "x"}}),
+    ("/api/terminal/doors", ["not", "an", "object"]),
+    ("/api/terminal/commands/1", ["not", "an", "object"]),
+    ("/api/terminal/doors", {"boards": {"x": {"1": True}}}),
+])
+def test_the_agent_api_refuses_malformed_reports_without_a_500(app, path, body):
+    with app.app_context():
+        terminal = terminals.get_by_code("HQ-L1")
+        terminal.lock_url = "agent"
+        db.session.commit()
+        _terminal, credential = terminals.enrol(terminals.issue_enrolment_code(terminal))
+    response = app.test_client().post(path, json=body, headers={"Authorization": f"Bearer {credential}"})
+    assert response.status_code in (200, 404, 422)
+    with app.app_context():
+        assert locker.board_faults(terminals.get_by_code("HQ-L1")) == []
+        assert db.session.scalar(db.select(db.func.count()).select_from(locker.LockBoardState)) == 0

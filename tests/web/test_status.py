@@ -150,9 +150,29 @@ def test_lookup_with_number_and_last_four_digits(app, client, issued):
     with app.app_context():
         number = db.session.scalar(db.select(Ticket.number))
     response = lookup(client, f" {number.lower()} ", "5678")
-    assert response.status_code == 303 and response.headers["Location"] == f"/t/{token}"
+    assert response.status_code == 303 and response.headers["Location"] == "/t/found"
+    page = text(client.get("/t/found"))
+    assert number in page and 'id="status-label"' in page and token not in page
     by_htmx = lookup(client, number, "5678", headers=HX)
-    assert by_htmx.status_code == 204 and by_htmx.headers["HX-Redirect"] == f"/t/{token}"
+    assert by_htmx.status_code == 204 and by_htmx.headers["HX-Redirect"] == "/t/found"
+    # Another browser holding no successful look-up sees nothing there.
+    assert app.test_client().get("/t/found").headers["Location"] == "/t/"
+
+
+def test_a_lookup_never_hands_out_the_pickup_code_or_the_tickets_link(app, client):
+    from .test_terminal import place_result
+
+    token, _number = place_result(app)
+    with app.app_context():
+        ticket = db.session.scalar(db.select(Ticket).filter_by(token=token))
+        number, last4 = ticket.number, ticket.resident_mobile[-4:]
+    assert 'id="pickup-code"' in text(client.get(f"/t/{token}"))  # the ticket's own link shows it
+    stranger = app.test_client()
+    found = lookup(stranger, number, last4)
+    page = text(stranger.get(found.headers["Location"]))
+    assert 'id="result-waiting"' in page and number in page
+    assert 'id="pickup-code"' not in page and 'id="open-from-phone"' not in page and token not in page
+    assert 'rating-form' not in page
 
 
 def test_wrong_and_unknown_lookups_get_one_neutral_message(app, client, issued):
