@@ -1220,8 +1220,8 @@ def doors_reported(terminal: Terminal, closed: dict[tuple[int, int], bool],
 def item_progress(item: LockerItem) -> str:
     """Where the person at the door stands: "waiting" (door opening or open), "closed" (done), or
     "failed" (no door opened for it, or it was given up; the page says what to do)."""
-    if db.session.scalar(select(exists().where(DoorCommand.item_id == item.id,
-                                               DoorCommand.state == CommandState.PENDING))):
+    if uses_agent(item.compartment.terminal) and db.session.scalar(select(exists().where(
+            DoorCommand.item_id == item.id, DoorCommand.state == CommandState.PENDING))):
         return "waiting"  # an agent has yet to open it (the item's last event may be an earlier closing)
     last = db.session.scalar(select(DoorEvent.event).where(DoorEvent.item_id == item.id)
                              .order_by(DoorEvent.id.desc()).limit(1))
