@@ -521,6 +521,14 @@ def drop_off_problem(ticket: Ticket) -> TicketEvent | None:
     return last if last is not None and last.action != "papers_deposited" else None
 
 
+def drop_off_tried(ticket: Ticket) -> bool:
+    """Whether this ticket's drop-off has already had its go: a compartment was reserved for it, or
+    none was free.  The same form sent again then tries no door."""
+    return db.session.scalar(select(
+        exists().where(LockerItem.ticket_id == ticket.id, LockerItem.kind == ItemKind.SUBMISSION)
+        | exists().where(TicketEvent.ticket_id == ticket.id, TicketEvent.action == "locker_full")))
+
+
 def tries_left(ticket: Ticket) -> bool:
     tries = db.session.scalar(select(db.func.count()).select_from(LockerItem).where(
         LockerItem.ticket_id == ticket.id, LockerItem.kind == ItemKind.SUBMISSION))
@@ -533,7 +541,7 @@ def retry_drop_off(terminal: Terminal, ticket: Ticket, *, actor_label: str = "re
         raise NotFound(_l("We could not find this ticket."))
     if (item := active_item_of(ticket, ItemKind.SUBMISSION)) is not None:
         return item
-    if drop_off_problem(ticket) is None or ticket.status not in (Status.SUBMITTED,):
+    if drop_off_problem(ticket) is None or ticket.status != Status.SUBMITTED:
         raise DomainError(_l("Nothing to try again for this ticket."))
     if not tries_left(ticket):
         raise DomainError(_l("The locker has been tried enough times for this ticket. Please hand the papers in "
@@ -646,8 +654,8 @@ def _opening_reason(item: LockerItem) -> DoorReason:
 
 # ---------------------------------------------------------------- pickup codes
 #
-# Guessing is bounded per terminal, not per person: a person is easy to replace (a phone's cookies
-# cleared, the screen's idle reset), a terminal is not.  In each window of PICKUP_WINDOW_SECONDS a
+# Guessing is bounded per terminal, not per person: a person is easy to replace (another phone,
+# another address), a terminal is not.  In each window of PICKUP_WINDOW_SECONDS a
 # terminal's keypad checks at most ``keypad_ceiling`` wrong codes, sized so that a year of guessing at
 # full speed, every compartment holding a result, opens fewer than PICKUP_GUESS_BUDGET doors on
 # average (README, "Pickup codes"); it takes that many only under a deliberate attack.  Mistakes
@@ -733,16 +741,16 @@ def _keypad_closed(until):
 
 def keypad_closed_notice(terminal: Terminal):
     """What the keypad page says while the terminal's keypad takes no codes (None while it does)."""
-    until = throttle.blocked_until(f"pickup:{terminal.id}", keypad_ceiling(terminal),
-                                   current_app.config["PICKUP_WINDOW_SECONDS"])
+    until = throttle.window_end(f"pickup:{terminal.id}", current_app.config["PICKUP_WINDOW_SECONDS"],
+                                after=keypad_ceiling(terminal))
     return _keypad_closed(until) if until is not None else None
 
 
 def pick_up(terminal: Terminal, code: str, *, source: str = "keypad") -> LockerItem:
     """Open the door of the result whose code this is.
 
-    ``source`` is the screen or phone the code comes from (a random id kept in its session; callers
-    without one share "keypad").  Its wrong codes make it wait, longer after each; a right code
+    ``source`` is the screen or phone the code comes from (the route names the screen as itself and a
+    phone by its address; callers without one share "keypad").  Its wrong codes make it wait, longer after each; a right code
     clears that.  The terminal's keypad checks at most ``keypad_ceiling`` wrong codes per window,
     then refuses codes until the window ends, and staff are alerted.  A code is counted before it
     is checked, atomically, so codes sent in parallel are all counted; a malformed one checks
@@ -753,7 +761,7 @@ def pick_up(terminal: Terminal, code: str, *, source: str = "keypad") -> LockerI
     if len(digits) != CODE_DIGITS:
         raise DomainError(CODE_LENGTH)
     keypad, ceiling = f"pickup:{terminal.id}", keypad_ceiling(terminal)
-    closed_until = throttle.blocked_until(keypad, ceiling, window)
+    closed_until = throttle.window_end(keypad, window, after=ceiling)
     if closed_until is not None:
         raise DomainError(_keypad_closed(closed_until))
     mine, waits = f"{keypad}:{source[:64]}", _waits()

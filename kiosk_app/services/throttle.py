@@ -77,19 +77,13 @@ def count_spaced_attempt(key: str, window_seconds: int,
     return None, row.last_at + timedelta(seconds=waits[min(row.failures, longest)])
 
 
-def window_end(key: str, window_seconds: int) -> datetime | None:
-    """When ``key``'s current window ends (None when it has none)."""
+def window_end(key: str, window_seconds: int, *, after: int = 0) -> datetime | None:
+    """When ``key``'s current window ends: None when it has none, or (with ``after``) while fewer than
+    ``after`` attempts have been counted in it."""
     table = Throttle.__table__
-    started = db.session.scalar(select(table.c.window_started_at).where(table.c.key == key))
-    end = started + timedelta(seconds=window_seconds) if started is not None else None
-    return end if end is not None and end > utcnow() else None
-
-
-def blocked_until(key: str, limit: int, window_seconds: int) -> datetime | None:
-    """The end of ``key``'s window when ``limit`` attempts have been counted in it, else None."""
-    table = Throttle.__table__
-    row = db.session.execute(select(table).where(table.c.key == key)).one_or_none()
-    if row is None or row.failures < limit:
+    row = db.session.execute(select(table.c.window_started_at, table.c.failures)
+                             .where(table.c.key == key)).one_or_none()
+    if row is None or row.failures < after:
         return None
     end = row.window_started_at + timedelta(seconds=window_seconds)
     return end if end > utcnow() else None
@@ -102,15 +96,6 @@ def drop_expired(prefix: str, window_seconds: int) -> None:
     db.session.execute(delete(table).where(table.c.key.startswith(prefix, autoescape=True),
                                            table.c.window_started_at < cutoff))
     db.session.commit()
-
-
-def is_blocked(key: str, limit: int, window_seconds: int) -> bool:
-    row = db.session.get(Throttle, key)
-    if row is None:
-        return False
-    if utcnow() - row.window_started_at > timedelta(seconds=window_seconds):
-        return False
-    return row.failures >= limit
 
 
 def clear(key: str) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..extensions import db
 from ..models import Channel, ItemKind, ItemState, LockerItem, Size, TerminalKind
 from ..services import catalogue, locker, tickets, validation
 from ..services.errors import DomainError, InvalidInput, NotFound
@@ -119,7 +118,7 @@ def _drop_off(terminal, ticket) -> str:
     """Where the resident goes once their ticket exists: its open door, or the ticket page that says
     what to do.  The same form sent again (a second tap, a lost answer) tries no second door."""
     item = locker.active_item_of(ticket, ItemKind.SUBMISSION)
-    if item is None and not _tried(ticket):
+    if item is None and not locker.drop_off_tried(ticket):
         try:
             item = locker.reserve_and_open(terminal, ticket, ItemKind.SUBMISSION, locker.DoorReason.DROP_OFF,
                                            min_size=Size.M if ticket.service.needs_paperwork else Size.S,
@@ -129,11 +128,6 @@ def _drop_off(terminal, ticket) -> str:
     if item is not None and item.state == ItemState.RESERVED:
         return door_page_url(item)
     return url_for("kiosk.ticket_issued", token=ticket.token)
-
-
-def _tried(ticket) -> bool:
-    return db.session.scalar(db.select(LockerItem.id).filter_by(ticket_id=ticket.id, kind=ItemKind.SUBMISSION)
-                             .limit(1)) is not None or locker.drop_off_problem(ticket) is not None
 
 
 @bp.post("/dropoff/retry/<token>")
@@ -343,29 +337,27 @@ def staff_close(compartment_id: int):
     return redirect(url_for("terminal.staff_page"), code=303)
 
 
-@bp.post("/staff/check/<int:compartment_id>/open")
-def staff_check_open(compartment_id: int):
-    """Open a compartment that waits for a check, to look inside."""
+def _check_at_cabinet(action, compartment_id: int):
+    """A staff action on a compartment waiting for a check; what refuses it shows on the staff page."""
     terminal, login = _staff_here()
     if login:
         return login
     try:
-        locker.check_open(current_user, terminal, compartment_id)
-    except (locker.DoorFault, locker.LockerUnavailable) as error:
+        action(current_user, terminal, compartment_id)
+    except NotFound:
+        raise
+    except DomainError as error:
         return staff_page(str(error.message), error.status_code)
     return redirect(url_for("terminal.staff_page"), code=303)
+
+
+@bp.post("/staff/check/<int:compartment_id>/open")
+def staff_check_open(compartment_id: int):
+    """Open a compartment that waits for a check, to look inside."""
+    return _check_at_cabinet(locker.check_open, compartment_id)
 
 
 @bp.post("/staff/check/<int:compartment_id>/done")
 def staff_checked(compartment_id: int):
     """Looked inside, took out what was there, closed the door: the compartment is offered again."""
-    terminal, login = _staff_here()
-    if login:
-        return login
-    try:
-        locker.checked_empty(current_user, terminal, compartment_id)
-    except locker.DomainError as error:
-        if isinstance(error, locker.NotFound):
-            raise
-        return staff_page(str(error.message), error.status_code)
-    return redirect(url_for("terminal.staff_page"), code=303)
+    return _check_at_cabinet(locker.checked_empty, compartment_id)
