@@ -9,6 +9,11 @@ a CSRF token, a session and a unique submission key per request):
     reference page · kiosk home · a service's form · ticket submission · the ticket page with its QR
     · the status page · the staff queue (default view, and a search) · a terminal's door-status poll
 
+On PostgreSQL it also serves two limit references (bench/limits.py: bare Flask, one psycopg
+connection per worker, same gunicorn settings, same database): reading one ticket row by token into
+a ~3 KB page, and inserting one row and committing.  The status page and the submission are then
+also given as a share of their limit: how much of the least possible work's speed the app keeps.
+
 For each: requests/s, p50/p95/p99 latency, errors, the ratio to the reference page; then the RSS
 of every worker.  After the submission load it checks that every accepted POST made exactly one
 ticket and that no two tickets share a number.  Figures are printed, never asserted: the targets
@@ -320,6 +325,7 @@ class Row:
     connections: int
     figures: dict
     ratio: float | None = None
+    key: str = ""  # ENDPOINTS' key, or a limit's
 
 
 def run_reference(seconds: float, connections: int) -> Row:
@@ -334,6 +340,72 @@ def run_reference(seconds: float, connections: int) -> Row:
     return Row("reference page (bare Flask, ~3 KB)", connections, figures, 1.0)
 
 
+def submission_form(fixture: Fixture) -> dict:
+    """What a resident's phone posts for a ticket (the CSRF token aside); wrk.lua adds a unique
+    submission_key to each request."""
+    return {"name": "张三", "mobile": "13812345678", "building": fixture.building_id, "details": "3单元楼道灯不亮",
+            "id_number": "", "sms": "1"}
+
+
+# (key, the endpoint it bounds, its row's label, the share line's words for the endpoint and the limit)
+LIMITS = [
+    ("limit_read", "status_page", "limit: read one row (bare Flask + psycopg, ~3 KB)", "status page", "read one row"),
+    ("limit_insert", "submission", "limit: insert one row (bare Flask + psycopg, POST)", "submission", "insert one row"),
+]
+
+
+def run_limits(database_url: str, fixture: Fixture, seconds: float, only: list[str] | None = None) -> list[Row]:
+    """Serve bench/limits.py like the reference page, against the app's benchmark database, and load
+    each limit exactly as its endpoint is loaded: the read with the status page's ticket token and
+    connections (and its warm-up, so every worker has prepared the query), the insert with the
+    submission's form and connections and no warm-up (but no CSRF token: the limit checks none)."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from .limits import CREATE_INSERT_TABLE, INSERT_TABLE
+
+    wanted = [(key, endpoint, label) for key, endpoint, label, *_words in LIMITS if not only or endpoint in only]
+    if not wanted:
+        return []
+    connections = {key: conns for key, _label, conns in ENDPOINTS}
+    conninfo = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(CREATE_INSERT_TABLE)
+    rows = []
+    try:
+        read_path = f"/t/{fixture.ticket_token}"
+        server = Server("bench.limits:app", {"BENCH_LIMIT_DATABASE": conninfo}, read_path)
+        try:
+            for key, endpoint, label in wanted:
+                conns = connections[endpoint]
+                if key == "limit_read":
+                    wrk(server.base + read_path, seconds=min(seconds, 1), connections=conns)
+                    figures = wrk(server.base + read_path, seconds=seconds, connections=conns)
+                else:
+                    body = urllib.parse.urlencode(submission_form(fixture))
+                    figures = wrk(server.base + "/insert", seconds=seconds, connections=conns,
+                                  headers={"Content-Type": "application/x-www-form-urlencoded"}, body=body,
+                                  run_id=f"limit{uuid.uuid4().hex[:8]}")
+                rows.append(Row(label, conns, figures, key=key))
+        finally:
+            server.stop()
+    finally:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(f"DROP TABLE IF EXISTS {INSERT_TABLE}")
+    return rows
+
+
+def share_of_limits(rows: list[Row]) -> str:
+    """The line under PostgreSQL's table: each bounded endpoint's req/s as a share of its limit's."""
+    by_key = {row.key: row for row in rows}
+    parts = []
+    for key, endpoint, _label, endpoint_words, limit_words in LIMITS:
+        if key in by_key and endpoint in by_key:
+            share = by_key[endpoint].figures["rps"] / by_key[key].figures["rps"]
+            parts.append(f"{endpoint_words}: {share:.0%} of its limit ({limit_words})")
+    return "- " + "; ".join(parts) if parts else ""
+
+
 def run_backend(backend: str, database_url: str, fixture: Fixture, seconds: float,
                 only: list[str] | None = None) -> tuple[list[Row], dict]:
     env = {"KIOSK_CONFIG": "production", "SECRET_KEY": SECRET_KEY,
@@ -345,9 +417,7 @@ def run_backend(backend: str, database_url: str, fixture: Fixture, seconds: floa
         resident.get("/kiosk/community/HQ")
         form_path = f"/kiosk/services/{fixture.service_id}/request"
         token = CSRF.search(resident.get(form_path)).group(1)
-        body = urllib.parse.urlencode({"csrf_token": token, "name": "张三", "mobile": "13812345678",
-                                       "building": fixture.building_id, "details": "3单元楼道灯不亮",
-                                       "id_number": "", "sms": "1"})
+        body = urllib.parse.urlencode({"csrf_token": token, **submission_form(fixture)})
         staff = Browser(server.base)
         login_token = CSRF.search(staff.get("/staff/login")).group(1)
         if staff.post("/staff/login", {"csrf_token": login_token, "username": "staff-hq", "password": PASSWORD}) != 303:
@@ -376,7 +446,7 @@ def run_backend(backend: str, database_url: str, fixture: Fixture, seconds: floa
                 wrk(url, seconds=min(seconds, 1), connections=connections, headers=headers)
             figures = wrk(url, seconds=seconds, connections=connections, headers=headers, body=post_body,
                           run_id=run_id)
-            rows.append(Row(label, connections, figures))
+            rows.append(Row(label, connections, figures, key=key))
             if key == "submission":
                 checks = submission_checks(database_url, run_id, figures, connections)
         rss = server.worker_rss_mb()
@@ -499,13 +569,15 @@ def main(argv: list[str] | None = None) -> int:
             fixture = prepare(database.url, args.tickets)
             print(f"   generated in {fixture.generated_seconds:.1f} s", flush=True)
             reference = run_reference(args.seconds, 8)
+            limits = run_limits(database.url, fixture, args.seconds, args.only) if backend == "postgresql" else []
             rows, checks = run_backend(backend, database.url, fixture, args.seconds, args.only)
         finally:
             database.drop()
-        for row in rows:
+        rows = [reference, *limits, *rows]
+        for row in rows[1:]:
             row.ratio = row.figures["rps"] / reference.figures["rps"]
-        rows.insert(0, reference)
-        lines = [f"## {backend}", "", *table(backend, rows), ""]
+        share = share_of_limits(rows)
+        lines = [f"## {backend}", "", *table(backend, rows), "", *([share] if share else [])]
         ok = checks.get("ok", True)
         problems += not ok
         lines += [] if "accepted" not in checks else [f"- submission: {checks['accepted']:,} POSTs accepted (303), {checks['refused']} refused; each "

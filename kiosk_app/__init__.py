@@ -25,11 +25,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import models  # noqa: F401  (registers the tables)
     from .extensions import babel, csrf, db, htmx, login_manager, migrate
-    from .web import auth, context, errors, i18n, reads  # noqa: F401  (auth registers the user loader)
+    from .web import auth, context, errors, i18n, transactions  # noqa: F401  (auth registers the user loader)
 
     _prepare_sqlite(app)
     db.init_app(app)
-    _keep_prepared_statements(app)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True,
                      render_item=models.base.render_migration_item)
     csrf.init_app(app)
@@ -42,7 +41,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     i18n.init_app(app)
     context.init_app(app)
     errors.init_app(app)
-    reads.init_app(app)
+    transactions.init_app(app)
 
     from .api.routes import bp as api_bp
     from .kiosk.routes import bp as kiosk_bp
@@ -60,68 +59,6 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     register_cli(app)
     return app
-
-
-def _keep_prepared_statements(app: Flask) -> None:
-    """PostgreSQL: end a request that wrote nothing with COMMIT rather than ROLLBACK.
-
-    psycopg prepares a query on the server once it has run a few times on a connection, which
-    spares PostgreSQL planning it again (about 1 ms for the status page's query), but it forgets
-    them all on every ROLLBACK, and SQLAlchemy ends each request's session with one.  Committing a
-    transaction that wrote nothing changes no data; a request that wrote and did not commit, or
-    that failed, still ends with ROLLBACK.
-    """
-    from sqlalchemy import event
-    from sqlalchemy.orm import Session
-
-    from .extensions import db
-
-    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgres"):
-        return
-    with app.app_context():
-        engine = db.engine
-
-    @event.listens_for(engine, "begin")
-    def _began(conn):
-        conn.info["wrote"] = False
-
-    @event.listens_for(engine, "before_cursor_execute")
-    def _statement(conn, cursor, statement, parameters, context, executemany):
-        if not conn.info.get("wrote") and not statement.lstrip()[:6].upper().startswith("SELECT"):
-            conn.info["wrote"] = True
-
-    if not event.contains(Session, "after_begin", _note_connection):
-        event.listen(Session, "after_begin", _note_connection)
-        event.listen(Session, "after_transaction_end", _forget_connection)
-
-    @app.teardown_request
-    def _end_cleanly(error):
-        if error is not None:
-            return
-        session = db.session()
-        connection = session.info.get(_CONNECTION)  # None: the request ran no SQL at all
-        if connection is None or session.get_transaction() is None or session.new or session.dirty \
-                or session.deleted:
-            return
-        if connection.info.get("wrote", True):
-            return
-        try:
-            session.commit()
-        except Exception:  # noqa: BLE001 - a transaction already failed: the usual ROLLBACK follows
-            session.rollback()
-
-
-_CONNECTION = "connection"
-
-
-def _note_connection(session, _transaction, connection) -> None:
-    """The connection a session's transaction runs on, once it runs SQL (merging a kept row runs none)."""
-    session.info[_CONNECTION] = connection
-
-
-def _forget_connection(session, transaction) -> None:
-    if transaction.parent is None:  # the session's transaction ended (not a savepoint within it)
-        session.info.pop(_CONNECTION, None)
 
 
 def _prepare_sqlite(app: Flask) -> None:

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 
 import click
 from flask import Flask, url_for
-from werkzeug.security import generate_password_hash
 
 from .extensions import db
-from .models import Area, Grid, GridLevel, Role, Staff, StaffGrid
-from .services import seed, terminals
-from .services.errors import DomainError
+from .models import Role
+from .services import administration, seed, terminals
+from .services.errors import DomainError, InvalidInput
 
 
 def register(app: Flask) -> None:
@@ -37,22 +37,10 @@ def register(app: Flask) -> None:
     @click.password_option(help="Asked for when not given.")
     def create_staff_command(username, display_name, role, area_code, password):
         """Create a staff account, or set a new password and role for an existing one."""
-        area = db.session.scalar(db.select(Area).filter_by(code=area_code))
-        if area is None:
-            raise click.ClickException(f"No area with code {area_code!r}.")
-        if len(password) < 10:
-            raise click.ClickException("A password needs at least 10 characters.")
-        staff = db.session.scalar(db.select(Staff).filter_by(username=username))
-        if staff is None:
-            staff = Staff(username=username, display_name=display_name or username, role=Role(role),
-                          area_id=area.id, password_hash="")
-            db.session.add(staff)
-        staff.role, staff.area_id = Role(role), area.id
-        if display_name:
-            staff.display_name = display_name
-        staff.password_hash = generate_password_hash(password)
-        db.session.commit()
-        click.echo(f"Staff account {username} ({role}, {area.code}) saved.")
+        with refused_as_click_error():
+            administration.save_staff(username, role=role, area_code=area_code, password=password,
+                                      display_name=display_name or "")
+        click.echo(f"Staff account {username} ({role}, {area_code}) saved.")
 
     @app.cli.command("grid-level")
     @click.argument("code")
@@ -61,11 +49,7 @@ def register(app: Flask) -> None:
     @click.option("--rank", type=int, required=True, help="Position on the ladder; 1 is the top.")
     def grid_level_command(code, name_zh, name_en, rank):
         """Define or rename a rung of the grid ladder (the deployment's own names and order)."""
-        level = db.session.scalar(db.select(GridLevel).filter_by(code=code)) or GridLevel(code=code)
-        level.name_zh, level.name_en, level.rank = name_zh, name_en, rank
-        db.session.add(level)
-        db.session.commit()
-        for row in db.session.scalars(db.select(GridLevel).order_by(GridLevel.rank)):
+        for row in administration.save_grid_level(code, name_zh=name_zh, name_en=name_en, rank=rank):
             click.echo(f"{row.rank}. {row.code:<16} {row.name_zh} {row.name_en}")
 
     @app.cli.command("grid-post")
@@ -76,21 +60,9 @@ def register(app: Flask) -> None:
     @click.option("--remove", is_flag=True, help="Take the grid out of this account's scope.")
     def grid_post_command(username, grid_code, community_code, level_code, remove):
         """Give a grid worker a post in a grid (the grid joins their scope), or remove it."""
-        staff = db.session.scalar(db.select(Staff).filter_by(username=username))
-        community = db.session.scalar(db.select(Area).filter_by(code=community_code))
-        grid = community and db.session.scalar(db.select(Grid).filter_by(community_id=community.id, code=grid_code))
-        level = db.session.scalar(db.select(GridLevel).filter_by(code=level_code))
-        if not (staff and grid and level):
-            raise click.ClickException("Unknown account, community, grid or level.")
-        post = db.session.get(StaffGrid, (staff.id, grid.id))
-        if remove:
-            if post is not None:
-                db.session.delete(post)
-        elif post is None:
-            db.session.add(StaffGrid(staff_id=staff.id, grid_id=grid.id, level_id=level.id))
-        else:
-            post.level_id = level.id
-        db.session.commit()
+        with refused_as_click_error():
+            staff = administration.set_grid_post(username, grid_code, community_code=community_code,
+                                                 level_code=level_code, remove=remove)
         click.echo(f"{username}: " + (", ".join(
             f"{p.grid.community.code}/{p.grid.code} ({p.level.name_zh})" for p in staff.grid_posts) or "no grid posts"))
 
@@ -102,23 +74,9 @@ def register(app: Flask) -> None:
     @click.option("--lock", type=click.IntRange(1, 24), required=True, help="Channel on the lock board.")
     def compartment_command(terminal_code, number, size, board, lock):
         """Add a compartment to a locker terminal, or change its size or lock-board wiring."""
-        from .models import Compartment, Size
-
-        try:
-            terminal = terminals.get_by_code(terminal_code)
-        except DomainError as error:
-            raise click.ClickException(str(error.message)) from None
-        compartment = db.session.scalar(db.select(Compartment).filter_by(terminal_id=terminal.id, number=number))
-        if compartment is None:
-            compartment = Compartment(terminal_id=terminal.id, number=number)
-            db.session.add(compartment)
-        compartment.size, compartment.board, compartment.lock = Size(size), board, lock
-        try:
-            db.session.commit()
-        except Exception:  # noqa: BLE001 - the unique (board, lock) constraint
-            db.session.rollback()
-            raise click.ClickException(f"Board {board} lock {lock} is already wired to another door.") from None
-        click.echo(f"{terminal.code} door {number}: size {size}, board {board}, lock {lock}")
+        with refused_as_click_error():
+            administration.save_compartment(terminal_code, number, size=size, board=board, lock=lock)
+        click.echo(f"{terminal_code} door {number}: size {size}, board {board}, lock {lock}")
 
     @app.cli.command("terminal-printer")
     @click.argument("terminal_code")
@@ -126,18 +84,8 @@ def register(app: Flask) -> None:
     def terminal_printer_command(terminal_code, printer_url):
         """Set a terminal's receipt printer: none, dummy://, tcp://HOST:9100, serial:///dev/ttyUSB0,
         usb://VID:PID; add ?chinese=gb18030 for printers with a Chinese font, ?width=58 for 58 mm paper."""
-        from .hardware.printers import parse_url
-
-        try:
-            terminal = terminals.get_by_code(terminal_code)
-            parse_url(printer_url)
-        except DomainError as error:
-            raise click.ClickException(str(error.message)) from None
-        except ValueError as error:
-            raise click.ClickException(f"Printer address: {error}") from None
-        terminal.printer_url = printer_url.strip()
-        terminal.printer_state, terminal.printer_detail, terminal.printer_checked_at = "", "", None
-        db.session.commit()
+        with refused_as_click_error():
+            terminal = administration.set_printer(terminal_code, printer_url)
         click.echo(f"{terminal.code}: receipt printer {terminal.printer_url}")
 
     @app.cli.command("terminal-locks")
@@ -148,10 +96,8 @@ def register(app: Flask) -> None:
         board), a serial device such as /dev/ttyUSB0, or socket://HOST:PORT (an Ethernet converter)."""
         from .services import locker
 
-        try:
+        with refused_as_click_error():
             terminal = locker.set_lock_url(terminals.get_by_code(terminal_code), lock_url)
-        except DomainError as error:
-            raise click.ClickException(str(error.message)) from None
         click.echo(f"{terminal.code}: lock line {terminal.lock_url}")
 
     @app.cli.group("locker")
@@ -244,15 +190,24 @@ def register(app: Flask) -> None:
     @click.argument("terminal_code")
     def terminal_enrolment_command(terminal_code):
         """Make a one-time code (valid 24 hours) that enrols a browser as this terminal."""
-        try:
+        with refused_as_click_error():
             terminal = terminals.get_by_code(terminal_code)
-        except DomainError as error:
-            raise click.ClickException(str(error.message)) from None
         code = terminals.issue_enrolment_code(terminal)
         with app.test_request_context(base_url=app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000"):
             link = url_for("kiosk.enrol_form", _external=True)
         click.echo(f"Enrolment code for {terminal.code} ({terminal.name_zh}): {code}")
         click.echo(f"Open {link} on that terminal and type the code. It works once, for 24 hours.")
+
+
+@contextmanager
+def refused_as_click_error():
+    """A refusal of the domain, said on the command line (exit status 1)."""
+    try:
+        yield
+    except InvalidInput as error:
+        raise click.ClickException("; ".join(str(message) for message in error.errors.values())) from None
+    except DomainError as error:
+        raise click.ClickException(str(error.message)) from None
 
 
 def _demo_staff():

@@ -18,6 +18,12 @@ bp = Blueprint("api", __name__)
 csrf.exempt(bp)
 
 
+@bp.errorhandler(DomainError)
+def _domain_error(error: DomainError):
+    """What the domain refused, as JSON with its HTTP status (an unknown command 404, a bad code 422)."""
+    return jsonify({"error": str(error.message)}), error.status_code
+
+
 def _terminal():
     header = request.headers.get("Authorization", "")
     credential = header[7:].strip() if header.lower().startswith("bearer ") else ""
@@ -34,10 +40,7 @@ def _refused():
 @bp.post("/terminal/enrol")
 def enrol():
     body = request.get_json(silent=True) or {}
-    try:
-        terminal, credential = terminals.enrol(str(body.get("code", "")))
-    except DomainError as error:
-        return jsonify({"error": str(error.message)}), 403
+    terminal, credential = terminals.enrol(str(body.get("code", "")))
     return jsonify({"terminal": terminal.code, "credential": credential})
 
 
@@ -62,11 +65,8 @@ def command_result(command_id: int):
     if not isinstance(body, dict):
         return jsonify({"error": "send a JSON object: {\"ok\": true} or {\"ok\": false, \"fault\": ..., "
                                  "\"error\": ...}"}), 422
-    try:
-        command = locker.command_done(terminal, command_id, body.get("ok") is True, str(body.get("error", ""))[:300],
-                                      fault=str(body.get("fault", "door"))[:20])
-    except DomainError as error:
-        return jsonify({"error": str(error.message)}), error.status_code
+    command = locker.command_done(terminal, command_id, body.get("ok") is True, str(body.get("error", ""))[:300],
+                                  fault=str(body.get("fault", "door"))[:20])
     return jsonify({"id": command.id, "state": command.state.value})
 
 

@@ -8,7 +8,7 @@ from ..models import Channel, TerminalKind
 from ..services import catalogue, terminals, tickets, validation
 from ..services.errors import DomainError, InvalidInput
 from ..web import fragments, htmx, i18n, no_store
-from ..web.reads import reads_only
+from ..web.transactions import reads_only
 from ..web.context import (choose_community, current_community, current_terminal, forget_items, phone_terminal,
                            set_terminal_cookie)
 
@@ -175,7 +175,7 @@ def enrol_submit():
     try:
         terminal, credential = terminals.enrol(request.form.get("code", ""))
     except DomainError as error:
-        return render_template("pages/kiosk/enrol.html", error=str(error.message)), 422
+        return render_template("pages/kiosk/enrol.html", error=str(error.message)), error.status_code
     # "/" opens the kiosk home or the locker screen, whichever this terminal is.
     response = make_response(redirect(url_for("public.landing"), code=303))
     set_terminal_cookie(response, credential)

@@ -13,9 +13,9 @@ from .. import __version__
 from ..extensions import db
 from ..models import RATING_LABELS
 from ..services import catalogue, tickets
-from ..services.errors import DomainError, InvalidInput
+from ..services.errors import DomainError, InvalidInput, Throttled
 from ..web import htmx, i18n
-from ..web.reads import reads_only
+from ..web.transactions import reads_only
 from ..web.context import current_terminal, door_page_url, phone_terminal
 
 bp = Blueprint("public", __name__)
@@ -137,8 +137,8 @@ def ticket_lookup_submit():
         errors = {k: str(v) for k, v in error.errors.items()}
         return htmx.render("pages/public/lookup.html", "partials/public/lookup_form.html", 422,
                            errors=errors, form=form)
-    except DomainError as error:
-        return htmx.render("pages/public/lookup.html", "partials/public/lookup_form.html", 429,
+    except Throttled as error:
+        return htmx.render("pages/public/lookup.html", "partials/public/lookup_form.html", error.status_code,
                            errors={"number": str(error.message)}, form=form)
     # The ticket's own link (its token) is not handed out for a number and four digits.
     session[FOUND_KEY] = {"id": ticket.id, "at": int(time.time())}

@@ -14,7 +14,8 @@ from ..extensions import db
 from ..models import Staff
 from ..models.base import utcnow
 from . import throttle
-from .errors import DomainError, InvalidInput
+from .errors import InvalidInput, Throttled, Unauthorized
+from .uow import unit_of_work, use_case
 
 MAX_FAILURES = 5
 LOCK_SECONDS = 15 * 60
@@ -37,14 +38,14 @@ def authenticate(username: str, password: str) -> Staff:
     # Count the attempt first (atomically): parallel guesses cannot slip past the limit.
     attempts = throttle.count_attempt(key, LOCK_SECONDS)
     if attempts > MAX_FAILURES:
-        raise DomainError(LOCKED)
+        raise Throttled(LOCKED)
     staff = db.session.scalar(db.select(Staff).filter_by(username=username)) if username else None
     valid = check_password_hash(staff.password_hash if staff else _DUMMY_HASH, password or "")
     if not (staff and valid and staff.active):
-        raise DomainError(LOCKED if attempts >= MAX_FAILURES else WRONG)
-    throttle.clear(key)
-    staff.last_login_at = utcnow()
-    db.session.commit()
+        raise Throttled(LOCKED) if attempts >= MAX_FAILURES else Unauthorized(WRONG)
+    with unit_of_work():
+        throttle.clear(key)
+        staff.last_login_at = utcnow()
     return staff
 
 
@@ -65,10 +66,10 @@ def change_password(staff: Staff, current: str, new: str, repeat: str) -> None:
     set_password(staff, new)
 
 
+@use_case
 def set_password(staff: Staff, password: str) -> None:
     staff.password_hash = generate_password_hash(password)
     staff.session_version = (staff.session_version or 1) + 1  # signs out every session
-    db.session.commit()
 
 
 def load_session(identity: str) -> Staff | None:

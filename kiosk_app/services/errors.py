@@ -1,4 +1,5 @@
-"""Domain errors.  ``web/errors.py`` turns them into responses in one place."""
+"""Domain errors, each with its HTTP meaning.  ``web/errors.py`` turns them into responses in one
+place; a blueprint that answers otherwise (the terminal's JSON API) registers its own handler."""
 
 from __future__ import annotations
 
@@ -11,6 +12,16 @@ class DomainError(Exception):
     def __init__(self, message: str):
         super().__init__(str(message))
         self.message = message
+
+
+class Conflict(DomainError):
+    """Someone else changed it first (HTTP 409); the caller shows the fresh state."""
+
+
+class Unauthorized(DomainError):
+    """Credentials that do not sign anyone in (HTTP 401)."""
+
+    status_code = 401
 
 
 class NotFound(DomainError):
@@ -31,5 +42,23 @@ class InvalidInput(DomainError):
     status_code = 422
 
     def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        super().__init__(" ".join(str(message) for message in errors.values()))
         self.errors = errors
+
+
+class Gone(DomainError):
+    """No longer valid: an old link or code (HTTP 410)."""
+
+    status_code = 410
+
+
+class Throttled(DomainError):
+    """Too many attempts: refused until a wait is over (HTTP 429)."""
+
+    status_code = 429
+
+
+class Unavailable(DomainError):
+    """A part the action needs (a lock board, a printer, a gateway) does not answer (HTTP 503)."""
+
+    status_code = 503

@@ -52,7 +52,8 @@ from ..models import (
 )
 from ..models.base import utcnow
 from . import notifications, throttle, workdays
-from .errors import DomainError, NotFound
+from .errors import DomainError, InvalidInput, NotFound, Throttled, Unavailable
+from .uow import separate, unit_of_work, use_case
 from .workflow import Action, record_locker_transition
 
 
@@ -64,11 +65,9 @@ class DoorFault(DomainError):
     """The board answered, and this door did not open (a jammed lock): the compartment is faulty."""
 
 
-class LockerUnavailable(DomainError):
+class LockerUnavailable(Unavailable):
     """The lock board (or its line) did not answer sensibly: no door can be trusted to open now.
     ``possibly_open`` says the open command may have reached the lock all the same."""
-
-    status_code = 503
 
     def __init__(self, message, *, possibly_open: bool = False):
         super().__init__(message)
@@ -190,6 +189,7 @@ def _read_board(terminal: Terminal, board: int) -> dict[int, bool] | None:
     return states
 
 
+@use_case
 def check_boards(terminal: Terminal) -> dict[int, str]:
     """The health check (``flask locker check``, the terminal's own traffic): ask every board of a
     terminal for its doors.  A board that answers clears its fault; what it says settles doors whose
@@ -203,7 +203,6 @@ def check_boards(terminal: Terminal) -> dict[int, str]:
         if states is not None:
             _apply_board_reading(terminal, board, states)
         result[board] = "" if states is not None else _board_state(terminal.id, board).fault
-    db.session.commit()
     return result
 
 
@@ -223,7 +222,7 @@ def _apply_board_reading(terminal: Terminal, board: int, states: dict[int, bool]
         if compartment.door == DoorState.UNKNOWN:
             _settle(compartment, closed)
         elif closed:
-            door_closed(compartment, actor_label=f"terminal:{terminal.code}", commit=False)
+            door_closed(compartment, actor_label=f"terminal:{terminal.code}")
         changed += 1
     return changed
 
@@ -276,29 +275,32 @@ def reserve(terminal: Terminal, ticket: Ticket, kind: ItemKind, min_size: Size =
     """
     faulty_boards = select(LockBoardState.number).where(LockBoardState.terminal_id == terminal.id,
                                                         LockBoardState.fault != "")
+    smallest_first = case((Compartment.size == Size.S, 0), (Compartment.size == Size.M, 1), else_=2)
+    answering_first = case((Compartment.board.in_(faulty_boards), 1), else_=0)
+    stmt = (_free_compartments(terminal.id, min_size)
+            .order_by(answering_first, smallest_first, Compartment.number).limit(1))
+    if db.engine.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True, of=Compartment)
     for _attempt in range(200):
-        smallest_first = case((Compartment.size == Size.S, 0), (Compartment.size == Size.M, 1), else_=2)
-        answering_first = case((Compartment.board.in_(faulty_boards), 1), else_=0)
-        stmt = (_free_compartments(terminal.id, min_size)
-                .order_by(answering_first, smallest_first, Compartment.number).limit(1))
-        if db.engine.dialect.name == "postgresql":
-            stmt = stmt.with_for_update(skip_locked=True, of=Compartment)
-        compartment = db.session.scalar(stmt)
-        if compartment is None:
-            db.session.rollback()
-            raise TerminalFull(FULL)
-        item = LockerItem(compartment_id=compartment.id, ticket_id=ticket.id, kind=kind,
-                          state=ItemState.RESERVED, created_by_id=actor.id if actor else None)
-        db.session.add(item)
         try:
-            db.session.commit()
-            item.just_reserved = True  # not a column: tells reserve_and_open this request made it
-            return item
+            with separate(RESERVED_FIRST):
+                compartment = db.session.scalar(stmt)
+                if compartment is None:
+                    raise TerminalFull(FULL)
+                item = LockerItem(compartment_id=compartment.id, ticket_id=ticket.id, kind=kind,
+                                  state=ItemState.RESERVED, created_by_id=actor.id if actor else None)
+                db.session.add(item)
         except IntegrityError:
-            db.session.rollback()
             if (other := active_item_of(ticket, kind)) is not None:
                 return other
+            continue
+        item.just_reserved = True  # not a column: tells reserve_and_open this request made it
+        return item
     raise TerminalFull(FULL)
+
+
+RESERVED_FIRST = "the compartment is held before its door is driven, and no transaction waits on the hardware"
+OUTCOME = "what the lock did is recorded once the board has answered, whatever the caller does next"
 
 
 # ---------------------------------------------------------------- doors
@@ -326,37 +328,36 @@ def open_door(compartment: Compartment, reason: DoorReason, *, item: LockerItem 
     terminal = compartment.terminal
     who = dict(item=item, actor=actor, actor_label=actor_label)
     if uses_agent(terminal):
-        db.session.add(DoorCommand(terminal_id=compartment.terminal_id, compartment_id=compartment.id,
-                                   item_id=item.id if item else None, reason=reason,
-                                   actor_staff_id=actor.id if actor else None, actor_label=actor_label))
-        db.session.commit()
+        with separate("the command stands for the agent to fetch"):
+            db.session.add(DoorCommand(terminal_id=compartment.terminal_id, compartment_id=compartment.id,
+                                       item_id=item.id if item else None, reason=reason,
+                                       actor_staff_id=actor.id if actor else None, actor_label=actor_label))
         return
-    # Deliberately its own write: whatever the lock did is recorded even if the caller fails next.
     try:
         driver_for(terminal).open(compartment.board, compartment.lock)
     except PortBusy as error:
-        _door_event(compartment, "busy", reason, detail=str(error), **who)
-        db.session.commit()
+        with separate(OUTCOME):
+            _door_event(compartment, "busy", reason, detail=str(error), **who)
         raise LockerUnavailable(PORT_BUSY) from None
     except LockJammed as error:
-        _board_answered(terminal, compartment.board)
-        _door_failed(compartment, str(error), reason, **who)
-        db.session.commit()
+        with separate(OUTCOME):
+            _board_answered(terminal, compartment.board)
+            _door_failed(compartment, str(error), reason, **who)
         raise DoorFault(_l("Door %(number)d did not open.", number=compartment.number)) from None
     except OpenUnconfirmed as error:
-        _board_failed(terminal, compartment.board, str(error))
-        _door_unknown(compartment, str(error), reason, **who)
-        db.session.commit()
+        with separate(OUTCOME):
+            _board_failed(terminal, compartment.board, str(error))
+            _door_unknown(compartment, str(error), reason, **who)
         raise LockerUnavailable(UNAVAILABLE, possibly_open=True) from None
     except LockError as error:  # the board or its line: no lock was commanded
-        _board_failed(terminal, compartment.board, str(error))
-        _door_event(compartment, "board_fault", reason, detail=str(error), **who)
-        db.session.commit()
+        with separate(OUTCOME):
+            _board_failed(terminal, compartment.board, str(error))
+            _door_event(compartment, "board_fault", reason, detail=str(error), **who)
         raise LockerUnavailable(UNAVAILABLE) from None
-    if not is_simulated(terminal):
-        _board_answered(terminal, compartment.board)
-    _door_opened(compartment, reason, **who)
-    db.session.commit()
+    with separate(OUTCOME):
+        if not is_simulated(terminal):
+            _board_answered(terminal, compartment.board)
+        _door_opened(compartment, reason, **who)
 
 
 def _door_opened(compartment: Compartment, reason: DoorReason, **who) -> None:
@@ -390,33 +391,32 @@ def reserve_and_open(terminal: Terminal, ticket: Ticket, kind: ItemKind, reason:
         item = reserve(terminal, ticket, kind, min_size, actor)
     except TerminalFull:
         if kind == ItemKind.SUBMISSION:
-            _ticket_note(ticket, "locker_full", None)
-            db.session.commit()
+            with separate("the resident's ticket says no door opened"):
+                _ticket_note(ticket, "locker_full", None)
         raise
     if not getattr(item, "just_reserved", False):  # the other request of a double tap reserved it
         return item
     try:
         open_door(item.compartment, reason, item=item, actor=actor, actor_label=actor_label)
     except (DoorFault, LockerUnavailable) as error:
-        item.state, item.ended_at = ItemState.CANCELLED, utcnow()
-        if kind == ItemKind.SUBMISSION:
-            problem = ("door_unknown" if getattr(error, "possibly_open", False)
-                       else "door_jammed" if isinstance(error, DoorFault) else "locker_fault")
-            _ticket_note(ticket, problem, item.compartment)
-        db.session.commit()
+        # (A worker that dies before this leaves the reservation to the sweeper, which releases it.)
+        with separate("the reservation is given up once its door has failed"):
+            item.state, item.ended_at = ItemState.CANCELLED, utcnow()
+            if kind == ItemKind.SUBMISSION:
+                problem = ("door_unknown" if getattr(error, "possibly_open", False)
+                           else "door_jammed" if isinstance(error, DoorFault) else "locker_fault")
+                _ticket_note(ticket, problem, item.compartment)
         raise
     return item
 
 
-def door_closed(compartment: Compartment, *, actor: Staff | None = None, actor_label: str = "",
-                commit: bool = True) -> LockerItem | None:
+@use_case
+def door_closed(compartment: Compartment, *, actor: Staff | None = None, actor_label: str = "") -> LockerItem | None:
     """A door was reported closed: move its item on.  Returns the item that changed, if any."""
     if compartment.door == DoorState.CLOSED:
         return None
     if compartment.door == DoorState.UNKNOWN:  # a possibly open door, now known closed
         _settle(compartment, closed=True)
-        if commit:
-            db.session.commit()
         return None
     compartment.door = DoorState.CLOSED
     compartment.door_changed_at = now = utcnow()
@@ -424,8 +424,6 @@ def door_closed(compartment: Compartment, *, actor: Staff | None = None, actor_l
     reason = _closing_reason(item)
     _door_event(compartment, "closed", reason, item=item, actor=actor, actor_label=actor_label)
     if item is None:
-        if commit:
-            db.session.commit()
         return None
     ticket = item.ticket
     if item.state == ItemState.RESERVED:
@@ -448,8 +446,6 @@ def door_closed(compartment: Compartment, *, actor: Staff | None = None, actor_l
             notifications.enqueue(ticket, "done")
         else:
             _ticket_note(ticket, "result_taken_back", compartment, actor=actor, public=True)
-    if commit:
-        db.session.commit()
     return item
 
 
@@ -566,6 +562,7 @@ def maybe_sweep(terminal: Terminal) -> None:
     sweep(terminal)
 
 
+@use_case
 def sweep(terminal: Terminal | None = None) -> dict[str, int]:
     """End what was left half done, and say so with a door event each:
     - an agent's door command not done within AGENT_COMMAND_SECONDS is given up (the agent will not
@@ -603,7 +600,6 @@ def sweep(terminal: Terminal | None = None) -> dict[str, int]:
         else:
             _escalate(item)
             counts["escalated"] += 1
-    db.session.commit()
     return counts
 
 
@@ -759,38 +755,40 @@ def pick_up(terminal: Terminal, code: str, *, source: str = "keypad") -> LockerI
     window = current_app.config["PICKUP_WINDOW_SECONDS"]
     digits = _typed_digits(code)
     if len(digits) != CODE_DIGITS:
-        raise DomainError(CODE_LENGTH)
+        raise InvalidInput({"code": CODE_LENGTH})
     keypad, ceiling = f"pickup:{terminal.id}", keypad_ceiling(terminal)
     closed_until = throttle.window_end(keypad, window, after=ceiling)
     if closed_until is not None:
-        raise DomainError(_keypad_closed(closed_until))
+        raise Throttled(_keypad_closed(closed_until))
     mine, waits = f"{keypad}:{source[:64]}", _waits()
     counted, retry_at = throttle.count_spaced_attempt(mine, window, waits)
     if counted is None:  # still waiting: not checked
-        raise DomainError(_l("Too many wrong codes from this screen or phone. Please try again in %(wait)s.",
-                             wait=_wait_words((retry_at - utcnow()).total_seconds())))
+        raise Throttled(_l("Too many wrong codes from this screen or phone. Please try again in %(wait)s.",
+                           wait=_wait_words((retry_at - utcnow()).total_seconds())))
     failures = throttle.count_attempt(keypad, window)
     if failures > ceiling:  # other codes filled the window while this one was on its way
-        raise DomainError(_keypad_closed(throttle.window_end(keypad, window) or utcnow()))
+        raise Throttled(_keypad_closed(throttle.window_end(keypad, window) or utcnow()))
     item = db.session.scalar(select(LockerItem).join(Compartment).where(
         Compartment.terminal_id == terminal.id, LockerItem.kind == ItemKind.RESULT,
         LockerItem.state == ItemState.HELD, LockerItem.pickup_code_hash == _code_hash(digits),
         LockerItem.pickup_expires_at > utcnow()))
     if item is None:
-        if failures == 1:  # once a window: forget the screens and phones of windows that are over
-            throttle.drop_expired(f"{keypad}:", window)
         until = throttle.window_end(keypad, window)
-        _alert_staff(terminal, failures, ceiling, until)
+        with separate("staff are alerted though the code is refused"):
+            if failures == 1:  # once a window: forget the screens and phones of windows that are over
+                throttle.drop_expired(f"{keypad}:", window)
+            _alert_staff(terminal, failures, ceiling, until)
         if failures >= ceiling and until is not None:  # that was the window's last code
-            raise DomainError(_keypad_closed(until))
+            raise Throttled(_keypad_closed(until))
         wait = waits[min(counted, len(waits) - 1)]
         if wait:
-            raise DomainError(_l("This code does not open any door here. Check the code on your ticket's "
-                                 "page. You can try again in %(wait)s.", wait=_wait_words(wait)))
-        raise DomainError(CODE_REFUSED)
-    # A right code counts against nobody: its screen or phone starts afresh, the keypad takes it back.
-    throttle.clear(mine)
-    throttle.forgive(keypad)
+            raise InvalidInput({"code": _l("This code does not open any door here. Check the code on your "
+                                           "ticket's page. You can try again in %(wait)s.", wait=_wait_words(wait))})
+        raise InvalidInput({"code": CODE_REFUSED})
+    with separate("a right code counts against nobody, whatever the door does next"):
+        # Its screen or phone starts afresh, the keypad takes it back.
+        throttle.clear(mine)
+        throttle.forgive(keypad)
     open_door(item.compartment, DoorReason.PICKUP, item=item, actor_label="resident")
     return item
 
@@ -812,7 +810,6 @@ def _alert_staff(terminal: Terminal, failures: int, ceiling: int, until) -> None
     ).values(keypad_alert_at=case((table.c.keypad_alert_until == until, table.c.keypad_alert_at),
                                   else_=utcnow()),
              keypad_alert_failures=failures, keypad_alert_until=until))
-    db.session.commit()
     if failures in (threshold, ceiling):
         current_app.logger.warning("terminal %s: %d wrong pickup codes in the window ending %s%s",
                                    terminal.code, failures, until.isoformat(),
@@ -921,8 +918,8 @@ def take_back(actor: Staff, terminal: Terminal, item_id) -> LockerItem:
     if item is None:
         raise NotFound(_l("Nothing to take back there."))
     open_door(item.compartment, DoorReason.TAKE_BACK, item=item, actor=actor)
-    item.pickup_code_hash = None  # once the door is open the code stops working, whatever the date says
-    db.session.commit()
+    with separate("once the door is open the code stops working, whatever the date says"):
+        item.pickup_code_hash = None
     return item
 
 
@@ -965,11 +962,11 @@ def checked_empty(actor: Staff, terminal: Terminal, compartment_id) -> Compartme
     if compartment.door != DoorState.CLOSED and not is_simulated(terminal):
         raise DomainError(_l("Door %(number)d is not reported closed yet. Close it firmly, then confirm.",
                              number=compartment.number))
-    if compartment.door != DoorState.CLOSED:  # the demo cabinet: confirming closes it
-        compartment.door, compartment.door_changed_at = DoorState.CLOSED, utcnow()
-    compartment.state, compartment.note = CompartmentState.IN_SERVICE, ""
-    _door_event(compartment, "checked", DoorReason.CHECK, actor=actor, detail="checked and empty")
-    db.session.commit()
+    with unit_of_work():
+        if compartment.door != DoorState.CLOSED:  # the demo cabinet: confirming closes it
+            compartment.door, compartment.door_changed_at = DoorState.CLOSED, utcnow()
+        compartment.state, compartment.note = CompartmentState.IN_SERVICE, ""
+        _door_event(compartment, "checked", DoorReason.CHECK, actor=actor, detail="checked and empty")
     return compartment
 
 
@@ -997,13 +994,13 @@ def item_by_token(terminal: Terminal, token: str) -> LockerItem:
     return item
 
 
+@use_case
 def cancel_drop_off(item: LockerItem) -> LockerItem:
     """The resident gave up before closing the door on their papers."""
     if item.kind != ItemKind.SUBMISSION or item.state != ItemState.RESERVED:
         raise NotFound(_l("Nothing to cancel there."))
     item.state, item.ended_at = ItemState.CANCELLED, utcnow()
     record_locker_transition(item.ticket, Action.WITHDRAW, actor_label="resident")
-    db.session.commit()
     return item
 
 
@@ -1021,6 +1018,7 @@ def returnable(actor: Staff, terminal: Terminal) -> list[Ticket]:
         .order_by(Ticket.completed_at).limit(50)))
 
 
+@use_case
 def refresh_door(compartment: Compartment) -> None:
     """Ask a real board whether an open (or possibly open) door has been closed; a simulated door is
     closed by a click.  The board's answer, or its silence, is recorded on the board."""
@@ -1030,7 +1028,6 @@ def refresh_door(compartment: Compartment) -> None:
     states = _read_board(terminal, compartment.board)
     if states is not None:
         _apply_board_reading(terminal, compartment.board, states)
-    db.session.commit()
 
 
 def open_too_long(terminal: Terminal) -> list[Compartment]:
@@ -1081,6 +1078,7 @@ def admin_terminal(actor: Staff, terminal_id) -> Terminal:
     return terminal
 
 
+@use_case
 def set_compartment_service(actor: Staff, terminal: Terminal, compartment_id, in_service: bool) -> Compartment:
     """Take a compartment out of service, or put it (also a repaired faulty one, or one checked) back."""
     from .validation import record_id
@@ -1094,7 +1092,6 @@ def set_compartment_service(actor: Staff, terminal: Terminal, compartment_id, in
     compartment.state = CompartmentState.IN_SERVICE if in_service else CompartmentState.OUT_OF_SERVICE
     compartment.note = "" if in_service else str(_l("Taken out of service by %(name)s", name=actor.display_name))
     _door_event(compartment, "in_service" if in_service else "out_of_service", DoorReason.CHECK, actor=actor)
-    db.session.commit()
     return compartment
 
 
@@ -1124,9 +1121,9 @@ def normalise_lock_url(url: str) -> str:
     raise DomainError(LOCK_URL_HELP)
 
 
+@use_case
 def set_lock_url(terminal: Terminal, url: str) -> Terminal:
     terminal.lock_url = normalise_lock_url(url)
-    db.session.commit()
     return terminal
 
 
@@ -1156,6 +1153,7 @@ def pending_commands(terminal: Terminal) -> list[DoorCommand]:
 AGENT_FAULTS = ("board", "unknown", "door", "busy")
 
 
+@use_case
 def command_done(terminal: Terminal, command_id, ok: bool, error: str = "", fault: str = "door") -> DoorCommand:
     """The agent's report on one command, told apart as the driver tells it: "door" (the board said the
     lock stayed shut: the compartment is faulty), "board" (the board or its line failed: recorded on
@@ -1174,14 +1172,12 @@ def command_done(terminal: Terminal, command_id, ok: bool, error: str = "", faul
             compartment.door, compartment.door_changed_at = DoorState.OPEN, utcnow()
             compartment.state, compartment.note = CompartmentState.CHECK, str(POSSIBLY_OPEN)[:200]
             _door_event(compartment, "opened", command.reason, detail="late: after the command had expired", **who)
-            db.session.commit()
         return command  # otherwise a repeated report after a lost answer
     command.done_at = utcnow()
     if ok:
         command.state = CommandState.DONE
         _board_answered(terminal, compartment.board)
         _door_opened(compartment, command.reason, **who)
-        db.session.commit()
         return command
     fault = fault if fault in AGENT_FAULTS else "door"
     command.state, command.error = CommandState.FAILED, f"{fault}: {error or 'door did not open'}"[:300]
@@ -1201,7 +1197,6 @@ def command_done(terminal: Terminal, command_id, ok: bool, error: str = "", faul
         if item.kind == ItemKind.SUBMISSION:
             problem = {"door": "door_jammed", "unknown": "door_unknown"}.get(fault, "locker_fault")
             _ticket_note(item.ticket, problem, compartment)
-    db.session.commit()
     return command
 
 
@@ -1209,6 +1204,7 @@ def command_actor(command: DoorCommand) -> Staff | None:
     return db.session.get(Staff, command.actor_staff_id) if command.actor_staff_id else None
 
 
+@use_case
 def doors_reported(terminal: Terminal, closed: dict[tuple[int, int], bool],
                    faults: dict[int, str] | None = None) -> int:
     """The agent's reading of its boards: boards that answered are healthy, those in ``faults`` did not;
@@ -1221,7 +1217,6 @@ def doors_reported(terminal: Terminal, closed: dict[tuple[int, int], bool],
     changed = 0
     for board in boards:
         changed += _apply_board_reading(terminal, board, {lock: c for (b, lock), c in closed.items() if b == board})
-    db.session.commit()
     return changed
 
 

@@ -21,6 +21,9 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import MessageState, Notification, Ticket
 from ..models.base import utcnow
+from . import urls
+from .locales import parsed_locale
+from .uow import separate
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +50,7 @@ def compose(ticket: Ticket, kind: str, **params) -> dict | None:
     """The outbox row of a message about ``ticket`` (None when the resident declined messages)."""
     if not ticket.sms_opt_in:
         return None
-    from ..web.context import status_url_for_token
-    from ..web.i18n import parsed_locale
-
-    params = {"number": ticket.number, "url": status_url_for_token(ticket.token), **params}
+    params = {"number": ticket.number, "url": urls.ticket_status(ticket.token), **params}
     with force_locale(parsed_locale(ticket.locale or "zh_CN")):
         body = str(TEXTS[kind]) % params
     return dict(ticket_id=ticket.id, kind=kind, to_mobile=ticket.resident_mobile, body=body,
@@ -118,19 +118,22 @@ def send_due(sender, now: datetime | None = None, limit: int = 100) -> dict[str,
         Notification.state == MessageState.PENDING, Notification.next_attempt_at <= now)
         .order_by(Notification.next_attempt_at, Notification.id).limit(limit)).all()
     for message in due:
-        message.attempts += 1
         try:
             sender.send(message)
         except SendError as error:
-            message.last_error = str(error)[:300]
-            if message.attempts >= current_app.config["SMS_MAX_ATTEMPTS"]:
-                message.state = MessageState.FAILED
+            failure = str(error)[:300]
+        else:
+            failure = None
+        with separate("each message's outcome is recorded once the gateway has answered: a crash in the "
+                      "middle of the batch sends none of the earlier ones again"):
+            message.attempts += 1
+            if failure is None:
+                message.state, message.sent_at, message.last_error = MessageState.SENT, now, ""
+                counts["sent"] += 1
+            elif message.attempts >= current_app.config["SMS_MAX_ATTEMPTS"]:
+                message.state, message.last_error = MessageState.FAILED, failure
                 counts["failed"] += 1
             else:
-                message.next_attempt_at = now + backoff(message.attempts)
+                message.last_error, message.next_attempt_at = failure, now + backoff(message.attempts)
                 counts["retry"] += 1
-        else:
-            message.state, message.sent_at, message.last_error = MessageState.SENT, now, ""
-            counts["sent"] += 1
-        db.session.commit()
     return counts

@@ -17,6 +17,7 @@ from . import scope, workdays
 from .kept import kept
 from .validation import record_id
 from .workflow import OPEN
+from .uow import use_case
 
 PAGE_SIZE = 25
 EXPORT_LIMIT = 20_000
@@ -152,6 +153,7 @@ def status_counts(actor: Staff, filters: Filters, today: date) -> dict[str, int]
     return counts
 
 
+@use_case
 def export_rows(actor: Staff, filters: Filters, today: date | None = None) -> list[Ticket]:
     """The filtered queue for a CSV file; every export is recorded (who, when, what, how many)."""
     from ..models import DataExport
@@ -168,7 +170,6 @@ def export_rows(actor: Staff, filters: Filters, today: date | None = None) -> li
     rows = list(db.session.scalars(stmt).unique())
     db.session.add(DataExport(staff_id=actor.id, filters=filters.query_string(page=1)[:500], rows=len(rows),
                               unmasked=scope.may_export_personal_data(actor)))
-    db.session.commit()
     return rows
 
 

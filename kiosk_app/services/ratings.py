@@ -15,6 +15,7 @@ from ..models.rating import POOR, RATING_LABELS
 from . import scope, workdays
 from .errors import DomainError, Forbidden, InvalidInput, NotFound
 from .validation import record_id
+from .uow import use_case
 
 COMMENT_MAX = 500
 RATEABLE = (Status.COMPLETED, Status.CLOSED)
@@ -41,6 +42,7 @@ def _changeable(rating: Rating) -> bool:
     return utcnow() - rating.created_at <= timedelta(days=current_app.config["RATING_CHANGE_DAYS"])
 
 
+@use_case
 def rate(ticket: Ticket, level, comment: str = "") -> Rating:
     """One rating per ticket, changeable for RATING_CHANGE_DAYS; only once the ticket is done."""
     if ticket.status not in RATEABLE:
@@ -67,7 +69,6 @@ def rate(ticket: Ticket, level, comment: str = "") -> Rating:
         db.session.add(FollowUp(ticket_id=ticket.id, community_id=ticket.community_id, level=value,
                                 due_date=workdays.add_working_days(workdays.local_date(now),
                                                                    current_app.config["FOLLOW_UP_DAYS"])))
-    db.session.commit()
     return rating
 
 
@@ -104,6 +105,7 @@ def get_follow_up(actor: Staff, follow_up_id) -> FollowUp:
     return item
 
 
+@use_case
 def close_follow_up(actor: Staff, follow_up_id, findings: str, actions_taken: str) -> FollowUp:
     item = get_follow_up(actor, follow_up_id)
     if item.state == FollowUpState.CLOSED:
@@ -123,5 +125,4 @@ def close_follow_up(actor: Staff, follow_up_id, findings: str, actions_taken: st
     item.state, item.closed_at, item.closed_by_id = FollowUpState.CLOSED, utcnow(), actor.id
     item.ticket.events.append(TicketEvent(action="follow_up_closed", actor_staff_id=actor.id, note=findings,
                                           public=False, created_at=utcnow()))
-    db.session.commit()
     return item

@@ -18,7 +18,8 @@ from ..extensions import db
 from ..hardware import printers
 from ..models import LockerItem, PrinterFaultKind, PrintJob, PrintState, Staff, Terminal, Ticket
 from ..models.base import utcnow
-from ..web.context import public_url, status_url_for_token
+from .urls import public_url, ticket_status
+from .uow import separate, unit_of_work
 
 TICKET, PICKUP = "ticket", "pickup"
 
@@ -39,7 +40,7 @@ def ticket_receipt(ticket: Ticket, *, in_locker: LockerItem | None = None, locke
     receipt = (_heading(ticket, _l("Ticket receipt"))
                .line(f"{_l('Submitted')}: {format_datetime(ticket.created_at, 'yyyy-MM-dd HH:mm')}")
                .line(f"{_l('Expected completion')}: {format_date(ticket.due_date, 'long')}")
-               .qr(status_url_for_token(ticket.token))
+               .qr(ticket_status(ticket.token))
                .line(_l("Scan with your phone to follow your request"), align="center")
                .rule())
     if in_locker is not None:
@@ -58,7 +59,7 @@ def pickup_slip(item: LockerItem) -> printers.Receipt:
     return (_heading(ticket, _l("Pickup slip"))
             .line(_l("Picked up from door %(number)d at %(time)s", number=item.compartment.number,
                      time=format_datetime(item.ended_at or utcnow(), "yyyy-MM-dd HH:mm")))
-            .qr(status_url_for_token(ticket.token))
+            .qr(ticket_status(ticket.token))
             .line(_l("How well were you served? Scan the code to rate the service."), align="center"))
 
 
@@ -72,7 +73,7 @@ def printer_test_page(terminal: Terminal) -> printers.Receipt:
 
 
 def _send(terminal: Terminal, receipt: printers.Receipt) -> tuple[PrinterFaultKind | None, str]:
-    """Print, and record on the terminal how its printer did.  Returns (fault, detail)."""
+    """Print; returns (fault, detail), for ``_record`` to write down once the printer is done."""
     try:
         printers.print_receipt(printers.parse_url(terminal.printer_url), receipt,
                                timeout=current_app.config["PRINTER_TIMEOUT"])
@@ -82,12 +83,16 @@ def _send(terminal: Terminal, receipt: printers.Receipt) -> tuple[PrinterFaultKi
         fault, detail = PrinterFaultKind(error.kind), error.detail
     else:
         fault, detail = None, ""
+    return fault, detail
+
+
+def _record(terminal: Terminal, fault: PrinterFaultKind | None, detail: str) -> None:
+    """How the terminal's printer did, as the terminal's page and the back office show it."""
     terminal.printer_state = fault.value if fault else "ok"
     terminal.printer_detail = detail[:300]
     terminal.printer_checked_at = utcnow()
     if fault:
         current_app.logger.warning("printer of terminal %s: %s", terminal.code, detail)
-    return fault, detail
 
 
 def print_once(terminal: Terminal, ticket: Ticket, kind: str, *, item: LockerItem | None = None,
@@ -104,17 +109,17 @@ def print_once(terminal: Terminal, ticket: Ticket, kind: str, *, item: LockerIte
     if job is not None:
         return job
     receipt = ticket_receipt(ticket, in_locker=item, locker_problem=locker_problem) if kind == TICKET else pickup_slip(item)
-    job = PrintJob(key=key, kind=kind, terminal_id=terminal.id, ticket_id=ticket.id)
-    db.session.add(job)
     try:
-        db.session.commit()
+        with separate("the job is claimed before the printer is driven: of two requests, one prints"):
+            job = PrintJob(key=key, kind=kind, terminal_id=terminal.id, ticket_id=ticket.id)
+            db.session.add(job)
     except IntegrityError:
-        db.session.rollback()
         return db.session.scalar(select(PrintJob).filter_by(key=key))
     fault, detail = _send(terminal, receipt)
-    job.state = PrintState.FAILED if fault else PrintState.PRINTED
-    job.fault, job.detail, job.finished_at = fault, detail[:300], utcnow()
-    db.session.commit()
+    with separate("what the printer did, recorded once it is known"):
+        _record(terminal, fault, detail)
+        job.state = PrintState.FAILED if fault else PrintState.PRINTED
+        job.fault, job.detail, job.finished_at = fault, detail[:300], utcnow()
     return job
 
 
@@ -124,6 +129,7 @@ def print_test_page(actor: Staff, terminal: Terminal) -> PrinterFaultKind | None
     from .scope import require_admin
 
     require_admin(actor)
-    fault, _detail = _send(terminal, printer_test_page(terminal))
-    db.session.commit()
+    fault, detail = _send(terminal, printer_test_page(terminal))
+    with unit_of_work():
+        _record(terminal, fault, detail)
     return fault

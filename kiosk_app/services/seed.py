@@ -25,6 +25,7 @@ from ..models import (
     Terminal,
     TerminalKind,
 )
+from .uow import use_case
 
 
 @dataclass
@@ -46,6 +47,7 @@ def _get_or_add(model, report: SeedReport, lookup: dict, **values):
     return row
 
 
+@use_case
 def seed_demo(staff_password: str | None = None) -> SeedReport:
     report = SeedReport()
     code, zh, en = demo.DISTRICT
@@ -109,7 +111,6 @@ def seed_demo(staff_password: str | None = None) -> SeedReport:
         db.session.add(staff)
         report.count("staff")
         report.new_staff.append((username, password))
-    db.session.commit()
     return report
 
 

@@ -18,7 +18,8 @@ from flask_babel import lazy_gettext as _l
 from ..extensions import db
 from ..models import Terminal
 from ..models.base import utcnow
-from .errors import DomainError, NotFound
+from .errors import Forbidden, Gone, NotFound
+from .uow import use_case
 
 ENROLMENT_VALID_FOR = timedelta(hours=24)
 # No 0/O, 1/I/L: codes are read off one screen and typed on another.
@@ -36,14 +37,15 @@ def get_by_code(code: str) -> Terminal:
     return terminal
 
 
+@use_case
 def issue_enrolment_code(terminal: Terminal) -> str:
     code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(10))
     terminal.enrolment_code_hash = _digest(code)
     terminal.enrolment_expires_at = utcnow() + ENROLMENT_VALID_FOR
-    db.session.commit()
     return code
 
 
+@use_case
 def enrol(code: str) -> tuple[Terminal, str]:
     """Trade a one-time enrolment code for the device's own credential ``"<id>.<secret>"``."""
     normalised = "".join(code.split()).upper()
@@ -53,14 +55,13 @@ def enrol(code: str) -> tuple[Terminal, str]:
             db.select(Terminal).filter_by(enrolment_code_hash=_digest(normalised))
         )
     if terminal is None or terminal.enrolment_expires_at is None or terminal.enrolment_expires_at < utcnow():
-        raise DomainError(_l("This enrolment code is not valid. Ask an administrator for a new one."))
+        raise Forbidden(_l("This enrolment code is not valid. Ask an administrator for a new one."))
     secret = secrets.token_urlsafe(32)
     terminal.device_secret_hash = _digest(secret)
     terminal.enrolment_code_hash = None
     terminal.enrolment_expires_at = None
     terminal.enrolled_at = utcnow()
     terminal.revoked_at = None
-    db.session.commit()
     return terminal, f"{terminal.id}.{secret}"
 
 
@@ -82,10 +83,10 @@ def authenticate(credential: str | None) -> Terminal | None:
     return terminal
 
 
+@use_case
 def revoke(terminal: Terminal) -> None:
     terminal.revoked_at = utcnow()
     terminal.device_secret_hash = None
-    db.session.commit()
 
 
 # ---------------------------------------------------------------- the rotating QR on a locker's screen
@@ -121,5 +122,5 @@ def terminal_from_phone_link(token: str, max_age: int) -> Terminal:
         terminal = None
     if terminal is None or terminal.kind.value != "locker" or terminal.revoked_at is not None \
             or terminal.device_secret_hash is None:
-        raise DomainError(STALE_LINK)
+        raise Gone(STALE_LINK)
     return terminal

@@ -1,7 +1,9 @@
 """Failed-attempt counters in a time window, kept in the database so every worker sees them.
 
 Counting is one atomic upsert, so attempts sent in parallel are all counted: callers count an
-attempt *before* checking it, and refuse to check once the count is over the limit.
+attempt *before* checking it, and refuse to check once the count is over the limit.  A count is its
+own transaction, committed before the caller's use case goes on: nothing that fails after the check
+takes it back.  The other functions only write within the caller's unit of work.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from ..extensions import db
 from ..models import Throttle
 from ..models.base import utcnow
+from .uow import separate
+
+COUNTED_FIRST = "an attempt is counted before it is checked"
 
 
 def count_attempt(key: str, window_seconds: int) -> int:
@@ -33,8 +38,8 @@ def count_attempt(key: str, window_seconds: int) -> int:
             "window_started_at": case((expired, now), else_=table.c.window_started_at),
         },
     ).returning(table.c.failures)
-    count = db.session.execute(stmt).scalar_one()
-    db.session.commit()
+    with separate(COUNTED_FIRST):
+        count = db.session.execute(stmt).scalar_one()
     return count
 
 
@@ -67,8 +72,8 @@ def count_spaced_attempt(key: str, window_seconds: int,
         },
         where=or_(*may_try),
     ).returning(failures)
-    count = db.session.execute(stmt).scalar_one_or_none()
-    db.session.commit()
+    with separate(COUNTED_FIRST):
+        count = db.session.execute(stmt).scalar_one_or_none()
     if count is not None:
         return count, None
     row = db.session.execute(select(failures, last_at).where(table.c.key == key)).one_or_none()
@@ -95,7 +100,6 @@ def drop_expired(prefix: str, window_seconds: int) -> None:
     cutoff = utcnow() - timedelta(seconds=window_seconds)
     db.session.execute(delete(table).where(table.c.key.startswith(prefix, autoescape=True),
                                            table.c.window_started_at < cutoff))
-    db.session.commit()
 
 
 def clear(key: str) -> None:
@@ -111,4 +115,3 @@ def forgive(key: str) -> None:
     table = Throttle.__table__
     db.session.execute(update(table).where(table.c.key == key, table.c.failures > 0)
                        .values(failures=table.c.failures - 1))
-    db.session.commit()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import secrets
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -16,7 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, make_transient_to_detached
 
-from ..extensions import db, write_turn
+from ..extensions import db
 from ..models import (
     Area,
     Building,
@@ -33,7 +32,8 @@ from ..models import (
 from ..models.base import utcnow
 from . import notifications, throttle, validation, workdays
 from .catalogue import Choice
-from .errors import DomainError, InvalidInput, NotFound
+from .errors import DomainError, InvalidInput, NotFound, Throttled
+from .uow import separate, unit_of_work, use_case, write_turn
 
 FIELDS = ("name", "mobile", "building", "id_number", "details")
 SUBMISSION_KEY_LENGTH = 32
@@ -153,7 +153,6 @@ def submit_request(
             return _issue(clean, key, service=service, community=community, channel=channel, terminal=terminal,
                           locale=locale, entered_by=entered_by, sms_opt_in=sms_opt_in)
         except IntegrityError:
-            db.session.rollback()
             # The same form again (a double tap, a re-sent page, or both at once): the unique
             # submission key refused the second ticket; the first one is the answer.
             if key and (existing := _by_submission_key(key)) is not None:
@@ -186,15 +185,15 @@ def _issue(clean: CleanRequest, key: str | None, *, service: Service, community:
     event = dict(action="submitted", from_status=None, to_status=Status.SUBMITTED,
                  actor_staff_id=entered_by.id if entered_by else None, actor_label=f"resident:{channel.value}",
                  note="", public=True, created_at=now)
-    with write_turn():
+    # The caller shows this ticket at once: kept loaded, it is not read back after the commit.
+    with write_turn(), separate("the day's numbers: every submission of a community waits for the counter's "
+                                "lock while this transaction holds it", keep_loaded=True):
         connection = db.session.connection()  # plain SQL on the session's transaction
         write = _write_numbered if connection.dialect.name == "postgresql" else _write
         ticket = write(connection, values, event, community, day)
         # The row just written, as a persistent object without reading it back.
         make_transient_to_detached(ticket)
         db.session.add(ticket)
-        with keep_loaded():  # the caller shows this ticket: no need to read it back
-            db.session.commit()
     return ticket
 
 
@@ -263,17 +262,7 @@ def _numbered_write_statement(values: tuple[str, ...], event: tuple[str, ...], m
     return statement
 
 
-@contextmanager
-def keep_loaded():
-    """Commit without expiring what the session holds (the next read would only fetch it again)."""
-    session = db.session()
-    before, session.expire_on_commit = session.expire_on_commit, False
-    try:
-        yield
-    finally:
-        session.expire_on_commit = before
-
-
+@use_case
 def send_by_text_after_all(ticket: Ticket) -> bool:
     """A resident who declined messages asks for the ticket by text after all (say, the receipt
     printer failed).  Once: a second request sends nothing more.  Returns whether a message went out."""
@@ -285,7 +274,6 @@ def send_by_text_after_all(ticket: Ticket) -> bool:
             return False
     ticket.sms_opt_in = True
     notifications.enqueue(ticket, "issued", due=ticket.due_date.isoformat())
-    db.session.commit()
     return True
 
 
@@ -404,14 +392,15 @@ def find_for_resident(number: str, last4: str, *, client: str, limit: int, windo
     # Count the attempt first (atomically), so parallel guesses are all counted.
     counts = [throttle.count_attempt(k, window_seconds) for k in keys]
     if any(count > lim for count, lim in zip(counts, limits)):
-        raise DomainError(LOOKUP_PAUSED)
-    ticket = None
-    if number and len(last4) == 4 and last4.isdigit():
-        ticket = db.session.scalar(db.select(Ticket).filter_by(number=number, mobile_last4=last4))
-    if ticket is None:
-        raise InvalidInput({"number": LOOKUP_REFUSED})
-    throttle.clear(keys[0])
-    throttle.forgive(keys[1])
+        raise Throttled(LOOKUP_PAUSED)
+    with unit_of_work():
+        ticket = None
+        if number and len(last4) == 4 and last4.isdigit():
+            ticket = db.session.scalar(db.select(Ticket).filter_by(number=number, mobile_last4=last4))
+        if ticket is None:
+            raise InvalidInput({"number": LOOKUP_REFUSED})
+        throttle.clear(keys[0])
+        throttle.forgive(keys[1])
     return ticket
 
 

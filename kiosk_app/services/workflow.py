@@ -16,7 +16,8 @@ from ..extensions import db
 from ..models import Role, Staff, Status, Ticket, TicketEvent
 from ..models.base import utcnow
 from . import notifications, scope
-from .errors import DomainError, InvalidInput, NotFound
+from .errors import Conflict, DomainError, InvalidInput, NotFound
+from .uow import unit_of_work, use_case
 
 NOTE_MAX = 1000
 
@@ -137,10 +138,6 @@ PUBLIC = {Action.ACCEPT, Action.START, Action.ASK_INFO, Action.RESUME, Action.CO
 LOCKER_ACTIONS = {Action.RECEIVE, Action.WITHDRAW, Action.PICK_UP}
 
 
-class Conflict(DomainError):
-    """Someone else changed the ticket first (HTTP 409); the caller shows the fresh state."""
-
-
 @dataclass(frozen=True)
 class Check:
     allowed: bool
@@ -179,6 +176,17 @@ def apply_action(
     assignee_id=None,
 ) -> Ticket:
     try:
+        with unit_of_work():
+            return _apply(actor, ticket_id, action, note=note, version=version, physical_result=physical_result,
+                          assignee_id=assignee_id)
+    except StaleDataError:  # the version check at the commit: someone else changed it first
+        fresh = scope.get_ticket(actor, ticket_id)
+        raise Conflict(_changed_meanwhile(fresh)) from None
+
+
+def _apply(actor: Staff, ticket_id, action: str, *, note: str, version, physical_result: bool,
+           assignee_id) -> Ticket:
+    try:
         action = Action(action)
     except ValueError:
         raise NotFound(_l("There is no such action.")) from None
@@ -208,27 +216,21 @@ def apply_action(
         ticket.physical_result = bool(physical_result)
     ticket.status = transitions_for(ticket)[(before, action)]
     ticket.updated_at = now
-    try:
-        # Loading the events would flush the change early; the version check belongs to the commit.
-        with db.session.no_autoflush:
-            if action == Action.ASK_INFO:
-                notifications.enqueue(ticket, "needs_info")
-            elif action == Action.COMPLETE and not ticket.physical_result:
-                notifications.enqueue(ticket, "done")
-            ticket.events.append(TicketEvent(
-                action=action.value,
-                from_status=before,
-                to_status=ticket.status,
-                actor_staff_id=actor.id,
-                note=note,
-                public=action in PUBLIC,
-                created_at=now,
-            ))
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        fresh = scope.get_ticket(actor, ticket_id)
-        raise Conflict(_changed_meanwhile(fresh)) from None
+    # Loading the events would flush the change early; the version check belongs to the commit.
+    with db.session.no_autoflush:
+        if action == Action.ASK_INFO:
+            notifications.enqueue(ticket, "needs_info")
+        elif action == Action.COMPLETE and not ticket.physical_result:
+            notifications.enqueue(ticket, "done")
+        ticket.events.append(TicketEvent(
+            action=action.value,
+            from_status=before,
+            to_status=ticket.status,
+            actor_staff_id=actor.id,
+            note=note,
+            public=action in PUBLIC,
+            created_at=now,
+        ))
     return ticket
 
 
@@ -236,7 +238,7 @@ def record_locker_transition(ticket: Ticket, action: Action, *, note: str = "", 
                              actor_label: str = "") -> None:
     """A change that the locker makes (papers collected, drop-off withdrawn, result picked up).
 
-    Added to the caller's transaction; the caller commits with the locker change that caused it.
+    Part of the caller's unit of work: recorded with the locker change that caused it.
     """
     if action not in LOCKER_ACTIONS:
         raise ValueError(action)
@@ -292,6 +294,7 @@ def candidates_for(ticket: Ticket) -> list[Staff]:
     return list(db.session.scalars(stmt))
 
 
+@use_case
 def mark_opened(actor: Staff, ticket: Ticket) -> None:
     """The first time staff open a ticket it stops being 'new' in the queue."""
     if ticket.opened_at is None:
@@ -303,9 +306,9 @@ def mark_opened(actor: Staff, ticket: Ticket) -> None:
             .where(Ticket.__table__.c.id == ticket.id, Ticket.__table__.c.opened_at.is_(None))
             .values(opened_at=utcnow())
         )
-        db.session.commit()
 
 
+@use_case
 def reveal_personal_data(actor: Staff, ticket_id) -> Ticket:
     """Show a resident's name, mobile and ID number unmasked; every such view is recorded."""
     ticket = scope.get_ticket(actor, ticket_id)
@@ -313,5 +316,4 @@ def reveal_personal_data(actor: Staff, ticket_id) -> Ticket:
         raise DomainError(_l("Your role may not see this resident's personal data."))
     ticket.events.append(TicketEvent(action="personal_data_viewed", actor_staff_id=actor.id, public=False,
                                      created_at=utcnow()))
-    db.session.commit()
     return ticket

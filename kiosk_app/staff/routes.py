@@ -16,7 +16,7 @@ from ..services import accounts, catalogue, figures, queue, scope, tickets, vali
 from ..services.errors import DomainError, InvalidInput, NotFound
 from ..web import htmx, i18n, no_store
 from ..web.auth import enforce_idle_timeout, mark_signed_in
-from ..web.reads import reads_only
+from ..web.transactions import reads_only
 
 bp = Blueprint("staff", __name__)
 bp.after_request(no_store)
@@ -52,8 +52,9 @@ def login_submit():
     username = request.form.get("username", "")[:64]
     try:
         staff = accounts.authenticate(username, request.form.get("password", "")[:256])
-    except DomainError as error:
-        return render_template("pages/staff/login.html", error=str(error.message), username=username), 401
+    except DomainError as error:  # a wrong password 401, a locked account 429
+        return render_template("pages/staff/login.html", error=str(error.message),
+                               username=username), error.status_code
     session.clear()  # a fresh session on sign-in (no fixation)
     login_user(staff)
     mark_signed_in()
@@ -201,18 +202,18 @@ def ticket_action(ticket_id: int, action: str):
         )
     except workflow.Conflict as error:
         fresh = scope.get_ticket(current_user, ticket_id)
-        return htmx.render("pages/staff/ticket.html", "partials/staff/ticket_panel.html", 409,
+        return htmx.render("pages/staff/ticket.html", "partials/staff/ticket_panel.html", error.status_code,
                            **_ticket_context(fresh, revealed=False, problem=str(error.message)))
     except InvalidInput as error:
         fresh = scope.get_ticket(current_user, ticket_id)
-        return htmx.render("pages/staff/ticket.html", "partials/staff/ticket_panel.html", 422,
+        return htmx.render("pages/staff/ticket.html", "partials/staff/ticket_panel.html", error.status_code,
                            **_ticket_context(fresh, revealed=False, errors=error.errors, open_action=action,
                                              note=form.get("note", "")))
     except DomainError as error:
         if error.status_code == 404:
             raise
         fresh = scope.get_ticket(current_user, ticket_id)
-        return htmx.render("pages/staff/ticket.html", "partials/staff/ticket_panel.html", 409,
+        return htmx.render("pages/staff/ticket.html", "partials/staff/ticket_panel.html", error.status_code,
                            **_ticket_context(fresh, revealed=False, problem=str(error.message)))
     if htmx.is_swap():
         response = htmx.partial("partials/staff/ticket_panel.html", trigger="ticket-changed",
@@ -357,15 +358,14 @@ def compartment_service(terminal_id: int, compartment_id: int, state: str):
     terminal = locker.admin_terminal(current_user, terminal_id)
     if state not in ("in-service", "out-of-service"):
         raise NotFound(_("We could not find this page."))
-    problem = None
+    problem, status = None, 200
     try:
         locker.set_compartment_service(current_user, terminal, compartment_id, state == "in-service")
     except DomainError as error:
         if error.status_code == 404:
             raise
-        problem = str(error.message)
-    return htmx.render("pages/staff/terminal.html", "partials/staff/terminal_cabinet.html",
-                       409 if problem else 200, terminal=terminal, cabinet=locker.cabinet(terminal),
+        problem, status = str(error.message), error.status_code
+    return htmx.render("pages/staff/terminal.html", "partials/staff/terminal_cabinet.html", status, terminal=terminal, cabinet=locker.cabinet(terminal),
                        open_too_long=locker.open_too_long(terminal), problem=problem)
 
 

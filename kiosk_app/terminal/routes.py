@@ -73,7 +73,8 @@ def phone_link(token: str):
     try:
         terminal = terminals.terminal_from_phone_link(token, current_app.config["PHONE_QR_SECONDS"])
     except DomainError as error:
-        return render_template("pages/error.html", status_code=400, message=str(error.message)), 400
+        return render_template("pages/error.html", status_code=error.status_code,
+                               message=str(error.message)), error.status_code
     bind_phone(terminal)
     return redirect(url_for("terminal.home"), code=303)
 
@@ -203,8 +204,17 @@ def done_page(token: str):
     item = _item_here(terminal, token)
     picked_up = item.kind == ItemKind.RESULT and item.state == ItemState.DONE
     slip = receipts.print_once(terminal, item.ticket, receipts.PICKUP, item=item) if picked_up else None
+    return _done(item, slip=slip)
+
+
+def _done(item: LockerItem, *, slip=None, rating_errors=None, comment: str = "", status: int = 200):
+    from ..models import RATING_LABELS
+    from ..services import ratings
+
+    picked_up = item.kind == ItemKind.RESULT and item.state == ItemState.DONE
     return render_template("pages/terminal/done.html", item=item, ask_rating=picked_up and ratings.can_rate(item.ticket),
-                           rating_labels=RATING_LABELS, rating=ratings.rating_of(item.ticket), slip=slip)
+                           rating_labels=RATING_LABELS, rating=ratings.rating_of(item.ticket), slip=slip,
+                           rating_errors=rating_errors or {}, comment=comment), status
 
 
 @bp.post("/items/<token>/rating")
@@ -218,8 +228,9 @@ def item_rating(token: str):
         abort(404)
     try:
         ratings.rate(item.ticket, request.form.get("level"), request.form.get("comment", ""))
-    except InvalidInput:
-        pass  # the done page asks again
+    except InvalidInput as error:  # asked again, with what was wrong and what was typed kept
+        return _done(item, rating_errors=error.errors, comment=request.form.get("comment", "")[:2000],
+                     status=error.status_code)
     return redirect(url_for("terminal.done_page", token=item.token), code=303)
 
 
@@ -244,10 +255,9 @@ def pickup_submit():
     source = f"screen:{terminal.id}" if on_screen else f"phone:{request.remote_addr or 'unknown'}"
     try:
         item = locker.pick_up(terminal, request.form.get("code", ""), source=source)
-    except locker.DoorFault as error:
-        return render_template("pages/terminal/pickup.html", terminal=terminal, error=str(error.message)), 409
-    except DomainError as error:
-        return render_template("pages/terminal/pickup.html", terminal=terminal, error=str(error.message)), 422
+    except DomainError as error:  # a wrong code 422, a wait 429, a door that did not open 409, the board 503
+        return render_template("pages/terminal/pickup.html", terminal=terminal,
+                               error=str(error.message)), error.status_code
     return redirect(door_page_url(item), code=303)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import current_app, g, session
 
 from ..models import Area, Terminal
-from ..services import catalogue, terminals
+from ..services import catalogue, terminals, urls
 
 TERMINAL_COOKIE = "kiosk_terminal"
 
@@ -100,29 +100,9 @@ def _community_to_show() -> Area | None:
     return catalogue.community_to_show(community_id) if isinstance(community_id, int) else None
 
 
-def public_url(path: str) -> str:
-    """An absolute address for a QR code: PUBLIC_BASE_URL (reachable from phones), else this host."""
-    from flask import request
-
-    base = current_app.config.get("PUBLIC_BASE_URL") or request.host_url
-    return base.rstrip("/") + path
-
-
-def status_url_for_token(token: str) -> str:
-    """The status page's absolute address, also outside a request (the message worker)."""
-    from flask import has_request_context, url_for
-
-    if has_request_context():
-        return public_url(url_for("public.ticket_status", token=token))
-    base = current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000"
-    return base.rstrip("/") + f"/t/{token}"
-
-
 def status_url(ticket) -> str:
     """The absolute address inside a ticket's QR code."""
-    from flask import url_for
-
-    return public_url(url_for("public.ticket_status", token=ticket.token))
+    return urls.ticket_status(ticket.token)
 
 
 def local_time(value, pattern: str = "%Y-%m-%d %H:%M") -> str:
@@ -148,7 +128,7 @@ def init_links(app) -> None:
 
         from ..services import terminals
 
-        return qr.svg(public_url(url_for("terminal.phone_link", token=terminals.phone_link_token(terminal))))
+        return qr.svg(urls.public_url(url_for("terminal.phone_link", token=terminals.phone_link_token(terminal))))
     app.add_template_global(tickets.event_label)
     app.add_template_filter(validation.mask_name, "mask_name")
     app.add_template_filter(validation.mask_mobile, "mask_mobile")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from babel import Locale
 from flask import current_app, has_request_context, session
+
+from ..services.locales import parsed_locale
 
 
 # Each language named in itself (an endonym is never translated: a reader of the other language
@@ -18,12 +18,6 @@ def select_locale() -> str:
     if lang in current_app.config["LANGUAGES"]:
         return lang
     return current_app.config["BABEL_DEFAULT_LOCALE"]
-
-
-@lru_cache(maxsize=8)
-def parsed_locale(code: str) -> Locale:
-    """A Locale, parsed once per language (parsing a name scans Babel's data folder)."""
-    return Locale.parse(code)
 
 
 def babel_locale() -> Locale:

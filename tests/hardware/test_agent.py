@@ -88,6 +88,7 @@ def test_a_jammed_door_through_the_agent_fails_that_door_only_and_the_retry_gets
             terminal = terminals.get_by_code("HQ-L1")
             ticket = make_ticket(service_code="residence-permit")
             ticket.channel, ticket.terminal_id = locker.Channel.LOCKER, terminal.id
+            db.session.commit()
             first = locker.reserve_and_open(terminal, ticket, ItemKind.SUBMISSION, DoorReason.DROP_OFF,
                                             min_size=locker.Size.M)
             first_id = first.id

@@ -2,6 +2,7 @@
 
 import pytest
 
+from kiosk_app.extensions import db
 from kiosk_app.services import accounts
 from kiosk_app.services.errors import DomainError, InvalidInput
 
@@ -39,6 +40,7 @@ def test_unknown_usernames_behave_like_known_ones(ctx):
 def test_an_inactive_account_cannot_sign_in(ctx):
     member = staff("staff-hq")
     member.active = False
+    db.session.commit()
     with pytest.raises(DomainError):
         accounts.authenticate("staff-hq", STAFF_PASSWORD)
 

@@ -149,6 +149,7 @@ def test_a_door_that_fails_is_marked_faulty_and_the_next_try_gets_another(ctx):
     SimulatedDoors.jammed.add((t.id, 1, 5))
     ticket = make_ticket(service_code="residence-permit")
     ticket.channel, ticket.terminal_id = Channel.LOCKER, t.id
+    db.session.commit()
     # One try commands one lock: the resident is told at once, and may try another compartment.
     with pytest.raises(locker.DoorFault):
         locker.reserve_and_open(t, ticket, ItemKind.SUBMISSION, DoorReason.DROP_OFF, min_size=Size.M)

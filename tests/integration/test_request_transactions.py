@@ -1,5 +1,6 @@
-"""How a request's transaction ends on PostgreSQL: a request that wrote nothing commits (so the
-server keeps the queries psycopg prepared); one that wrote without committing, or failed, rolls back."""
+"""How a request's transaction ends: use cases commit their own work; what is left at the request's
+end is reads, which on PostgreSQL end with COMMIT (so the server keeps the queries psycopg prepared);
+a transaction that wrote outside a use case is rolled back, and in tests refused loudly."""
 
 import pytest
 from sqlalchemy import text
@@ -34,10 +35,6 @@ def pg_app(app, postgres_url):
     @app.get("/_test/prepared")
     def prepared():
         return str(db.session.scalar(text("SELECT count(*) FROM pg_prepared_statements")))
-
-    @app.get("/_test/write-without-commit")
-    def write_without_commit():
-        return _change_the_ticket("changed but never committed", commit=False)
 
     return app
 
@@ -109,19 +106,64 @@ def test_a_request_that_commits_and_then_only_reads_kept_rows_ends_cleanly(pg_ap
         assert db.session.scalar(db.select(Ticket.details)) == "changed and committed"
 
 
-def test_a_request_that_wrote_without_committing_is_rolled_back(pg_app):
+@pytest.fixture
+def leaky_app(app):
+    @app.get("/_test/write-without-commit")
+    def write_without_commit():
+        return _change_the_ticket("changed but never committed", commit=False)
+
+    @app.get("/_test/change-without-flush")
+    def change_without_flush():
+        db.session.scalar(db.select(Ticket)).details = "changed, not even flushed"
+        return "ok"
+
+    return app
+
+
+@pytest.mark.parametrize("path", ["/_test/write-without-commit", "/_test/change-without-flush"])
+def test_a_write_outside_a_use_case_is_rolled_back_and_refused_in_tests(leaky_app, path):
+    from kiosk_app.services.uow import WriteOutsideUseCase
+
+    with leaky_app.app_context():
+        make_ticket()
+    with pytest.raises(WriteOutsideUseCase):
+        leaky_app.test_client().get(path)
+    with leaky_app.app_context():
+        assert db.session.scalar(db.select(Ticket.details)) == "测试"
+
+
+def test_in_production_a_write_outside_a_use_case_is_rolled_back_and_logged(leaky_app, caplog):
+    leaky_app.config["TESTING"] = False
+    with leaky_app.app_context():
+        make_ticket()
+    assert leaky_app.test_client().get("/_test/write-without-commit").status_code == 200
+    assert "a write outside a use case was rolled back" in caplog.text
+    with leaky_app.app_context():
+        assert db.session.scalar(db.select(Ticket.details)) == "测试"
+
+
+@pytest.mark.parametrize("keep", [True, False])
+def test_keeping_prepared_statements_can_be_turned_off(pg_app, keep):
+    pg_app.config["KEEP_PREPARED_STATEMENTS"] = keep
+
+    @pg_app.get("/_test/ordinary-read")
+    def ordinary_read():  # not marked as only reading: it runs in a transaction
+        return str(db.session.scalar(db.select(Ticket.id).limit(1)))
+
     with pg_app.app_context():
         make_ticket()
-    assert pg_app.test_client().get("/_test/write-without-commit").status_code == 200
-    with pg_app.app_context():
-        assert db.session.scalar(db.select(Ticket.details)) == "测试"
+    client = pg_app.test_client()
+    for _ in range(7):
+        assert client.get("/_test/ordinary-read").status_code == 200
+    prepared = int(client.get("/_test/prepared").get_data(as_text=True))
+    assert (prepared > 0) is keep
 
 
 # ---------------------------------------------------------------- pages that only read
 
 @pytest.fixture
 def reading_app(app):
-    from kiosk_app.web.reads import reads_only
+    from kiosk_app.web.transactions import reads_only
 
     def transaction_state():
         if db.session.get_bind().dialect.name != "postgresql":
@@ -152,10 +194,12 @@ def test_a_page_that_only_reads_runs_its_queries_outside_a_transaction(reading_a
         return
     assert client.get("/_test/reading").get_data(as_text=True) == "IDLE"  # no BEGIN was sent
     assert client.get("/_test/ordinary").get_data(as_text=True) == "INTRANS"
+    reading_app.config["READS_AUTOCOMMIT"] = False  # the setting turns it off
+    assert client.get("/_test/reading").get_data(as_text=True) == "INTRANS"
 
 
 def test_a_page_marked_as_only_reading_cannot_write(reading_app):
-    from kiosk_app.web.reads import WriteInReadsOnlyRequest
+    from kiosk_app.web.transactions import WriteInReadsOnlyRequest
 
     with reading_app.app_context():
         make_ticket()

@@ -130,6 +130,7 @@ def test_a_reservation_whose_door_never_opened_is_released_by_the_terminals_traf
         ticket = make_ticket(service_code="residence-permit")
         ticket.channel, ticket.terminal_id = locker.Channel.LOCKER, terminals.get_by_code("HQ-L1").id
         db.session.commit()
+        db.session.commit()
         item = locker.reserve(terminals.get_by_code("HQ-L1"), ticket, ItemKind.SUBMISSION, locker.Size.M)
         token = ticket.token
     age_items(app, app.config["RESERVATION_TIMEOUT_SECONDS"] + 1)
@@ -195,6 +196,7 @@ def test_the_agent_reports_what_kind_of_fault_it_met(app, fault, door_state, com
         db.session.commit()
         ticket = make_ticket(service_code="residence-permit")
         ticket.channel, ticket.terminal_id = locker.Channel.LOCKER, terminal.id
+        db.session.commit()
         item = locker.reserve_and_open(terminal, ticket, ItemKind.SUBMISSION, locker.DoorReason.DROP_OFF,
                                        min_size=locker.Size.M)
         command = locker.pending_commands(terminal)[0]

@@ -58,7 +58,7 @@ def test_wrong_passwords_then_a_clear_lockout_message(client):
     assert "密码连续错误5次，账号已锁定15分钟" in text(response)
     response = client.post("/staff/login",
                            data={"csrf_token": token, "username": "staff-hq", "password": STAFF_PASSWORD})
-    assert response.status_code == 401 and "已锁定" in text(response)
+    assert response.status_code == 429 and "已锁定" in text(response)
 
 
 def test_an_idle_session_expires(app):

@@ -147,11 +147,11 @@ def test_wrong_codes_make_the_screen_wait_in_chinese_and_its_idle_reset_does_not
     fourth = cabinet.post("/terminal/pickup", data={"csrf_token": form_token, "code": wrong})
     assert fourth.status_code == 422 and "请10秒钟后再试" in text(fourth)
     waiting = cabinet.post("/terminal/pickup", data={"csrf_token": form_token, "code": code})
-    assert waiting.status_code == 422 and "本屏幕或手机输错取件码次数过多，请10秒钟后再试。" in text(waiting)
+    assert waiting.status_code == 429 and "本屏幕或手机输错取件码次数过多，请10秒钟后再试。" in text(waiting)
     # The screen's idle reset does not wipe its wait: a guesser cannot start afresh by tapping "Finish".
     cabinet.post("/kiosk/reset", data={"csrf_token": form_token})
     still = cabinet.post("/terminal/pickup", data={"csrf_token": form_token, "code": code})
-    assert still.status_code == 422 and "请10秒钟后再试" in text(still)
+    assert still.status_code == 429 and "请10秒钟后再试" in text(still)
     # A resident with their phone at the locker is not slowed by the screen's mistakes.
     with app.app_context():
         terminals.enrol(terminals.issue_enrolment_code(terminals.get_by_code("HQ-L1")))
@@ -226,7 +226,7 @@ def test_an_old_forged_or_revoked_code_opens_nothing(app, client, spoil):
         with app.app_context():
             terminals.revoke(terminals.get_by_code("HQ-L1"))
     response = client.get(link)
-    assert response.status_code == 400 and "请重新扫描云柜屏幕上的二维码" in text(response)
+    assert response.status_code == 410 and "请重新扫描云柜屏幕上的二维码" in text(response)
     assert client.get("/terminal/pickup").status_code == 404
 
 

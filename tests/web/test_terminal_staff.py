@@ -174,6 +174,7 @@ def hq_cabinet_in_use(app, cabinet):
                                                                    state=ItemState.HELD))
         stale = db.session.scalar(db.select(LockerItem).filter_by(kind=ItemKind.RESULT, state=ItemState.HELD))
         stale.pickup_expires_at = utcnow() - timedelta(days=1)
+        db.session.commit()
         left_open = db.session.scalar(db.select(LockerItem).filter_by(kind=ItemKind.SUBMISSION,
                                                                       state=ItemState.RESERVED))
         assert open_location.endswith(left_open.token) and left_open.compartment.door == DoorState.OPEN
