@@ -96,8 +96,11 @@ class BaseConfig:
     # Reference data (catalogue, communities, buildings) and the parts of pages that are the same
     # for everyone (the kiosk's catalogue) are kept this long by each worker.
     CACHE_SECONDS = _env_int("CACHE_SECONDS", 60)
+    # How often a worker asks whether kept reference data changed elsewhere (services/cache.py).
+    CACHE_CHECK_SECONDS = float(os.environ.get("CACHE_CHECK_SECONDS", "1"))
     # Speed mechanisms (kiosk_app/web/transactions.py; README, "Performance"); 0 turns one off.
     READS_AUTOCOMMIT = _env_int("READS_AUTOCOMMIT", 1) == 1  # PostgreSQL: pages that only read skip BEGIN/COMMIT
+    SQLITE_WRITE_TURN = _env_int("SQLITE_WRITE_TURN", 1) == 1  # SQLite: submissions queue on a file lock
     KEEP_PREPARED_STATEMENTS = _env_int("KEEP_PREPARED_STATEMENTS", 1) == 1  # end reads with COMMIT, not ROLLBACK
     # Ratings (好差评): changeable this many days; a poor one is followed up within these working days.
     RATING_CHANGE_DAYS = 7

@@ -42,6 +42,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     context.init_app(app)
     errors.init_app(app)
     transactions.init_app(app)
+    from .services import cache
+
+    cache.init_app(app)
 
     from .api.routes import bp as api_bp
     from .kiosk.routes import bp as kiosk_bp
@@ -74,7 +77,8 @@ def _prepare_sqlite(app: Flask) -> None:
     path = uri.split("sqlite:///", 1)[1] if "sqlite:///" in uri else ""
     if path and not path.startswith(":memory:"):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        app.config.setdefault("SQLITE_WRITE_LOCK", path + ".write-lock")
+        if app.config.get("SQLITE_WRITE_TURN", True):
+            app.config.setdefault("SQLITE_WRITE_LOCK", path + ".write-lock")
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     options["connect_args"] = {"timeout": 30, **options.get("connect_args", {})}
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options

@@ -1,5 +1,6 @@
 """The data model, one module per aggregate.  Importing this package registers every table."""
 
+from .cache import CacheVersion
 from .catalogue import Service, ServiceCategory
 from .locker import (
     CommandState,
@@ -25,6 +26,7 @@ from .throttle import Throttle
 from .ticket import Channel, Status, Ticket, TicketCounter, TicketEvent
 
 __all__ = [
+    "CacheVersion",
     "Compartment", "CompartmentState", "DoorEvent", "DoorReason", "DoorState", "ItemKind", "ItemState",
     "LockBoardState", "LockerItem", "Size", "DataExport", "CommandState", "DoorCommand", "RATING_LABELS", "FollowUp",
     "FollowUpState", "Rating", "MessageState", "Notification", "PrinterFaultKind", "PrintJob", "PrintState",

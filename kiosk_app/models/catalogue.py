@@ -23,7 +23,23 @@ class ServiceCategory(Bilingual, db.Model):
     )
 
 
-class Service(Bilingual, db.Model):
+class ServiceTexts(Bilingual):
+    """What a service says, in the reader's language: shared by the row and its kept copy."""
+
+    @property
+    def materials(self) -> list[str]:
+        return [line.strip() for line in self.localized("materials").splitlines() if line.strip()]
+
+    @property
+    def summary(self) -> str:
+        return self.localized("summary")
+
+    @property
+    def guidance(self) -> str:
+        return self.localized("guidance")
+
+
+class Service(ServiceTexts, db.Model):
     __tablename__ = "services"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,15 +66,3 @@ class Service(Bilingual, db.Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     category: Mapped[ServiceCategory] = relationship(back_populates="services")
-
-    @property
-    def materials(self) -> list[str]:
-        return [line.strip() for line in self.localized("materials").splitlines() if line.strip()]
-
-    @property
-    def summary(self) -> str:
-        return self.localized("summary")
-
-    @property
-    def guidance(self) -> str:
-        return self.localized("guidance")

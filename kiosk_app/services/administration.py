@@ -13,6 +13,7 @@ from werkzeug.security import generate_password_hash
 
 from ..extensions import db
 from ..models import Area, Compartment, Grid, GridLevel, Role, Size, Staff, StaffGrid, Terminal
+from . import cache
 from .errors import Conflict, InvalidInput, NotFound
 from .terminals import get_by_code
 from .uow import unit_of_work, use_case
@@ -37,6 +38,7 @@ def save_staff(username: str, *, role: str, area_code: str, password: str, displ
     if display_name:
         staff.display_name = display_name
     staff.password_hash = generate_password_hash(password)
+    cache.changed()  # the account's kept grid choices follow its role and area
     return staff
 
 
@@ -47,6 +49,7 @@ def save_grid_level(code: str, *, name_zh: str, name_en: str, rank: int) -> list
     level.name_zh, level.name_en, level.rank = name_zh, name_en, rank
     db.session.add(level)
     db.session.flush()
+    cache.changed()
     return list(db.session.scalars(select(GridLevel).order_by(GridLevel.rank)))
 
 
@@ -69,6 +72,7 @@ def set_grid_post(username: str, grid_code: str, *, community_code: str, level_c
     else:
         post.level_id = level.id
     db.session.flush()
+    cache.changed()  # the account's kept grid choices
     db.session.expire(staff, ["grid_posts"])
     return staff
 

@@ -1,27 +1,93 @@
 """Reading the service catalogue and the community's places.
 
-Catalogue rows, communities and buildings are reference data: read on nearly every request and
-changed a few times a year.  Each worker keeps them for ``CACHE_SECONDS`` (0 turns this off) and
-puts a copy into the request's session without a query (``merge(load=False)``, SQLAlchemy's
-pattern for cached rows), so a change shows everywhere within that time.
+Services, communities and buildings are reference data: read on nearly every request and changed a
+few times a year.  What the pages and the services get of them is plain, immutable values
+(``ServiceRef``, ``CommunityRef``, ``BuildingRef``), whether they were kept (``services/cache.py``)
+or read just now, so the code that uses them never depends on whether keeping is on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam
-from sqlalchemy.orm import Session, selectinload, with_loader_criteria
+from sqlalchemy.orm import selectinload, with_loader_criteria
 
 from ..extensions import db
 from ..models import Area, AreaLevel, Building, Service, ServiceCategory
 from ..models.base import Bilingual
+from ..models.catalogue import ServiceTexts
+from .cache import kept
 from .errors import NotFound
-from .kept import kept
 from .validation import record_id
+
+
+@dataclass(frozen=True)
+class CategoryRef(Bilingual):
+    id: int
+    name_zh: str
+    name_en: str
+
+
+@dataclass(frozen=True)
+class ServiceRef(ServiceTexts):
+    """A service as the kiosk and the forms use it."""
+
+    id: int
+    code: str
+    category: CategoryRef
+    name_zh: str
+    name_en: str
+    summary_zh: str
+    summary_en: str
+    materials_zh: str
+    materials_en: str
+    guidance_zh: str
+    guidance_en: str
+    needs_paperwork: bool
+    needs_id_number: bool
+    volunteer_eligible: bool
+    deadline_days: int
+    guidance_only: bool
+    is_proposal: bool
+    active: bool
+
+    @classmethod
+    def of(cls, row: Service) -> ServiceRef:
+        category = CategoryRef(row.category.id, row.category.name_zh, row.category.name_en)
+        return cls(id=row.id, code=row.code, category=category, name_zh=row.name_zh, name_en=row.name_en,
+                   summary_zh=row.summary_zh, summary_en=row.summary_en, materials_zh=row.materials_zh,
+                   materials_en=row.materials_en, guidance_zh=row.guidance_zh, guidance_en=row.guidance_en,
+                   needs_paperwork=row.needs_paperwork, needs_id_number=row.needs_id_number,
+                   volunteer_eligible=row.volunteer_eligible, deadline_days=row.deadline_days,
+                   guidance_only=row.guidance_only, is_proposal=row.is_proposal, active=row.active)
+
+
+@dataclass(frozen=True)
+class CommunityRef(Bilingual):
+    id: int
+    code: str
+    name_zh: str
+    name_en: str
+
+    @classmethod
+    def of(cls, row: Area) -> CommunityRef:
+        return cls(row.id, row.code, row.name_zh, row.name_en)
+
+
+@dataclass(frozen=True)
+class BuildingRef(Bilingual):
+    id: int
+    community_id: int
+    grid_id: int
+    code: str
+    name_zh: str
+    name_en: str
+
+    @classmethod
+    def of(cls, row: Building) -> BuildingRef:
+        return cls(row.id, row.community_id, row.grid_id, row.code, row.name_zh, row.name_en)
 
 
 def categories() -> list[ServiceCategory]:
@@ -35,23 +101,6 @@ def categories() -> list[ServiceCategory]:
         .order_by(ServiceCategory.position, ServiceCategory.id)
     )
     return [c for c in db.session.scalars(stmt) if c.services]
-
-
-def _kept_rows(key: tuple, load: Callable[[Session], list]) -> list:
-    """Rows from ``load``, kept per worker, detached (merge what you use).  They are loaded in a
-    session of their own, which leaves them detached and fully loaded."""
-    def detached_rows():
-        with Session(db.engine, expire_on_commit=False) as own:
-            return load(own)
-
-    return kept(("rows", *key), detached_rows)
-
-
-def _reference(key: tuple, load: Callable[[Session], list]) -> list:
-    """Rows from ``load``, kept per worker, merged into this request's session."""
-    if current_app.config.get("CACHE_SECONDS", 0) <= 0:
-        return load(db.session)
-    return [db.session.merge(row, load=False) for row in _kept_rows(key, load)]
 
 
 @dataclass(frozen=True)
@@ -72,15 +121,17 @@ def service_choices() -> tuple[Choice, ...]:
             Choice(s.id, s.name_zh, s.name_en, s.guidance_only) for s in c.services)) for c in categories()))
 
 
-def get_service(service_id: int) -> Service:
+def get_service(service_id) -> ServiceRef:
     service_id = record_id(service_id)
-    found = _reference(("service", service_id), lambda s: [row for row in [s.scalar(
-        db.select(Service).filter_by(id=service_id).options(selectinload(Service.category)))] if row]) \
-        if service_id else []
-    service = found[0] if found else None
+    service = kept(("service", service_id), lambda: _service(service_id)) if service_id else None
     if service is None or not service.active:
         raise NotFound(_l("This service does not exist or is no longer offered."))
     return service
+
+
+def _service(service_id: int) -> ServiceRef | None:
+    row = db.session.scalar(db.select(Service).filter_by(id=service_id).options(selectinload(Service.category)))
+    return ServiceRef.of(row) if row is not None else None
 
 
 def communities() -> list[Area]:
@@ -94,30 +145,19 @@ def communities() -> list[Area]:
     return list(db.session.scalars(stmt))
 
 
-def get_community(code: str) -> Area:
+def get_community(code: str) -> CommunityRef:
     area = db.session.scalar(db.select(Area).filter_by(code=code, level=AreaLevel.COMMUNITY))
     if area is None:
         raise NotFound(_l("No such community."))
-    return area
+    return CommunityRef.of(area)
 
 
-def _community_rows(community_id: int) -> Callable[[Session], list]:
-    return lambda s: [row for row in [s.get(Area, community_id)] if row]
+def get_community_by_id(community_id: int) -> CommunityRef | None:
+    def load():
+        area = db.session.get(Area, community_id)
+        return CommunityRef.of(area) if area is not None and area.level == AreaLevel.COMMUNITY else None
 
-
-def get_community_by_id(community_id: int) -> Area | None:
-    found = _reference(("community", community_id), _community_rows(community_id))
-    area = found[0] if found else None
-    return area if area is not None and area.level == AreaLevel.COMMUNITY else None
-
-
-def community_to_show(community_id: int) -> Area | None:
-    """A community only to be named on a page: the kept row itself, not put into this request's
-    session (reading its names needs none)."""
-    if current_app.config.get("CACHE_SECONDS", 0) <= 0:
-        return get_community_by_id(community_id)
-    found = _kept_rows(("community", community_id), _community_rows(community_id))
-    return found[0] if found and found[0].level == AreaLevel.COMMUNITY else None
+    return kept(("community", community_id), load)
 
 
 # Built once (a statement built per call cost more than finding a kept building).
@@ -125,20 +165,14 @@ _BUILDINGS = db.select(Building).where(Building.community_id == bindparam("commu
     .order_by(Building.position, Building.id)
 
 
-def _building_rows(community_id: int) -> Callable[[Session], list]:
-    return lambda s: list(s.scalars(_BUILDINGS, {"community": community_id}))
+def buildings(community) -> tuple[BuildingRef, ...]:
+    """A community's buildings in display order (``community``: anything with its ``id``)."""
+    return kept(("buildings", community.id), lambda: tuple(
+        BuildingRef.of(row) for row in db.session.scalars(_BUILDINGS, {"community": community.id})))
 
 
-def buildings(community: Area) -> list[Building]:
-    return _reference(("buildings", community.id), _building_rows(community.id))
-
-
-def building_of(community: Area, building_id: int | None) -> Building | None:
+def building_of(community, building_id: int | None) -> BuildingRef | None:
     """One of the community's buildings (None for another community's or an unknown one)."""
     if not building_id:
         return None
-    if current_app.config.get("CACHE_SECONDS", 0) <= 0:
-        return next((b for b in buildings(community) if b.id == building_id), None)
-    found = next((b for b in _kept_rows(("buildings", community.id), _building_rows(community.id))
-                  if b.id == building_id), None)
-    return db.session.merge(found, load=False) if found is not None else None
+    return next((b for b in buildings(community) if b.id == building_id), None)

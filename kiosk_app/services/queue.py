@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..models import Channel, Staff, Status, Ticket
 from . import scope, workdays
-from .kept import kept
+from .cache import kept
 from .validation import record_id
 from .workflow import OPEN
 from .uow import use_case

@@ -73,7 +73,7 @@ def grids(actor: Staff) -> list[Grid]:
 def grid_choices(actor: Staff):
     """The account's grids for the back office's filters ("community · grid"), kept like reference data."""
     from .catalogue import Choice
-    from .kept import kept
+    from .cache import kept
 
     return kept(("grid_choices", actor.id), lambda: tuple(
         Choice(g.id, f"{g.community.name_zh} · {g.name_zh}",

@@ -25,6 +25,7 @@ from ..models import (
     Terminal,
     TerminalKind,
 )
+from . import cache
 from .uow import use_case
 
 
@@ -111,6 +112,8 @@ def seed_demo(staff_password: str | None = None) -> SeedReport:
         db.session.add(staff)
         report.count("staff")
         report.new_staff.append((username, password))
+    if report.created:
+        cache.changed()
     return report
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from flask import current_app, g, session
 
-from ..models import Area, Terminal
+from ..models import Terminal
 from ..services import catalogue, terminals, urls
+from ..services.catalogue import CommunityRef
 
 TERMINAL_COOKIE = "kiosk_terminal"
 
@@ -23,11 +24,11 @@ def current_terminal() -> Terminal | None:
     return g.terminal
 
 
-def current_community() -> Area | None:
+def current_community() -> CommunityRef | None:
     if "community" not in g:
         terminal = current_terminal() or phone_terminal()
         if terminal is not None:
-            g.community = terminal.community
+            g.community = catalogue.get_community_by_id(terminal.community_id)
         else:
             community_id = session.get("community_id")
             g.community = catalogue.get_community_by_id(community_id) if isinstance(community_id, int) else None
@@ -63,7 +64,7 @@ def phone_terminal():
     return g.phone_terminal
 
 
-def choose_community(community: Area) -> None:
+def choose_community(community: CommunityRef) -> None:
     session["community_id"] = community.id
     g.community = community
 
@@ -91,13 +92,13 @@ def init_app(app) -> None:
         }
 
 
-def _community_to_show() -> Area | None:
+def _community_to_show() -> CommunityRef | None:
     """The community in the top bar: the one this request already works with, else the one this
     terminal or phone belongs to."""
     if "community" in g or current_terminal() is not None or phone_terminal() is not None:
         return current_community()
     community_id = session.get("community_id")
-    return catalogue.community_to_show(community_id) if isinstance(community_id, int) else None
+    return catalogue.get_community_by_id(community_id) if isinstance(community_id, int) else None
 
 
 def status_url(ticket) -> str:

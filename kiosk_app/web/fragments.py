@@ -12,7 +12,7 @@ from flask import render_template
 from flask_babel import get_locale
 from markupsafe import Markup
 
-from ..services.kept import kept
+from ..services.cache import kept
 
 
 def render_kept(name: str, template: str, make_context: Callable[[], dict]) -> Markup:

@@ -127,7 +127,7 @@ def test_the_queue_runs_the_same_queries_for_5_or_50_tickets(ctx):
 
 def test_counts_of_finished_tickets_are_kept_a_while_and_open_ones_are_always_exact(ctx, monkeypatch):
     from kiosk_app.models import Status
-    from kiosk_app.services import kept as keeping
+    from kiosk_app.services import cache as keeping
 
     ctx.config["CACHE_SECONDS"] = 60
     keeping.forget()

@@ -132,12 +132,16 @@ def test_a_write_outside_a_use_case_is_rolled_back_and_refused_in_tests(leaky_ap
         assert db.session.scalar(db.select(Ticket.details)) == "测试"
 
 
-def test_in_production_a_write_outside_a_use_case_is_rolled_back_and_logged(leaky_app, caplog):
+def test_in_production_a_write_outside_a_use_case_is_rolled_back_and_logged(leaky_app, monkeypatch):
+    from kiosk_app.web import transactions
+
+    logged = []
+    monkeypatch.setattr(transactions.log, "error", lambda message, *args: logged.append(message % args))
     leaky_app.config["TESTING"] = False
     with leaky_app.app_context():
         make_ticket()
     assert leaky_app.test_client().get("/_test/write-without-commit").status_code == 200
-    assert "a write outside a use case was rolled back" in caplog.text
+    assert logged == ["GET /_test/write-without-commit: a write outside a use case was rolled back"]
     with leaky_app.app_context():
         assert db.session.scalar(db.select(Ticket.details)) == "测试"
 

@@ -71,7 +71,7 @@ def test_compartments_are_data(app):
     result = runner.invoke(args=["compartment", "HQ-L1", "13", "--size", "L", "--board", "2", "--lock", "1"])
     assert result.exit_code == 0, result.output
     clash = runner.invoke(args=["compartment", "HQ-L1", "14", "--size", "S", "--board", "2", "--lock", "1"])
-    assert clash.exit_code != 0 and "already wired" in clash.output
+    assert clash.exit_code != 0 and "已接到另一个柜门" in clash.output
     from kiosk_app.models import Compartment, Terminal
 
     with app.app_context():

@@ -299,7 +299,7 @@ def test_a_refused_action_by_htmx_gets_the_message_fragment(app, resident):
 
 def test_the_catalogue_is_kept_for_a_while_per_language_then_shows_changes(app, resident, monkeypatch):
     from kiosk_app.models import Service
-    from kiosk_app.services import kept
+    from kiosk_app.services import cache as kept
 
     app.config["CACHE_SECONDS"] = 60
     kept.forget()
@@ -320,11 +320,14 @@ def test_the_catalogue_is_kept_for_a_while_per_language_then_shows_changes(app, 
     kept.forget()
 
 
-def test_reference_data_is_kept_per_worker_and_merged_into_each_request(app, resident, monkeypatch):
-    """Communities, services and buildings are read once a minute, not on every tap; what a
-    request gets is still a working row of its own session."""
+def test_reference_data_is_kept_per_worker_as_plain_values(app, resident, monkeypatch):
+    """Communities, services and buildings are read once a minute, not on every tap; what a request
+    gets is a plain immutable value, the same whether it was kept or read just now."""
+    import dataclasses
+
     from kiosk_app.models import Building
-    from kiosk_app.services import catalogue, kept
+    from kiosk_app.services import cache as kept
+    from kiosk_app.services import catalogue
 
     app.config["CACHE_SECONDS"] = 60
     kept.forget()
@@ -337,8 +340,9 @@ def test_reference_data_is_kept_per_worker_and_merged_into_each_request(app, res
             community = catalogue.get_community_by_id(catalogue.get_community("HQ").id)
             buildings = catalogue.buildings(community)
             service = catalogue.get_service(service_id)
-            assert service in db.session and buildings[0] in db.session
-            assert service.category.name  # relationships loaded with it
+            assert service.category.name  # what it belongs to comes with it
+            with pytest.raises(dataclasses.FrozenInstanceError):
+                service.name_zh = "changed by one request for every other"
         assert counter.count == 1  # only get_community by code; the rest came from the cache
         building = db.session.get(Building, buildings[0].id)
         building.name_zh = "1号楼（新）"
@@ -348,5 +352,32 @@ def test_reference_data_is_kept_per_worker_and_merged_into_each_request(app, res
     assert "1号楼（新）" in resident.get(f"/kiosk/services/{service_id}/request").get_data(as_text=True)
     response = resident.post(f"/kiosk/services/{service_id}/request",
                              data={**valid_form(app), "csrf_token": token, "submission_key": key})
-    assert response.status_code == 303  # a submission with cached rows works
+    assert response.status_code == 303  # a submission with kept values works
+    app.config["CACHE_SECONDS"] = 0
+    with app.app_context(), app.test_request_context():
+        assert type(catalogue.get_service(service_id)) is type(service)  # the same kind of value, not kept
+    kept.forget()
+
+
+def test_a_change_through_a_use_case_shows_at_once_here_and_within_a_second_elsewhere(app, resident, monkeypatch):
+    from kiosk_app.models import Building, CacheVersion
+    from kiosk_app.services import cache as kept
+    from kiosk_app.services.uow import unit_of_work
+
+    app.config["CACHE_SECONDS"] = 60
+    kept.forget()
+    clock = [1000.0]
+    monkeypatch.setattr(kept.time, "monotonic", lambda: clock[0])
+    service_id, _token, _key = open_form(resident, app)  # fills the cache
+    with app.app_context(), unit_of_work():  # an administrator's change on this server
+        db.session.scalars(db.select(Building)).first().name_zh = "1号楼（改）"
+        kept.changed()
+    assert "1号楼（改）" in resident.get(f"/kiosk/services/{service_id}/request").get_data(as_text=True)
+    with app.app_context():  # another server's change: it bumps the stamp in the database
+        db.session.scalars(db.select(Building)).first().name_zh = "1号楼（别处改）"
+        db.session.execute(db.update(CacheVersion).values(stamp=CacheVersion.stamp + 1))
+        db.session.commit()
+    assert "1号楼（别处改）" not in resident.get(f"/kiosk/services/{service_id}/request").get_data(as_text=True)
+    clock[0] += app.config["CACHE_CHECK_SECONDS"]
+    assert "1号楼（别处改）" in resident.get(f"/kiosk/services/{service_id}/request").get_data(as_text=True)
     kept.forget()

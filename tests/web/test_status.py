@@ -10,7 +10,7 @@ from kiosk_app import __version__, create_app
 from kiosk_app.extensions import db
 from kiosk_app.models import Status, Ticket, TicketEvent
 from kiosk_app.models.base import utcnow
-from kiosk_app.services import kept
+from kiosk_app.services import cache as kept
 
 from ..helpers import HX, QueryCounter, csrf_token, open_form, valid_form
 

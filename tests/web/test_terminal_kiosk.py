@@ -28,7 +28,7 @@ def kiosk(app):
 
 def test_a_wrong_enrolment_code_is_refused(client):
     response = client.post("/kiosk/enrol", data={"csrf_token": csrf_token(client, "/kiosk/enrol"), "code": "WRONG"})
-    assert response.status_code == 422
+    assert response.status_code == 403
     assert "登记码无效" in text(response)
     assert "Set-Cookie" not in response.headers or "kiosk_terminal" not in response.headers["Set-Cookie"]
 
