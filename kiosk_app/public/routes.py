@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from .. import __version__
 from ..extensions import db
-from ..models import RATING_LABELS
+from ..models import RATING_LABELS, TerminalKind
 from ..services import catalogue, tickets
 from ..services.errors import DomainError, InvalidInput, Throttled
 from ..web import htmx, i18n
@@ -26,7 +26,7 @@ bp = Blueprint("public", __name__)
 def landing():
     terminal = current_terminal()
     if terminal is not None:
-        return redirect(url_for("terminal.home" if terminal.kind.value == "locker" else "kiosk.home"))
+        return redirect(url_for("terminal.home" if terminal.kind == TerminalKind.LOCKER else "kiosk.home"))
     return render_template("pages/public/landing.html", communities=catalogue.communities())
 
 

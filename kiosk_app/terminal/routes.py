@@ -321,19 +321,20 @@ def staff_collect():
 
 @bp.post("/staff/return/<int:ticket_id>")
 def staff_return(ticket_id: int):
-    terminal, login = _staff_here()
-    if login:
-        return login
-    item = locker.start_return(current_user, terminal, ticket_id)
-    return redirect(door_page_url(item), code=303)
+    return _open_for_staff(locker.start_return, ticket_id)
 
 
 @bp.post("/staff/take-back/<int:item_id>")
 def staff_take_back(item_id: int):
+    return _open_for_staff(locker.take_back, item_id)
+
+
+def _open_for_staff(action, record_id: int):
+    """A staff action that opens one door at this cabinet; its door page follows."""
     terminal, login = _staff_here()
     if login:
         return login
-    item = locker.take_back(current_user, terminal, item_id)
+    item = action(current_user, terminal, record_id)
     return redirect(door_page_url(item), code=303)
 
 
