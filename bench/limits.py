@@ -17,7 +17,8 @@ import json
 import os
 
 import psycopg
-from flask import Flask, abort, redirect, render_template_string, request
+from flask import Flask, abort, redirect, render_template, request
+from jinja2 import DictLoader
 
 from .reference import ITEMS
 
@@ -46,8 +47,7 @@ def connection() -> psycopg.Connection:
     return _connection
 
 
-# The reference page's markup and 20-item loop, with the ticket's fields on top: so this page's
-# rendering costs what the reference page's does, and the difference between the two is the read.
+# The reference page's markup and 20-item loop, with the ticket's fields on top (~3 KB).
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Ticket {{ ticket.number }}</title></head>
 <body><main><h1>Ticket {{ ticket.number }}</h1>
@@ -55,6 +55,11 @@ PAGE = """<!doctype html>
 <dt>Submitted</dt><dd>{{ ticket.created_at.strftime("%Y-%m-%d %H:%M") }}</dd></dl><ul>
 {% for item in items %}<li><a href="/items/{{ loop.index }}">{{ item.name }}</a> <p>{{ item.summary }}</p> <span>{{ item.days }} days</span></li>
 {% endfor %}</ul></main></body></html>"""
+
+# Loaded through a loader, the template is compiled once per worker and then only rendered, as a
+# real Flask app's templates (and ours) are.  render_template_string, which the reference page
+# uses, compiles its source again on every request: a limit must not pay that.
+app.jinja_loader = DictLoader({"ticket.html": PAGE})
 
 
 @app.get("/t/<token>")
@@ -64,7 +69,7 @@ def read_one_row(token: str):
     if row is None:
         abort(404)
     ticket = dict(zip(("number", "status", "due_date", "created_at"), row))
-    return render_template_string(PAGE, ticket=ticket, items=ITEMS)
+    return render_template("ticket.html", ticket=ticket, items=ITEMS)
 
 
 @app.post("/insert")

@@ -10,7 +10,7 @@ of the four bytes before it:
   ``80 bb S1 S2 S3 33 BCC``: bitmaps of locks 17–24, 9–16 and 1–8 (bit set = closed).
 
 ``serial_for_url`` accepts device paths and ``socket://host:port`` (Ethernet-to-RS-485
-converters) alike.
+converters) alike; the latter is opened through ``socket_port.py``, bounded in time.
 
 What went wrong decides what the caller may do next, so failures are told apart:
 
@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import functools
 import hashlib
 import os
 import tempfile
@@ -38,6 +37,8 @@ import time
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Protocol
+
+from .socket_port import socket_port_class
 
 OPEN_HEADER, QUERY_HEADER = 0x8A, 0x80
 OPEN_FUNC, QUERY_FUNC = 0x11, 0x33
@@ -294,7 +295,7 @@ class SerialLockBoard:
         while True:
             try:
                 if self.url.lower().startswith("socket://"):
-                    port = _socket_port_class()(None, **settings)
+                    port = socket_port_class()(None, **settings)
                     port.connect_timeout = max(0.01, deadline.left())
                     port.port = self.url
                     try:
@@ -379,92 +380,3 @@ class SerialLockBoard:
             # A write that failed or timed out may still have put the frame on the line.
             raise OpenUnconfirmed(f"board {board} lock {lock}: writing the open command failed, "
                                   f"it may have reached the board ({error})") from None
-
-
-@functools.cache
-def _socket_port_class():
-    """pyserial 3.5's ``socket://`` port waits up to 5 s for the TCP connection and sleeps 0.3 s in
-    ``close()``; a command may have less time left than either, and closes its connection while it
-    holds the port's lock.  This port takes the connection timeout as a setting and does not sleep."""
-    import socket
-
-    from serial.serialutil import SerialException
-    from serial.urlhandler import protocol_socket
-
-    class BoundedConnectSocket(protocol_socket.Serial):
-        connect_timeout: float = protocol_socket.POLL_TIMEOUT
-
-        def open(self):
-            # pyserial 3.5's open(), with the timeout of create_connection() and TCP_NODELAY.
-            self.logger = None
-            if self._port is None:
-                raise SerialException("Port must be configured before it can be used.")
-            if self.is_open:
-                raise SerialException("Port is already open.")
-            try:
-                self._socket = socket.create_connection(self.from_url(self.portstr),
-                                                        timeout=self.connect_timeout)
-            except Exception as msg:  # noqa: BLE001 - as pyserial: any failure to connect is a SerialException
-                self._socket = None
-                number = getattr(msg, "errno", None)
-                if number is None:
-                    raise SerialException(f"Could not open port {self.portstr}: {msg}") from None
-                raise SerialException(number, f"Could not open port {self.portstr}: {msg.strerror}") from None
-            self._socket.setblocking(False)
-            # A frame is a few bytes and the next one waits for nothing: without this, Nagle's
-            # algorithm holds a query back until the converter's delayed ACK of the open frame.
-            self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            self._reconfigure_port()
-            self.is_open = True
-            if not self._dsrdtr:
-                self._update_dtr_state()
-            if not self._rtscts:
-                self._update_rts_state()
-            self.reset_input_buffer()
-            self.reset_output_buffer()
-
-        def close(self):
-            # pyserial 3.5's close() without its closing sleep: a converter still busy with the last
-            # connection is given that time by the driver, only when it refuses the next one.
-            if self.is_open:
-                if self._socket:
-                    try:
-                        self._socket.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
-                    self._socket.close()
-                    self._socket = None
-                self.is_open = False
-
-    return BoundedConnectSocket
-
-
-class SimulatedBoard:
-    """A lock board in memory (tests, and the pseudo-terminal device below)."""
-
-    def __init__(self, board: int = 1, locks: int = 24):
-        self.board, self.closed = board, {n: True for n in range(1, locks + 1)}
-        self.jammed: set[int] = set()  # locks whose latch does not move
-        self.opened: list[int] = []
-
-    def handle(self, request: bytes) -> bytes:
-        """The board's answer to one request frame (b"" for none)."""
-        if len(request) != 5 or request[4] != bcc(request[:4]) or request[1] != self.board:
-            return b""
-        header, _board, lock, func = request[:4]
-        if header == OPEN_HEADER and func == OPEN_FUNC and lock in self.closed:
-            if lock not in self.jammed:
-                self.closed[lock] = False
-                self.opened.append(lock)
-            return b""
-        if header == QUERY_HEADER and func == QUERY_FUNC:
-            s = [0, 0, 0]
-            for n, closed in self.closed.items():
-                if closed:
-                    s[2 - (n - 1) // 8] |= 1 << ((n - 1) % 8)
-            body = bytes([QUERY_HEADER, self.board, s[0], s[1], s[2], QUERY_FUNC])
-            return body + bytes([bcc(body)])
-        return b""
-
-    def close_door(self, lock: int) -> None:
-        self.closed[lock] = True

@@ -8,6 +8,7 @@ from .locker import (
     DoorCommand,
     CompartmentState,
     DoorEvent,
+    DoorEventKind,
     DoorReason,
     DoorState,
     ItemKind,
@@ -23,14 +24,15 @@ from .rating import RATING_LABELS, FollowUp, FollowUpState, Rating
 from .staff import DataExport, GridLevel, Role, Staff, StaffGrid
 from .terminal import Terminal, TerminalKind
 from .throttle import Throttle
-from .ticket import Channel, Status, Ticket, TicketCounter, TicketEvent
+from .ticket import Channel, Status, Ticket, TicketCounter, TicketEvent, TicketEventKind
 
 __all__ = [
     "CacheVersion",
+    "DoorEventKind",
     "Compartment", "CompartmentState", "DoorEvent", "DoorReason", "DoorState", "ItemKind", "ItemState",
     "LockBoardState", "LockerItem", "Size", "DataExport", "CommandState", "DoorCommand", "RATING_LABELS", "FollowUp",
     "FollowUpState", "Rating", "MessageState", "Notification", "PrinterFaultKind", "PrintJob", "PrintState",
     "Area", "AreaLevel", "Building", "Channel", "Grid", "GridLevel", "Role", "StaffGrid", "Service", "ServiceCategory",
     "Staff", "Status", "Terminal", "TerminalKind", "Throttle", "Ticket", "TicketCounter",
-    "TicketEvent",
+    "TicketEvent", "TicketEventKind",
 ]

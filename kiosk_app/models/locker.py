@@ -167,6 +167,23 @@ class LockBoardState(db.Model):
     terminal: Mapped[Terminal] = relationship()
 
 
+class DoorEventKind(enum.StrEnum):
+    """What befell a door (a ``DoorEvent``)."""
+
+    OPENED = "opened"
+    CLOSED = "closed"
+    FAULT = "fault"  # the board answered and the lock stayed shut (jammed)
+    UNKNOWN = "unknown"  # an open command may have reached the lock, unconfirmed: possibly open
+    BOARD_FAULT = "board_fault"  # the board or its line failed: no lock was commanded
+    BUSY = "busy"  # another process held the port: nothing was sent
+    RELEASED = "released"  # the sweeper gave back a reservation whose door never opened
+    ESCALATED = "escalated"  # the sweeper gave up an item whose door was left open: staff look inside
+    SETTLED = "settled"  # a door whose state was unknown, read from the board
+    CHECKED = "checked"  # staff looked inside and found it empty
+    IN_SERVICE = "in_service"  # an admin put the compartment back in service
+    OUT_OF_SERVICE = "out_of_service"  # ... or took it out
+
+
 class DoorEvent(db.Model):
     """Every opening, closing and fault of a door: who, why, when."""
 
@@ -175,8 +192,7 @@ class DoorEvent(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     compartment_id: Mapped[int] = mapped_column(ForeignKey("compartments.id"), index=True)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("locker_items.id"))
-    # opened, closed, fault (jammed), unknown (open unconfirmed), board_fault, released, escalated, settled, ...
-    event: Mapped[str] = mapped_column(String(16))
+    event: Mapped[DoorEventKind] = mapped_column(str_enum(DoorEventKind, 16))
     reason: Mapped[DoorReason] = mapped_column(str_enum(DoorReason))
     actor_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     actor_label: Mapped[str] = mapped_column(String(64), default="")

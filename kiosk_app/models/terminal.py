@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..hardware.lines import LockLine, parse_lock_url
 from .base import Bilingual, UTCDateTime, str_enum
 from .org import Area
 
@@ -34,8 +35,9 @@ class Terminal(Bilingual, db.Model):
     device_secret_hash: Mapped[str | None] = mapped_column(String(128))
     enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # How its doors are driven: "sim://" (simulated, the demo), a serial device such as
-    # "/dev/ttyUSB0", or "socket://host:port" for an Ethernet-to-RS-485 converter.
+    # How its doors are driven: "sim://" (simulated, the demo), "agent" (a terminal agent drives the
+    # board), a serial device such as "/dev/ttyUSB0", or "socket://host:port" for an Ethernet-to-RS-485
+    # converter.  Read through ``lock_line`` (hardware/lines.py).
     lock_url: Mapped[str] = mapped_column(String(200), default="sim://")
     # Its receipt printer (see hardware/printers.py): "none", "dummy://", "tcp://host:9100", ...
     printer_url: Mapped[str] = mapped_column(String(200), default="none")
@@ -43,7 +45,7 @@ class Terminal(Bilingual, db.Model):
     printer_state: Mapped[str] = mapped_column(String(20), default="")
     printer_detail: Mapped[str] = mapped_column(String(300), default="")
     printer_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Someone may be guessing pickup codes at its keypad (see services/locker.py, "pickup codes"): when
+    # Someone may be guessing pickup codes at its keypad (see services/locker/pickup.py): when
     # staff were first alerted in the keypad's current window, the wrong codes counted in it so far,
     # and when that window ends (the alert stands, and a closed keypad stays closed, until then).
     keypad_alert_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -51,6 +53,11 @@ class Terminal(Bilingual, db.Model):
     keypad_alert_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     community: Mapped[Area] = relationship()
+
+    @property
+    def lock_line(self) -> LockLine:
+        """Its lock line, read from ``lock_url`` (unset: the column's default, the simulated cabinet)."""
+        return parse_lock_url(self.lock_url or "sim://")
 
     @property
     def has_printer(self) -> bool:

@@ -90,6 +90,69 @@ STATUS_LABELS = {
 }
 
 
+class TicketEventKind(enum.StrEnum):
+    """What a ticket event records (``TicketEvent.action``): every value ever written."""
+
+    SUBMITTED = "submitted"
+    # A member of staff's (or the locker's) action of the lifecycle (``services.workflow.Action``).
+    ACCEPT = "accept"
+    START = "start"
+    ASK_INFO = "ask_info"
+    RESUME = "resume"
+    COMPLETE = "complete"
+    REJECT = "reject"
+    CLOSE = "close"
+    REASSIGN = "reassign"
+    NOTE = "note"
+    RECEIVE = "receive"
+    WITHDRAW = "withdraw"
+    PICK_UP = "pick_up"
+    DISCUSS = "discuss"
+    DECIDE = "decide"
+    # Staff saw a resident's personal data unmasked (internal).
+    PERSONAL_DATA_VIEWED = "personal_data_viewed"
+    # The locker's notes on the timeline (``services.locker``).
+    PAPERS_DEPOSITED = "papers_deposited"
+    RESULT_READY = "result_ready"
+    RESULT_TAKEN_BACK = "result_taken_back"
+    LOCKER_FULL = "locker_full"
+    LOCKER_FAULT = "locker_fault"
+    DOOR_JAMMED = "door_jammed"
+    DOOR_UNKNOWN = "door_unknown"
+    DROPOFF_RELEASED = "dropoff_released"
+    DROPOFF_ESCALATED = "dropoff_escalated"
+    # 好差评: the resident's rating, and the follow-up of a poor one.
+    RATED = "rated"
+    FOLLOW_UP_CLOSED = "follow_up_closed"
+
+    @property
+    def label(self) -> str | None:
+        """How a timeline names this kind of event; ``None`` for a change of status, which is named by
+        the status it reached (``services.ticket_status.event_label``)."""
+        label = EVENT_LABELS.get(self)
+        return None if label is None else str(label)
+
+
+# Looked up with a member or with its plain string (a StrEnum hashes and compares as its value).
+EVENT_LABELS = {
+    TicketEventKind.SUBMITTED: _l("Request received"),
+    TicketEventKind.PERSONAL_DATA_VIEWED: _l("Personal data viewed"),
+    TicketEventKind.NOTE: _l("Internal note"),
+    TicketEventKind.REASSIGN: _l("Reassigned"),
+    TicketEventKind.PAPERS_DEPOSITED: _l("Papers placed in the locker"),
+    TicketEventKind.RESULT_READY: _l("Result ready for pickup"),
+    TicketEventKind.RESULT_TAKEN_BACK: _l("Result taken back to the service centre"),
+    TicketEventKind.LOCKER_FULL: _l("No compartment free"),
+    TicketEventKind.LOCKER_FAULT: _l("The locker could not open a door"),
+    TicketEventKind.DOOR_JAMMED: _l("A door did not open"),
+    TicketEventKind.DOOR_UNKNOWN: _l("A door could not be confirmed open"),
+    TicketEventKind.DROPOFF_RELEASED: _l("Drop-off not completed"),
+    TicketEventKind.DROPOFF_ESCALATED: _l("Drop-off not completed"),
+    TicketEventKind.RATED: _l("Rated by the resident"),
+    TicketEventKind.FOLLOW_UP_CLOSED: _l("Follow-up of the rating closed"),
+}
+
+
 OPEN_SQL = "status IN ('submitted', 'received', 'accepted', 'in_progress', 'needs_info', 'discussing', 'decided')"
 
 
@@ -166,7 +229,8 @@ class TicketEvent(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    action: Mapped[str] = mapped_column(String(32))
+    # A plain VARCHAR(32), as before the enum (no migration; a new kind is only a new member).
+    action: Mapped[TicketEventKind] = mapped_column(str_enum(TicketEventKind, length=32))
     from_status: Mapped[Status | None] = mapped_column(str_enum(Status))
     to_status: Mapped[Status | None] = mapped_column(str_enum(Status))
     actor_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))

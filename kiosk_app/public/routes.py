@@ -14,6 +14,7 @@ from ..extensions import db
 from ..models import RATING_LABELS, TerminalKind
 from ..services import catalogue, tickets
 from ..services.errors import DomainError, InvalidInput, Throttled
+from ..services.ticket_status import public_timeline, status_by_id, status_by_token
 from ..web import htmx, i18n
 from ..web.transactions import reads_only
 from ..web.context import current_terminal, door_page_url, phone_terminal
@@ -55,7 +56,7 @@ def healthz():
 @bp.get("/t/<token>")
 @reads_only
 def ticket_status(token: str):
-    ticket = tickets.status_by_token(token)
+    ticket = status_by_token(token)
     response = _status_response(ticket)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
@@ -77,7 +78,7 @@ def _status_response(ticket, status: int = 200, rating_errors: dict | None = Non
         "partials/public/status_body.html",
         status,
         ticket=ticket,
-        timeline=tickets.public_timeline(ticket),
+        timeline=public_timeline(ticket),
         pickup=None if by_lookup else pickup,
         result_waiting=by_lookup and pickup is not None,
         by_lookup=by_lookup,
@@ -98,7 +99,7 @@ def ticket_rate(token: str):
     try:
         ratings.rate(ticket, request.form.get("level"), request.form.get("comment", ""))
     except InvalidInput as error:
-        response = _status_response(tickets.status_by_token(ticket.token), 422, rating_errors=error.errors)
+        response = _status_response(status_by_token(ticket.token), 422, rating_errors=error.errors)
         response.headers["Cache-Control"] = "no-store"
         return response
     return htmx.redirect(url_for("public.ticket_status", token=ticket.token) + "#rating")
@@ -156,7 +157,7 @@ def ticket_found():
     if not isinstance(found, dict) or not isinstance(found.get("id"), int) or not isinstance(found.get("at"), int) \
             or time.time() - found["at"] > current_app.config["LOOKUP_WINDOW_SECONDS"]:
         return redirect(url_for("public.ticket_lookup"))
-    ticket = tickets.status_by_id(found["id"])
+    ticket = status_by_id(found["id"])
     response = _status_response(ticket, by_lookup=True)
     response.headers["Cache-Control"] = "no-store"
     if htmx.is_swap() and ticket.status.is_final:

@@ -79,6 +79,28 @@ def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
     return lo, hi
 
 
+EARLIEST = date(2000, 1, 1)
+LONGEST = timedelta(days=366)  # the longest period, and how far ahead one may end
+
+
+def period(start: date | None, end: date | None, today: date) -> tuple[date, date]:
+    """The period asked for, made sensible: this month so far unless given, between 2000 and a year
+    from today, in order, and at most a year long."""
+    latest = today + LONGEST
+    start = min(max(start or today.replace(day=1), EARLIEST), latest)
+    end = min(max(end or today, EARLIEST), latest)
+    if end < start:
+        start, end = end, start
+    return start, min(end, start + LONGEST)
+
+
+def figures_page(actor: Staff, start: date | None, end: date | None, office_hours: str,
+                 today: date) -> Figures:
+    """The figures page (for staff, not volunteers) over the ``period`` asked for."""
+    scope.require_desk_role(actor)
+    return community_figures(actor, *period(start, end, today), office_hours, today)
+
+
 def community_figures(actor: Staff, start: date, end: date, office_hours: str, today: date) -> Figures:
     lo, hi = _bounds(start, end)
     in_scope = scope.ticket_filter(actor)

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import FollowUp, FollowUpState, Rating, Role, Staff, Status, Ticket, TicketEvent
+from ..models import FollowUp, FollowUpState, Rating, Role, Staff, Status, Ticket, TicketEvent, TicketEventKind
 from ..models.base import utcnow
 from ..models.rating import POOR, RATING_LABELS
 from . import scope, workdays
@@ -63,7 +63,8 @@ def rate(ticket: Ticket, level, comment: str = "") -> Rating:
                              days=current_app.config["RATING_CHANGE_DAYS"]))
     else:
         rating.level, rating.comment, rating.updated_at = value, comment, now
-    ticket.events.append(TicketEvent(action="rated", note=f"{RATING_LABELS[value]}" + (f": {comment}" if comment else ""),
+    ticket.events.append(TicketEvent(action=TicketEventKind.RATED,
+                                     note=f"{RATING_LABELS[value]}" + (f": {comment}" if comment else ""),
                                      actor_label="resident", public=False, created_at=now))
     if value in POOR and _open_follow_up(ticket) is None:
         db.session.add(FollowUp(ticket_id=ticket.id, community_id=ticket.community_id, level=value,
@@ -123,6 +124,6 @@ def close_follow_up(actor: Staff, follow_up_id, findings: str, actions_taken: st
         raise InvalidInput(errors)
     item.findings, item.actions_taken = findings, actions_taken
     item.state, item.closed_at, item.closed_by_id = FollowUpState.CLOSED, utcnow(), actor.id
-    item.ticket.events.append(TicketEvent(action="follow_up_closed", actor_staff_id=actor.id, note=findings,
-                                          public=False, created_at=utcnow()))
+    item.ticket.events.append(TicketEvent(action=TicketEventKind.FOLLOW_UP_CLOSED, actor_staff_id=actor.id,
+                                          note=findings, public=False, created_at=utcnow()))
     return item

@@ -104,6 +104,17 @@ def require_desk_role(actor: Staff) -> None:
         raise Forbidden(_l("Your role may not use this page."))
 
 
+def counter_community(actor: Staff, wanted: int | None) -> tuple[Area, list[Area]]:
+    """Counter entry (desk roles only): the community chosen (``wanted``, else the first of the
+    actor's), and all the actor's communities to choose from."""
+    require_desk_role(actor)
+    choices = communities(actor)
+    for community in choices:
+        if wanted is None or community.id == wanted:
+            return community, choices
+    raise NotFound(_l("Choose one of your communities."))
+
+
 def require_admin(actor: Staff) -> None:
     if not actor.role.is_admin:
         raise Forbidden(_l("Your role may not use this page."))

@@ -1,11 +1,13 @@
-"""Tickets: submission by a resident, numbering, and finding a ticket again."""
+"""Tickets: submission by a resident, numbering, and finding a ticket again.
+
+What a resident sees of a ticket (its status page, its timeline) is ``ticket_status``.
+"""
 
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
@@ -28,11 +30,12 @@ from ..models import (
     Ticket,
     TicketCounter,
     TicketEvent,
+    TicketEventKind,
 )
 from ..models.base import utcnow
 from . import notifications, throttle, validation, workdays
-from .catalogue import Choice
 from .errors import DomainError, InvalidInput, NotFound, Throttled
+from .ticket_status import TOKEN
 from .uow import separate, unit_of_work, use_case, write_turn
 
 FIELDS = ("name", "mobile", "building", "id_number", "details")
@@ -182,7 +185,7 @@ def _issue(clean: CleanRequest, key: str | None, *, service: Service, community:
         sms_opt_in=sms_opt_in, due_date=workdays.due_date_for(now, service.deadline_days), physical_result=False,
         assignee_id=None, opened_at=None, completed_at=None, created_at=now, updated_at=now, version=1,
     )
-    event = dict(action="submitted", from_status=None, to_status=Status.SUBMITTED,
+    event = dict(action=TicketEventKind.SUBMITTED, from_status=None, to_status=Status.SUBMITTED,
                  actor_staff_id=entered_by.id if entered_by else None, actor_label=f"resident:{channel.value}",
                  note="", public=True, created_at=now)
     # The caller shows this ticket at once: kept loaded, it is not read back after the commit.
@@ -283,9 +286,6 @@ def _by_submission_key(key: str) -> Ticket | None:
 
 # ---------------------------------------------------------------- finding a ticket
 
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-
-
 # Built once: a statement built per call (its loader options, its cache key) cost a third as much
 # again as running it.
 _BY_TOKEN = db.select(Ticket).where(Ticket.token == bindparam("token")).options(
@@ -294,85 +294,11 @@ _BY_TOKEN = db.select(Ticket).where(Ticket.token == bindparam("token")).options(
 
 def get_by_token(token: str) -> Ticket:
     """The ticket behind a status address, with its service and community, to act on it (the status
-    page itself reads ``status_by_token``)."""
-    ticket = db.session.scalars(_BY_TOKEN, {"token": token}).first() if token and _TOKEN.match(token) else None
+    page itself reads ``ticket_status.status_by_token``)."""
+    ticket = db.session.scalars(_BY_TOKEN, {"token": token}).first() if token and TOKEN.match(token) else None
     if ticket is None:
         raise NotFound(_l("We could not find this ticket."))
     return ticket
-
-
-@dataclass(frozen=True)
-class PublicEvent:
-    """One line of a status page's timeline."""
-
-    action: str
-    to_status: Status | None
-    note: str
-    public: bool
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class TicketStatus:
-    """What a ticket's status page shows, read without the ORM.
-
-    The page residents' phones reload most: one plain query, only the columns it shows, no
-    identity map or change tracking (the ORM's bookkeeping for a ticket, its service, community
-    and events cost as much as the rest of the page).  It carries the attributes of a ``Ticket``
-    that the page and its rules (the rating, the pickup code) read, under the same names.
-    """
-
-    id: int
-    token: str
-    number: str
-    status: Status
-    physical_result: bool
-    resident_name: str
-    resident_mobile: str
-    due_date: date
-    service: Choice
-    community: Choice
-    events: tuple[PublicEvent, ...]
-
-
-def _status_statement():
-    tickets, events = Ticket.__table__, TicketEvent.__table__
-    services, areas = Service.__table__, Area.__table__
-    return (
-        db.select(tickets.c.id, tickets.c.token, tickets.c.number, tickets.c.status, tickets.c.physical_result,
-                  tickets.c.resident_name, tickets.c.resident_mobile, tickets.c.due_date, tickets.c.service_id,
-                  services.c.name_zh, services.c.name_en, tickets.c.community_id, areas.c.name_zh, areas.c.name_en,
-                  events.c.action, events.c.to_status, events.c.note, events.c.public, events.c.created_at)
-        .join(services, services.c.id == tickets.c.service_id)
-        .join(areas, areas.c.id == tickets.c.community_id)
-        .outerjoin(events, (events.c.ticket_id == tickets.c.id) & events.c.public)
-        .where(tickets.c.token == bindparam("token"))
-        .order_by(events.c.id)
-    )
-
-
-_STATUS = _status_statement()
-
-
-def status_by_token(token: str) -> TicketStatus:
-    """A ticket's status page, by the token in its QR code."""
-    rows = db.session.execute(_STATUS, {"token": token}).all() if token and _TOKEN.match(token) else []
-    if not rows:
-        raise NotFound(_l("We could not find this ticket."))
-    (ticket_id, token, number, status, physical_result, name, mobile, due_date,
-     service_id, service_zh, service_en, community_id, community_zh, community_en) = rows[0][:14]
-    return TicketStatus(
-        ticket_id, token, number, status, physical_result, name, mobile, due_date,
-        Choice(service_id, service_zh, service_en), Choice(community_id, community_zh, community_en),
-        tuple(PublicEvent(*row[14:]) for row in rows if row[14] is not None))
-
-
-def status_by_id(ticket_id: int) -> TicketStatus:
-    """A ticket's status page by its id: for a browser that found it by number and last four digits."""
-    token = db.session.scalar(db.select(Ticket.token).where(Ticket.id == ticket_id))
-    if token is None:
-        raise NotFound(_l("We could not find this ticket."))
-    return status_by_token(token)
 
 
 LOOKUP_REFUSED = _l("No ticket matches this number and these digits. Please check both and try again.")
@@ -402,36 +328,3 @@ def find_for_resident(number: str, last4: str, *, client: str, limit: int, windo
         throttle.clear(keys[0])
         throttle.forgive(keys[1])
     return ticket
-
-
-# ---------------------------------------------------------------- what a resident sees
-
-EVENT_LABELS = {
-    "submitted": _l("Request received"),
-    "personal_data_viewed": _l("Personal data viewed"),
-    "note": _l("Internal note"),
-    "reassign": _l("Reassigned"),
-    "papers_deposited": _l("Papers placed in the locker"),
-    "result_ready": _l("Result ready for pickup"),
-    "result_taken_back": _l("Result taken back to the service centre"),
-    "locker_full": _l("No compartment free"),
-    "locker_fault": _l("The locker could not open a door"),
-    "door_jammed": _l("A door did not open"),
-    "door_unknown": _l("A door could not be confirmed open"),
-    "dropoff_released": _l("Drop-off not completed"),
-    "dropoff_escalated": _l("Drop-off not completed"),
-    "rated": _l("Rated by the resident"),
-    "follow_up_closed": _l("Follow-up of the rating closed"),
-}
-
-
-def public_timeline(ticket: Ticket) -> list[TicketEvent]:
-    return [event for event in ticket.events if event.public]
-
-
-def event_label(event: TicketEvent) -> str:
-    if event.action in EVENT_LABELS:
-        return str(EVENT_LABELS[event.action])
-    if event.to_status is not None:
-        return event.to_status.label
-    return event.action

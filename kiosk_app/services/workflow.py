@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
-from ..models import Role, Staff, Status, Ticket, TicketEvent
+from ..models import Role, Staff, Status, Ticket, TicketEvent, TicketEventKind
 from ..models.base import utcnow
 from . import notifications, scope
 from .errors import Conflict, DomainError, InvalidInput, NotFound
@@ -223,7 +223,7 @@ def _apply(actor: Staff, ticket_id, action: str, *, note: str, version, physical
         elif action == Action.COMPLETE and not ticket.physical_result:
             notifications.enqueue(ticket, "done")
         ticket.events.append(TicketEvent(
-            action=action.value,
+            action=TicketEventKind(action.value),
             from_status=before,
             to_status=ticket.status,
             actor_staff_id=actor.id,
@@ -250,9 +250,9 @@ def record_locker_transition(ticket: Ticket, action: Action, *, note: str = "", 
     ticket.status = TRANSITIONS.get((before, action), before)
     ticket.updated_at = now
     with db.session.no_autoflush:
-        ticket.events.append(TicketEvent(action=action.value, from_status=before, to_status=ticket.status,
-                                         actor_staff_id=actor.id if actor else None, actor_label=actor_label,
-                                         note=note, public=True, created_at=now))
+        ticket.events.append(TicketEvent(action=TicketEventKind(action.value), from_status=before,
+                                         to_status=ticket.status, actor_staff_id=actor.id if actor else None,
+                                         actor_label=actor_label, note=note, public=True, created_at=now))
 
 
 def _changed_meanwhile(ticket: Ticket) -> str:
@@ -272,6 +272,11 @@ def _assignable(actor: Staff, ticket: Ticket, assignee_id) -> Staff:
     except NotFound:
         raise InvalidInput({"assignee": str(_l("Choose a colleague who can see this ticket."))}) from None
     return assignee
+
+
+def reassign_candidates(actor: Staff, ticket: Ticket) -> list[Staff]:
+    """The colleagues ``actor`` may hand the ticket to: none unless an admin."""
+    return candidates_for(ticket) if actor.role.is_admin else []
 
 
 def candidates_for(ticket: Ticket) -> list[Staff]:
@@ -314,6 +319,6 @@ def reveal_personal_data(actor: Staff, ticket_id) -> Ticket:
     ticket = scope.get_ticket(actor, ticket_id)
     if not scope.may_see_personal_data(actor, ticket):
         raise DomainError(_l("Your role may not see this resident's personal data."))
-    ticket.events.append(TicketEvent(action="personal_data_viewed", actor_staff_id=actor.id, public=False,
-                                     created_at=utcnow()))
+    ticket.events.append(TicketEvent(action=TicketEventKind.PERSONAL_DATA_VIEWED, actor_staff_id=actor.id,
+                                     public=False, created_at=utcnow()))
     return ticket

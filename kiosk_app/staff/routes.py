@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from datetime import date, timedelta
+from datetime import date
 
 from flask import (Blueprint, Response, current_app, flash, redirect, render_template, request, session,
                    url_for)
@@ -12,7 +10,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..models import Channel, Status
-from ..services import accounts, catalogue, figures, queue, scope, tickets, validation, workdays, workflow
+from ..services import (accounts, catalogue, exports, figures, queue, scope, tickets, validation, workdays,
+                        workflow)
 from ..services.errors import DomainError, InvalidInput, NotFound
 from ..web import htmx, i18n, no_store
 from ..web.auth import enforce_idle_timeout, mark_signed_in
@@ -131,28 +130,9 @@ def queue_page():
 @bp.get("/export.csv")
 @login_required
 def queue_export():
-    filters = queue.Filters.from_args(request.args)
-    rows = queue.export_rows(current_user, filters, _today())
-    unmasked = scope.may_export_personal_data(current_user)
-    buffer = io.StringIO()
-    buffer.write("\ufeff")  # BOM: spreadsheet programs then read the Chinese correctly
-    writer = csv.writer(buffer)
-    writer.writerow([_("Ticket number"), _("Service"), _("Status"), _("Grid"), _("Building"), _("Name"),
-                     _("Mobile"), _("Channel"), _("Submitted"), _("Due"), _("Overdue"), _("Assigned to")])
-    today = _today()
-    for t in rows:
-        writer.writerow([
-            t.number, t.service.name, t.status.label, t.grid.name, t.building.name,
-            t.resident_name if unmasked else validation.mask_name(t.resident_name),
-            t.resident_mobile if unmasked else validation.mask_mobile(t.resident_mobile),
-            t.channel.label, t.created_at.astimezone(workdays.LOCAL_TZ).strftime("%Y-%m-%d %H:%M"),
-            t.due_date.isoformat(),
-            _("yes") if t.status in workflow.OPEN and t.due_date < today else "",
-            t.assignee.display_name if t.assignee else "",
-        ])
-    filename = f"tickets-{today.isoformat()}.csv"
-    return Response(buffer.getvalue(), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    export = exports.queue_csv(current_user, queue.Filters.from_args(request.args), _today())
+    return Response(export.text, mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{export.filename}"'})
 
 
 # ---------------------------------------------------------------- a ticket
@@ -164,7 +144,7 @@ def _ticket_context(ticket, **extra):
         ticket=ticket,
         rating=ratings.rating_of(ticket),
         actions=workflow.available_actions(current_user, ticket),
-        candidates=workflow.candidates_for(ticket) if current_user.role.is_admin else [],
+        candidates=workflow.reassign_candidates(current_user, ticket),
         may_reveal=scope.may_see_personal_data(current_user, ticket),
         today=_today(),
         Action=workflow.Action,
@@ -226,13 +206,7 @@ def ticket_action(ticket_id: int, action: str):
 # ---------------------------------------------------------------- counter entry (channel "counter")
 
 def _counter_community():
-    scope.require_desk_role(current_user)
-    communities = scope.communities(current_user)
-    wanted = validation.record_id(request.values.get("community"))
-    for community in communities:
-        if wanted is None or community.id == wanted:
-            return community, communities
-    raise NotFound(_("Choose one of your communities."))
+    return scope.counter_community(current_user, validation.record_id(request.values.get("community")))
 
 
 @bp.get("/counter")
@@ -296,15 +270,8 @@ def counter_check(service_id: int, field: str):
 @bp.get("/figures")
 @login_required
 def figures_page():
-    scope.require_desk_role(current_user)
-    today = _today()
-    earliest, latest = date(2000, 1, 1), today + timedelta(days=366)
-    start = min(max(_date_arg("from") or today.replace(day=1), earliest), latest)
-    end = min(max(_date_arg("to") or today, earliest), latest)
-    if end < start:
-        start, end = end, start
-    end = min(end, start + timedelta(days=366))
-    data = figures.community_figures(current_user, start, end, current_app.config["OFFICE_HOURS"], today)
+    data = figures.figures_page(current_user, _date_arg("from"), _date_arg("to"),
+                                current_app.config["OFFICE_HOURS"], _today())
     return render_template("pages/staff/figures.html", figures=data)
 
 

@@ -115,7 +115,7 @@ def local_time(value, pattern: str = "%Y-%m-%d %H:%M") -> str:
 
 
 def init_links(app) -> None:
-    from ..services import qr, tickets, validation
+    from ..services import qr, ticket_status, validation
 
     @app.template_global()
     def ticket_qr(ticket):
@@ -130,7 +130,7 @@ def init_links(app) -> None:
         from ..services import terminals
 
         return qr.svg(urls.public_url(url_for("terminal.phone_link", token=terminals.phone_link_token(terminal))))
-    app.add_template_global(tickets.event_label)
+    app.add_template_global(ticket_status.event_label)
     app.add_template_filter(validation.mask_name, "mask_name")
     app.add_template_filter(validation.mask_mobile, "mask_mobile")
     app.add_template_filter(validation.mask_id_number, "mask_id_number")

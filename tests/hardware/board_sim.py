@@ -20,7 +20,8 @@ import threading
 import time
 import tty
 
-from kiosk_app.hardware.locks import OPEN_FUNC, OPEN_HEADER, QUERY_FUNC, QUERY_HEADER, SimulatedBoard, bcc
+from kiosk_app.hardware.locks import OPEN_FUNC, OPEN_HEADER, QUERY_FUNC, QUERY_HEADER, bcc
+from kiosk_app.hardware.simulated import SimulatedBoard
 
 
 class BoardSimulator:
