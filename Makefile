@@ -10,6 +10,10 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+# Each database's run is spread over this many processes (pytest-xdist): "auto" is one per CPU,
+# 0 runs everything in one process.  A worker that runs out of tests takes some from another's queue.
+PYTEST_WORKERS ?= auto
+PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal
 export FLASK_APP := wsgi
 
 .PHONY: run test bench profile test-sqlite test-postgres setup setup-test translations extract-messages clean
@@ -44,11 +48,11 @@ profile: $(VENV)/.dev-installed translations
 
 test-sqlite:
 	@echo "== test suite on SQLite =="
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 
 test-postgres:
 	@echo "== test suite on PostgreSQL ($(TEST_POSTGRES_URL)) =="
-	TEST_DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
+	TEST_DATABASE_URL=$(TEST_POSTGRES_URL) $(PYTEST) $(PYTEST_ARGS)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -2,29 +2,44 @@
 
 The database comes from ``TEST_DATABASE_URL``: unset means SQLite (a fresh file per test, so
 threads and a live server can share it); a PostgreSQL URL means a database of our own, created
-for this run next to the one named and dropped at the end.  Without a reachable PostgreSQL the
-tests that need a database are skipped locally with the reason, and fail in CI (CI=true).
+for this run next to the one named and dropped at the end (one per pytest-xdist worker).  Without
+a reachable PostgreSQL the tests that need a database are skipped locally with the reason, and
+fail in CI (CI=true).
+
+``make_app`` gives an app whose tables are created empty; ``app`` one whose database holds the
+demo district as seeding it leaves it, seeded only once per run though (``SeededDemo``).
+
+Each test builds its own app; what would be done again for every one of them and comes out the
+same each time (compiling templates and URL builders) is done once per process instead.
 """
 
 from __future__ import annotations
 
+import functools
 import os
+import shutil
 import threading
 import uuid
 
 import pytest
-from sqlalchemy import create_engine, text
+from jinja2 import BytecodeCache
+from sqlalchemy import create_engine, text, update
 from sqlalchemy.engine import make_url
+from werkzeug.routing import Rule
+from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
 from kiosk_app import create_app
 from kiosk_app.extensions import db
+from kiosk_app.models import Staff
 from kiosk_app.services import seed
 
 from .helpers import STAFF_PASSWORD
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")  # gw0, gw1, ... under pytest-xdist
 IN_CI = os.environ.get("CI", "").lower() == "true"
+TEST_PASSWORD_HASH = generate_password_hash(STAFF_PASSWORD, method="scrypt:1024:8:1")
 
 
 def pytest_report_header(config):
@@ -34,7 +49,10 @@ def pytest_report_header(config):
 
 @pytest.fixture(scope="session")
 def postgres_url():
-    """A PostgreSQL database for this test run, or None when the suite runs on SQLite."""
+    """A PostgreSQL database for this test run, or None when the suite runs on SQLite.
+
+    Under pytest-xdist each worker is a session of its own and so gets a database of its own.
+    """
     if not TEST_DATABASE_URL:
         yield None
         return
@@ -51,7 +69,7 @@ def postgres_url():
         if IN_CI:
             pytest.fail("CI needs PostgreSQL; " + reason, pytrace=False)
         pytest.skip(reason)
-    name = f"cloudlocker_test_{uuid.uuid4().hex[:10]}"
+    name = f"cloudlocker_test_{WORKER}_{uuid.uuid4().hex[:10]}"
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
@@ -67,23 +85,96 @@ def database_url(postgres_url, tmp_path):
     return postgres_url or f"sqlite:///{tmp_path / 'test.sqlite3'}"
 
 
+def _config(database_url: str, **overrides) -> dict:
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "PUBLIC_BASE_URL": "http://kiosk.test",
+        **overrides,
+    }
+
+
+class _TemplateCode(BytecodeCache):
+    """Compiled Jinja templates, kept for every app this process builds.
+
+    Each test builds its own app, and each app's Jinja environment would otherwise compile every
+    template it renders afresh.  Entries are keyed by template and checked against its source.
+    """
+
+    def __init__(self):
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket) -> None:
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+_TEMPLATE_CODE = _TemplateCode()
+
+
+def _share_url_builders() -> None:
+    """Compile each route's URL builder once per test process, not once per app.
+
+    Every test builds its own app, and registering a route makes Werkzeug generate and compile
+    Python code for building its URLs: three quarters of the time create_app takes.  That code
+    depends only on the rule, its parsed parts and its defaults (the rule itself is passed in when
+    it runs), so apps registering the same rule can share it.  Werkzeug is pinned; if the method
+    is ever gone, apps are simply built the slow way.
+    """
+    compile_builder = getattr(Rule, "_compile_builder", None)
+    if compile_builder is None:
+        return
+    builders: dict = {}
+
+    @functools.wraps(compile_builder)
+    def _shared(self, append_unknown=True):
+        try:
+            defaults = tuple(sorted((self.defaults or {}).items()))
+            key = (self.rule, tuple(self._trace), defaults, append_unknown)
+            builder = builders.get(key)
+        except TypeError:  # defaults that cannot be compared or hashed
+            return compile_builder(self, append_unknown)
+        if builder is None:
+            builder = builders[key] = compile_builder(self, append_unknown)
+        return builder
+
+    Rule._compile_builder = _shared
+
+
+_share_url_builders()
+
+
+def _build_app(database_url: str, **overrides):
+    application = create_app(_config(database_url, **overrides))
+    application.jinja_env.bytecode_cache = _TEMPLATE_CODE
+    return application
+
+
+def _drop_tables(engine) -> None:
+    """Every table gone, the migrations' own too."""
+    db.metadata.drop_all(engine)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+# PostgreSQL test databases whose tables are as create_all made them.  A test given make_app may
+# drop them or run migrations, so make_app takes its database off this list.
+_TABLES_AS_CREATED: set[str] = set()
+
+
 @pytest.fixture
 def make_app(database_url):
     """Build an app on the test database; tables are created empty."""
     made = []
 
     def _make(**overrides):
-        config = {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "PUBLIC_BASE_URL": "http://kiosk.test",
-            **overrides,
-        }
-        application = create_app(config)
+        application = _build_app(database_url, **overrides)
+        _TABLES_AS_CREATED.discard(database_url)
         with application.app_context():
-            db.drop_all()
-            db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
-            db.session.commit()
+            _drop_tables(db.engine)
             db.create_all()
         made.append(application)
         return application
@@ -92,18 +183,119 @@ def make_app(database_url):
     for application in made:
         with application.app_context():
             db.session.remove()
-            db.drop_all()
-            db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
-            db.session.commit()
+            _drop_tables(db.engine)
             db.engine.dispose()
 
 
+class SeededDemo:
+    """The demo district (``seed.seed_demo``), built once per session and put back before each test.
+
+    Seeding through the ORM and hashing the staff password take longer than most tests, so the
+    result is kept: on SQLite as a database file, copied to be the test's own; on PostgreSQL as
+    each table's rows (COPY) and each sequence's position, put back in one transaction after
+    every table is emptied.  Either way a test starts from what a freshly created and seeded
+    database holds, ids and sequences included.
+    """
+
+    def __init__(self, postgres_url: str | None, folder):
+        self.postgres_url = postgres_url
+        self.template = None if postgres_url else folder / "seeded.sqlite3"
+        self.engine = None  # PostgreSQL: the connection that puts the rows back
+        self.tables: list[str] = []  # quoted names, parents before children
+        self.rows: list[tuple[str, bytes]] = []  # (table, its rows as COPY text), parents first
+        self.sequences = ""  # one SELECT setval(...) for every sequence
+
+    def build(self) -> None:
+        url = self.postgres_url or f"sqlite:///{self.template}"
+        application = _build_app(url)
+        with application.app_context():
+            _drop_tables(db.engine)
+            db.create_all()
+            seed.seed_demo(staff_password=STAFF_PASSWORD)
+            # Signing in checks the password against its hash: scrypt at Werkzeug's default cost
+            # takes about 0.1 s, many tests sign in, so the demo staff get a cheap scrypt hash of
+            # the same password.  Hashes the code makes (new accounts, changed passwords) are not
+            # touched.
+            db.session.execute(update(Staff).values(password_hash=TEST_PASSWORD_HASH))
+            db.session.commit()
+            db.session.remove()
+            if self.postgres_url:
+                self._capture(db.engine)
+                _TABLES_AS_CREATED.add(url)
+            else:
+                with db.engine.connect() as conn:  # all of it in the main file, none left in the -wal
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            db.engine.dispose()
+        if self.postgres_url:
+            self.engine = create_engine(self.postgres_url)
+
+    def _capture(self, engine) -> None:
+        preparer = engine.dialect.identifier_preparer
+        self.tables = [preparer.format_table(table) for table in db.metadata.sorted_tables]
+        raw = engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            for table in self.tables:
+                with cursor.copy(f"COPY {table} TO STDOUT") as copy:
+                    data = b"".join(bytes(block) for block in copy)
+                if data:
+                    self.rows.append((table, data))
+            cursor.execute("SELECT schemaname, sequencename, start_value, last_value FROM pg_sequences "
+                           "WHERE schemaname = current_schema() ORDER BY sequencename")
+            calls = []
+            for schema, sequence, start, last in cursor.fetchall():
+                name = f"{preparer.quote_schema(schema)}.{preparer.quote(sequence)}"
+                # A sequence never used restarts at its start; a used one continues after its last value.
+                value, called = (start, "false") if last is None else (last, "true")
+                calls.append(f"setval('{name}', {int(value)}, {called})")
+            self.sequences = f"SELECT {', '.join(calls)}" if calls else ""
+            raw.rollback()
+        finally:
+            raw.close()
+
+    def restore(self, database_url: str) -> None:
+        if self.template is not None:
+            shutil.copyfile(self.template, make_url(database_url).database)
+            return
+        if database_url not in _TABLES_AS_CREATED:
+            _drop_tables(self.engine)
+            db.metadata.create_all(self.engine)
+            _TABLES_AS_CREATED.add(database_url)
+        raw = self.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            cursor.execute("; ".join(f"DELETE FROM {table}" for table in reversed(self.tables)))
+            for table, data in self.rows:
+                with cursor.copy(f"COPY {table} FROM STDIN") as copy:
+                    copy.write(data)
+            if self.sequences:
+                cursor.execute(self.sequences)
+            raw.commit()
+        finally:
+            raw.close()
+
+    def close(self) -> None:
+        if self.engine is not None:
+            self.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def seeded_demo(postgres_url, tmp_path_factory):
+    demo = SeededDemo(postgres_url, tmp_path_factory.mktemp("seeded"))
+    demo.build()
+    yield demo
+    demo.close()
+
+
 @pytest.fixture
-def app(make_app):
-    application = make_app()
+def app(database_url, seeded_demo):
+    """An app on the test database holding the demo district: make_app() then seed_demo, in effect."""
+    seeded_demo.restore(database_url)
+    application = _build_app(database_url)
+    yield application
     with application.app_context():
-        seed.seed_demo(staff_password=STAFF_PASSWORD)
-    return application
+        db.session.remove()
+        db.engine.dispose()
 
 
 @pytest.fixture
