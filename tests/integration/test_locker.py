@@ -78,6 +78,25 @@ def test_return_then_pickup_with_the_code_closes_the_ticket(ctx):
         locker.pick_up(terminal(), code)  # one time only
 
 
+def test_the_right_code_typed_again_while_the_door_is_open_commands_no_lock(ctx):
+    ticket = complete_with_result(make_ticket())
+    item = locker.start_return(staff("admin-hq"), terminal(), ticket.id)
+    locker.door_closed(item.compartment, actor=staff("admin-hq"))
+    _, code = locker.pickup_code_for_ticket(ticket)
+    locker.pick_up(terminal(), code)
+    compartment = item.compartment
+    SimulatedDoors.jammed.add((terminal().id, compartment.board, compartment.lock))
+    try:
+        assert locker.pick_up(terminal(), code).id == item.id  # the door stands open: nothing to command
+        assert locker.pick_up_from_phone(terminal(), ticket).id == item.id
+    finally:
+        SimulatedDoors.jammed.clear()
+    assert compartment.door == DoorState.OPEN and compartment.state == CompartmentState.IN_SERVICE
+    last = db.session.scalar(db.select(DoorEvent.event).filter_by(compartment_id=compartment.id)
+                             .order_by(DoorEvent.id.desc()).limit(1))
+    assert last == "opened"
+
+
 def test_only_completed_tickets_with_a_physical_result_are_returned(ctx):
     ticket = make_ticket()
     with pytest.raises(DomainError):

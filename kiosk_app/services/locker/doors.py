@@ -114,6 +114,13 @@ def open_door(compartment: Compartment, reason: DoorReason, *, item: LockerItem 
         _door_opened(compartment, reason, **who)
 
 
+def open_unless_open(compartment: Compartment, reason: DoorReason, **who) -> None:
+    """Open a door for an item unless it already stands open: a second tap, or the code typed again
+    while the door is open, commands no lock (a latch that fails then would mark an open door faulty)."""
+    if compartment.door != DoorState.OPEN:
+        open_door(compartment, reason, **who)
+
+
 def _door_opened(compartment: Compartment, reason: DoorReason, **who) -> None:
     compartment.door, compartment.door_changed_at = DoorState.OPEN, utcnow()
     _door_event(compartment, DoorEventKind.OPENED, reason, **who)

@@ -15,7 +15,7 @@ from .. import throttle, workdays
 from ..errors import InvalidInput, NotFound, Throttled
 from ..uow import separate
 from .codes import CODE_DIGITS, _code_hash, pickup_code
-from .doors import open_door
+from .doors import open_unless_open
 
 # Guessing is bounded per terminal, not per person: a person is easy to replace (another phone,
 # another address), a terminal is not.  In each window of PICKUP_WINDOW_SECONDS a
@@ -142,7 +142,7 @@ def pick_up(terminal: Terminal, code: str, *, source: str = "keypad") -> LockerI
         # Its screen or phone starts afresh, the keypad takes it back.
         throttle.clear(mine)
         throttle.forgive(keypad)
-    open_door(item.compartment, DoorReason.PICKUP, item=item, actor_label="resident")
+    open_unless_open(item.compartment, DoorReason.PICKUP, item=item, actor_label="resident")
     return item
 
 
@@ -205,5 +205,5 @@ def pick_up_from_phone(terminal: Terminal, ticket: Ticket) -> LockerItem:
     found = pickup_code_for_ticket(ticket)
     if found is None or found[0].compartment.terminal_id != terminal.id:
         raise NotFound(_l("Nothing waits for this ticket in this locker."))
-    open_door(found[0].compartment, DoorReason.PICKUP, item=found[0], actor_label="resident:phone")
+    open_unless_open(found[0].compartment, DoorReason.PICKUP, item=found[0], actor_label="resident:phone")
     return found[0]

@@ -26,7 +26,7 @@ from ...models import (
 from ...models.base import utcnow
 from ..errors import DomainError, NotFound
 from ..uow import separate, unit_of_work, use_case
-from .doors import _door_event, active_item, door_closed, open_door, refresh_door
+from .doors import _door_event, active_item, door_closed, open_door, open_unless_open, refresh_door
 from .reservation import reserve_and_open
 
 def _staff_here(actor: Staff, terminal: Terminal) -> None:
@@ -54,7 +54,7 @@ def collect(actor: Staff, terminal: Terminal, item_id) -> LockerItem:
     item = next((i for i in collectable(actor, terminal) if i.id == wanted), None)
     if item is None:
         raise NotFound(_l("Nothing to collect there."))
-    open_door(item.compartment, DoorReason.COLLECT, item=item, actor=actor)
+    open_unless_open(item.compartment, DoorReason.COLLECT, item=item, actor=actor)
     return item
 
 
@@ -98,7 +98,7 @@ def take_back(actor: Staff, terminal: Terminal, item_id) -> LockerItem:
     item = next((i for i in uncollected(actor, terminal) if i.id == wanted), None)
     if item is None:
         raise NotFound(_l("Nothing to take back there."))
-    open_door(item.compartment, DoorReason.TAKE_BACK, item=item, actor=actor)
+    open_unless_open(item.compartment, DoorReason.TAKE_BACK, item=item, actor=actor)
     with separate("once the door is open the code stops working, whatever the date says"):
         item.pickup_code_hash = None
     return item
