@@ -24,7 +24,7 @@ from .rating import RATING_LABELS, FollowUp, FollowUpState, Rating
 from .staff import DataExport, GridLevel, Role, Staff, StaffGrid
 from .terminal import Terminal, TerminalKind
 from .throttle import Throttle
-from .ticket import Channel, Status, Ticket, TicketCounter, TicketEvent, TicketEventKind
+from .ticket import Channel, Status, Ticket, TicketCounter, TicketEvent, TicketEventKind, TicketView
 
 __all__ = [
     "CacheVersion",
@@ -33,6 +33,6 @@ __all__ = [
     "LockBoardState", "LockerItem", "Size", "DataExport", "CommandState", "DoorCommand", "RATING_LABELS", "FollowUp",
     "FollowUpState", "Rating", "MessageState", "Notification", "PrinterFaultKind", "PrintJob", "PrintState",
     "Area", "AreaLevel", "Building", "Channel", "Grid", "GridLevel", "Role", "StaffGrid", "Service", "ServiceCategory",
-    "Staff", "Status", "Terminal", "TerminalKind", "Throttle", "Ticket", "TicketCounter",
+    "Staff", "Status", "Terminal", "TerminalKind", "Throttle", "Ticket", "TicketCounter", "TicketView",
     "TicketEvent", "TicketEventKind",
 ]

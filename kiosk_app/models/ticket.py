@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Protocol, runtime_checkable
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -219,6 +221,51 @@ class Ticket(db.Model):
     )
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class Named(Protocol):
+    """A service or community as a ticket's pages show it: its id and its name in the reader's language."""
+
+    id: int
+
+    @property
+    def name(self) -> str: ...
+
+
+class TimelineEvent(Protocol):
+    action: str
+    to_status: Status | None
+    note: str
+    public: bool
+    created_at: datetime
+
+
+@runtime_checkable
+class TicketView(Protocol):
+    """What a ticket's status page and its rules (the rating, the pickup code) read of a ticket.
+
+    Two classes have it: ``Ticket`` (the ORM row) and ``services.ticket_status.TicketStatus`` (the
+    status page's plain read).  Code that takes either is typed with this, and a test checks both
+    keep it.
+    """
+
+    id: int
+    token: str
+    number: str
+    status: Status
+    physical_result: bool
+    resident_name: str
+    resident_mobile: str
+    due_date: date
+
+    @property
+    def service(self) -> Named: ...
+
+    @property
+    def community(self) -> Named: ...
+
+    @property
+    def events(self) -> Sequence[TimelineEvent]: ...
 
 
 class TicketEvent(db.Model):

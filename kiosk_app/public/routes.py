@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from .. import __version__
 from ..extensions import db
-from ..models import RATING_LABELS, TerminalKind
+from ..models import RATING_LABELS, TerminalKind, TicketView
 from ..services import catalogue, tickets
 from ..services.errors import DomainError, InvalidInput, Throttled
 from ..services.ticket_status import public_timeline, status_by_id, status_by_token
@@ -65,7 +65,7 @@ def ticket_status(token: str):
     return response
 
 
-def _status_response(ticket, status: int = 200, rating_errors: dict | None = None, *, by_lookup: bool = False):
+def _status_response(ticket: TicketView, status: int = 200, rating_errors: dict | None = None, *, by_lookup: bool = False):
     """The status page.  Reached by number + last four digits (``by_lookup``) instead of the ticket's own
     link, it shows the progress but no pickup code, no door to open and no rating form: 10,000 endings
     are far easier to guess than the link or the code."""

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import FollowUp, FollowUpState, Rating, Role, Staff, Status, Ticket, TicketEvent, TicketEventKind
+from ..models import FollowUp, FollowUpState, Rating, Role, Staff, Status, Ticket, TicketEvent, TicketEventKind, TicketView
 from ..models.base import utcnow
 from ..models.rating import POOR, RATING_LABELS
 from . import scope, workdays
@@ -21,7 +21,7 @@ COMMENT_MAX = 500
 RATEABLE = (Status.COMPLETED, Status.CLOSED)
 
 
-def rating_of(ticket: Ticket) -> Rating | None:
+def rating_of(ticket: TicketView) -> Rating | None:
     if ticket.status not in RATEABLE:  # only a finished ticket is rated, and it never reopens
         return None
     return db.session.scalar(select(Rating).where(Rating.ticket_id == ticket.id))
@@ -30,7 +30,7 @@ def rating_of(ticket: Ticket) -> Rating | None:
 _UNKNOWN = object()
 
 
-def can_rate(ticket: Ticket, rating=_UNKNOWN) -> bool:
+def can_rate(ticket: TicketView, rating=_UNKNOWN) -> bool:
     """``rating``: the ticket's rating when the caller has already loaded it."""
     if ticket.status not in RATEABLE:
         return False

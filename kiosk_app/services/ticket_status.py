@@ -10,7 +10,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, bindparam, type_coerce
 
 from ..extensions import db
-from ..models import Area, Service, Status, Ticket, TicketEvent, TicketEventKind
+from ..models import Area, Service, Status, Ticket, TicketEvent, TicketEventKind, TicketView
+from ..models.ticket import TimelineEvent
 from .catalogue import Choice
 from .errors import NotFound
 
@@ -34,8 +35,8 @@ class TicketStatus:
 
     The page residents' phones reload most: one plain query, only the columns it shows, no
     identity map or change tracking (the ORM's bookkeeping for a ticket, its service, community
-    and events cost as much as the rest of the page).  It carries the attributes of a ``Ticket``
-    that the page and its rules (the rating, the pickup code) read, under the same names.
+    and events cost as much as the rest of the page).  It is a ``TicketView``, as ``Ticket`` is: what
+    the page and its rules (the rating, the pickup code) read, under the same names.
     """
 
     id: int
@@ -93,11 +94,11 @@ def status_by_id(ticket_id: int) -> TicketStatus:
     return status_by_token(token)
 
 
-def public_timeline(ticket: Ticket) -> list[TicketEvent]:
+def public_timeline(ticket: TicketView) -> list[TimelineEvent]:
     return [event for event in ticket.events if event.public]
 
 
-def event_label(event: TicketEvent | PublicEvent) -> str:
+def event_label(event: TimelineEvent) -> str:
     """A timeline line's title: its kind's label, else the status it reached, else its raw kind.
 
     ``event.action`` is a ``TicketEventKind`` from the ORM and a plain string on the status page,

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, select
 
 from ...extensions import db
-from ...models import Compartment, DoorReason, ItemKind, ItemState, LockerItem, Status, Terminal, Ticket
+from ...models import Compartment, DoorReason, ItemKind, ItemState, LockerItem, Status, Terminal, Ticket, TicketView
 from ...models.base import utcnow
 from .. import throttle, workdays
 from ..errors import InvalidInput, NotFound, Throttled
@@ -189,7 +189,7 @@ def keypad_alert(terminal: Terminal) -> KeypadAlert | None:
     return KeypadAlert(terminal, keypad_ceiling(terminal), current_app.config["PICKUP_WINDOW_SECONDS"])
 
 
-def pickup_code_for_ticket(ticket: Ticket) -> tuple[LockerItem, str] | None:
+def pickup_code_for_ticket(ticket: TicketView) -> tuple[LockerItem, str] | None:
     """The code to show on a ticket's status page, while its result waits in a compartment."""
     if not ticket.physical_result or ticket.status not in (Status.COMPLETED, Status.CLOSED):  # nothing waits
         return None
