@@ -49,6 +49,8 @@ profile: $(VENV)/.dev-installed translations
 test-sqlite:
 	@echo "== test suite on SQLite =="
 	$(PYTEST) $(PYTEST_ARGS)
+	@echo "== web tests on SQLite, reference data kept for a minute as deployed =="
+	TEST_CACHE_SECONDS=60 $(PYTEST) tests/web $(PYTEST_ARGS)
 
 test-postgres:
 	@echo "== test suite on PostgreSQL ($(TEST_POSTGRES_URL)) =="

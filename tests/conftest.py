@@ -85,11 +85,18 @@ def database_url(postgres_url, tmp_path):
     return postgres_url or f"sqlite:///{tmp_path / 'test.sqlite3'}"
 
 
+# The suite runs with reference data read afresh each time (TestingConfig.CACHE_SECONDS = 0); make test
+# runs the web tests once more with it kept, as deployments keep it, so the cached path and its
+# invalidation on change are tried by every page.
+_CACHE_SECONDS = os.environ.get("TEST_CACHE_SECONDS")
+
+
 def _config(database_url: str, **overrides) -> dict:
     return {
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "PUBLIC_BASE_URL": "http://kiosk.test",
+        **({"CACHE_SECONDS": int(_CACHE_SECONDS)} if _CACHE_SECONDS else {}),
         **overrides,
     }
 
