@@ -10,7 +10,7 @@ import zxingcpp
 from PIL import Image
 
 from kiosk_app.extensions import db
-from kiosk_app.models import Status, Ticket, TicketEvent
+from kiosk_app.models import Status, Ticket, TicketEvent, TicketEventKind
 from kiosk_app.models.base import utcnow
 from kiosk_app.services import terminals
 
@@ -138,7 +138,7 @@ def test_the_status_page_refreshes_itself(app, live_server, new_page):
     with app.app_context():
         ticket = db.session.scalar(db.select(Ticket))
         ticket.status = Status.ACCEPTED
-        ticket.events.append(TicketEvent(action="accepted", from_status=Status.SUBMITTED,
+        ticket.events.append(TicketEvent(action=TicketEventKind.ACCEPT, from_status=Status.SUBMITTED,
                                          to_status=Status.ACCEPTED, created_at=utcnow()))
         db.session.commit()
     page.locator("#status-label", has_text="已受理").wait_for(timeout=5_000)

@@ -8,7 +8,7 @@ from PIL import Image, ImageDraw
 
 from kiosk_app import __version__, create_app
 from kiosk_app.extensions import db
-from kiosk_app.models import Status, Ticket, TicketEvent
+from kiosk_app.models import Status, Ticket, TicketEvent, TicketEventKind
 from kiosk_app.models.base import utcnow
 from kiosk_app.services import cache as kept
 
@@ -82,9 +82,9 @@ def test_staff_notes_on_the_timeline_show_and_internal_ones_do_not(app, client, 
     _, token = issued
     with app.app_context():
         ticket = db.session.scalar(db.select(Ticket).filter_by(token=token))
-        ticket.events.append(TicketEvent(action="needs_info", from_status=Status.SUBMITTED,
+        ticket.events.append(TicketEvent(action=TicketEventKind.ASK_INFO, from_status=Status.SUBMITTED,
                                          to_status=Status.NEEDS_INFO, note="请补充楼道照片", created_at=utcnow()))
-        ticket.events.append(TicketEvent(action="note", note="内部备注：已电话联系", public=False, created_at=utcnow()))
+        ticket.events.append(TicketEvent(action=TicketEventKind.NOTE, note="内部备注：已电话联系", public=False, created_at=utcnow()))
         ticket.status = Status.NEEDS_INFO
         db.session.commit()
     page = text(client.get(f"/t/{token}"))
