@@ -146,6 +146,9 @@ def ticket_issued(token: str):
     problem = locker.drop_off_problem(ticket)
     # The terminal that issued the ticket prints its receipt, once: on its own screen, or for a
     # phone that scanned its QR (the resident stands at it).  A plain phone or browser never prints.
+    # The receipt is this page on paper (it says where the papers went, or what went wrong), so it is
+    # printed where the page is shown rather than by each way its outcome arrives (a door poll, a
+    # simulated close, an agent's report, the sweeper); one job per ticket, so a reload prints nothing.
     terminal, receipt = current_terminal() or phone_terminal(), None
     at_its_locker = terminal is not None and ticket.terminal_id == terminal.id
     if at_its_locker:

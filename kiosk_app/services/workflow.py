@@ -22,27 +22,20 @@ from .uow import unit_of_work, use_case
 NOTE_MAX = 1000
 
 
-class Action(enum.StrEnum):
-    ACCEPT = "accept"
-    START = "start"
-    ASK_INFO = "ask_info"
-    RESUME = "resume"
-    COMPLETE = "complete"
-    REJECT = "reject"
-    CLOSE = "close"
-    REASSIGN = "reassign"
-    NOTE = "note"
-    # Done through the locker, never as a button: papers collected, drop-off given up, result picked up.
-    RECEIVE = "receive"
-    WITHDRAW = "withdraw"
-    PICK_UP = "pick_up"
-    # Proposals (民事民提) only.
-    DISCUSS = "discuss"
-    DECIDE = "decide"
-
+class _ActionKind(enum.StrEnum):
     @property
     def label(self) -> str:
+        """The action's button (the timeline names what it did: ``TicketEventKind``)."""
         return str(ACTION_LABELS[self])
+
+
+_K = TicketEventKind
+# The lifecycle's actions: the kinds of ticket event that a member of staff (or the locker) performs,
+# so an action and the event recording it share one name and value.  RECEIVE, WITHDRAW and PICK_UP are
+# done through the locker, never as a button; DISCUSS and DECIDE are for proposals (民事民提) only.
+Action = _ActionKind("Action", [(kind.name, kind.value) for kind in (
+    _K.ACCEPT, _K.START, _K.ASK_INFO, _K.RESUME, _K.COMPLETE, _K.REJECT, _K.CLOSE, _K.REASSIGN, _K.NOTE,
+    _K.RECEIVE, _K.WITHDRAW, _K.PICK_UP, _K.DISCUSS, _K.DECIDE)], module=__name__)
 
 
 ACTION_LABELS = {

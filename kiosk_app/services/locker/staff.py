@@ -46,16 +46,27 @@ def collectable(actor: Staff, terminal: Terminal) -> list[LockerItem]:
         .order_by(Compartment.number)))
 
 
-def collect(actor: Staff, terminal: Terminal, item_id) -> LockerItem:
+def _listed(rows, wanted_id, missing):
+    """The row of a list the actor may act on whose id was sent; anything else is not found."""
     from ..validation import record_id
 
+    wanted = record_id(wanted_id)
+    found = next((row for row in rows if row.id == wanted), None)
+    if found is None:
+        raise NotFound(missing)
+    return found
+
+
+def _open_one_of(actor: Staff, terminal: Terminal, item_id, listed, reason: DoorReason, missing) -> LockerItem:
+    """Open the door of an item on a staff list (what they may collect, or take back) at this terminal."""
     _staff_here(actor, terminal)
-    wanted = record_id(item_id)
-    item = next((i for i in collectable(actor, terminal) if i.id == wanted), None)
-    if item is None:
-        raise NotFound(_l("Nothing to collect there."))
-    open_unless_open(item.compartment, DoorReason.COLLECT, item=item, actor=actor)
+    item = _listed(listed(actor, terminal), item_id, missing)
+    open_unless_open(item.compartment, reason, item=item, actor=actor)
     return item
+
+
+def collect(actor: Staff, terminal: Terminal, item_id) -> LockerItem:
+    return _open_one_of(actor, terminal, item_id, collectable, DoorReason.COLLECT, _l("Nothing to collect there."))
 
 
 def start_return(actor: Staff, terminal: Terminal, ticket_id) -> LockerItem:
@@ -91,14 +102,7 @@ def uncollected(actor: Staff, terminal: Terminal | None = None) -> list[LockerIt
 
 
 def take_back(actor: Staff, terminal: Terminal, item_id) -> LockerItem:
-    from ..validation import record_id
-
-    _staff_here(actor, terminal)
-    wanted = record_id(item_id)
-    item = next((i for i in uncollected(actor, terminal) if i.id == wanted), None)
-    if item is None:
-        raise NotFound(_l("Nothing to take back there."))
-    open_unless_open(item.compartment, DoorReason.TAKE_BACK, item=item, actor=actor)
+    item = _open_one_of(actor, terminal, item_id, uncollected, DoorReason.TAKE_BACK, _l("Nothing to take back there."))
     with separate("once the door is open the code stops working, whatever the date says"):
         item.pickup_code_hash = None
     return item
@@ -155,15 +159,10 @@ def checked_empty(actor: Staff, terminal: Terminal, compartment_id) -> Compartme
 def _to_check_here(actor: Staff, terminal: Terminal, compartment_id) -> Compartment:
     """A compartment may hold any grid's papers: community staff check it, not volunteers."""
     from ..scope import require_desk_role
-    from ..validation import record_id
 
     _staff_here(actor, terminal)
     require_desk_role(actor)
-    wanted = record_id(compartment_id)
-    compartment = next((c for c in to_check(terminal) if c.id == wanted), None)
-    if compartment is None:
-        raise NotFound(_l("No such compartment."))
-    return compartment
+    return _listed(to_check(terminal), compartment_id, _l("No such compartment."))
 
 
 def returnable(actor: Staff, terminal: Terminal) -> list[Ticket]:
@@ -188,14 +187,9 @@ def terminals_in_scope(actor: Staff) -> list[Terminal]:
 
 def admin_terminal(actor: Staff, terminal_id) -> Terminal:
     from ..scope import require_admin
-    from ..validation import record_id
 
     require_admin(actor)
-    wanted = record_id(terminal_id)
-    terminal = next((t for t in terminals_in_scope(actor) if t.id == wanted), None)
-    if terminal is None:
-        raise NotFound(_l("No such terminal."))
-    return terminal
+    return _listed(terminals_in_scope(actor), terminal_id, _l("No such terminal."))
 
 
 @use_case
