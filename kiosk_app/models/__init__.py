@@ -1,5 +1,6 @@
 """The data model, one module per aggregate.  Importing this package registers every table."""
 
+from .audit import AuditEvent
 from .cache import CacheVersion
 from .catalogue import Service, ServiceCategory
 from .locker import (
@@ -27,7 +28,7 @@ from .throttle import Throttle
 from .ticket import Channel, Status, Ticket, TicketCounter, TicketEvent, TicketEventKind, TicketView
 
 __all__ = [
-    "CacheVersion",
+    "AuditEvent", "CacheVersion",
     "DoorEventKind",
     "Compartment", "CompartmentState", "DoorEvent", "DoorReason", "DoorState", "ItemKind", "ItemState",
     "LockBoardState", "LockerItem", "Size", "DataExport", "CommandState", "DoorCommand", "RATING_LABELS", "FollowUp",

@@ -25,7 +25,8 @@ bp.before_request(enforce_idle_timeout)
 
 
 @bp.context_processor
-def _navigation():
+def navigation():
+    """The back office's top bar (every page under layouts/staff.html: this blueprint's and admin's)."""
     if current_user.is_authenticated:
         return {"deadlines": queue.deadline_counts(current_user)}
     return {}

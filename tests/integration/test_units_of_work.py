@@ -147,6 +147,29 @@ def test_setting_a_deployment_up(ctx):
     assert_atomic(lambda: administration.set_printer("HQ-L1", "tcp://127.0.0.1:9100"))
 
 
+def test_administering_accounts(ctx):
+    from kiosk_app.models import Grid, GridLevel
+    from kiosk_app.services.admin import accounts as admin_accounts
+
+    admin, hq = staff("admin-hq"), community("HQ")
+    form = {"username": "new-worker", "display_name": "新社工", "role": "community_staff", "area_id": str(hq.id)}
+    assert_atomic(lambda: admin_accounts.create_account(admin, form))
+    target = staff("staff-hq").id
+    assert_atomic(lambda: admin_accounts.update_account(admin, target, {**form, "display_name": "王社工二"}))
+    assert_atomic(lambda: admin_accounts.reset_password(admin, target))
+    assert_atomic(lambda: admin_accounts.set_active(admin, target, False))
+    grid = db.session.scalar(select(Grid).filter_by(community_id=hq.id, code="G2"))
+    level = db.session.scalar(select(GridLevel).filter_by(code="worker"))
+    assert_atomic(lambda: admin_accounts.set_post(admin, staff("grid-hq1").id, grid.id, level.id))
+    assert_atomic(lambda: admin_accounts.remove_post(admin, staff("grid-hq1").id, grid.id))
+
+
+def test_the_first_admin_of_a_real_installation(make_app):
+    with make_app().app_context():
+        assert_atomic(lambda: administration.create_first_admin(
+            "first-admin", password="a-long-password", district_code="GX", district_name_zh="高新区"))
+
+
 def test_sending_the_messages_due(ctx):
     make_ticket()
     assert_atomic(lambda: notifications.send_due(notifications.LogSender()), separate_writes=True)
