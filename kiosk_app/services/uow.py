@@ -69,7 +69,10 @@ def unit_of_work(*, keep_loaded: bool = False):
     before = session.expire_on_commit
     try:
         yield session
-        session.expire_on_commit = not keep_loaded and before
+        session.flush()
+        # What the session holds is read again after a commit that wrote; a unit that wrote nothing
+        # (a sweep that found nothing to do) leaves it loaded: none of it changed here.
+        session.expire_on_commit = before and not keep_loaded and wrote(session)
         session.commit()
     except BaseException:
         session.rollback()

@@ -312,3 +312,21 @@ def test_a_use_case_refuses_changes_made_before_it_began(ctx):
     with pytest.raises(WriteOutsideUseCase):
         workflow.reveal_personal_data(staff("admin-hq"), ticket.id)
     db.session.rollback()
+
+
+def test_a_unit_that_wrote_nothing_leaves_what_it_read_loaded(ctx):
+    """A use case that found nothing to do (a sweep, most of the time) costs no reloading afterwards;
+    one that wrote has what the session holds read again."""
+    from ..helpers import QueryCounter
+
+    found = terminal()
+    with unit_of_work():
+        pass
+    with QueryCounter(db.engine) as queries:
+        assert found.code == "HQ-L1"
+    assert queries.count == 0
+    with unit_of_work():
+        found.name_zh = found.name_zh + " "
+    with QueryCounter(db.engine) as queries:
+        assert found.name_zh.endswith(" ")
+    assert queries.count == 1
