@@ -191,3 +191,7 @@ bp.context_processor(navigation)
 @bp.context_processor
 def _roles():
     return {"Role": Role}
+
+
+from . import catalogue as _catalogue_pages  # noqa: E402,F401  (their routes join this blueprint)
+from . import terminals as _terminal_pages  # noqa: E402,F401

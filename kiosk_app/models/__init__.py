@@ -2,7 +2,7 @@
 
 from .audit import AuditEvent
 from .cache import CacheVersion
-from .catalogue import Service, ServiceCategory
+from .catalogue import CommunityService, Service, ServiceCategory
 from .locker import (
     CommandState,
     Compartment,
@@ -33,7 +33,7 @@ __all__ = [
     "Compartment", "CompartmentState", "DoorEvent", "DoorReason", "DoorState", "ItemKind", "ItemState",
     "LockBoardState", "LockerItem", "Size", "DataExport", "CommandState", "DoorCommand", "RATING_LABELS", "FollowUp",
     "FollowUpState", "Rating", "MessageState", "Notification", "PrinterFaultKind", "PrintJob", "PrintState",
-    "Area", "AreaLevel", "Building", "Channel", "Grid", "GridLevel", "Role", "StaffGrid", "Service", "ServiceCategory",
+    "Area", "AreaLevel", "Building", "Channel", "Grid", "GridLevel", "Role", "StaffGrid", "CommunityService", "Service", "ServiceCategory",
     "Staff", "Status", "Terminal", "TerminalKind", "Throttle", "Ticket", "TicketCounter", "TicketView",
     "TicketEvent", "TicketEventKind",
 ]

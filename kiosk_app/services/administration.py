@@ -72,8 +72,9 @@ def create_first_admin(username: str, *, password: str, display_name: str = "", 
         record(None, AuditAction.CREATE, "area", district.id, name=district.code, area_id=district.id,
                after=snapshot(district, ("level", "code", "name_zh", "name_en")))
     if db.session.scalar(select(GridLevel.id).limit(1)) is None:
-        db.session.add_all(GridLevel(code=code, name_zh=zh, name_en=en, rank=rank)
-                           for code, zh, en, rank in STANDARD_GRID_LADDER)
+        for code, zh, en, rank in STANDARD_GRID_LADDER:  # a row at a time: five rows, once
+            db.session.add(GridLevel(code=code, name_zh=zh, name_en=en, rank=rank))
+            db.session.flush()
     staff = Staff(username=username, display_name=(display_name or username).strip()[:100],
                   role=Role.DISTRICT_ADMIN, area_id=district.id, password_hash=generate_password_hash(password))
     db.session.add(staff)

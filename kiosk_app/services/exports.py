@@ -45,7 +45,7 @@ def queue_csv(actor: Staff, filters: queue.Filters, today: date) -> CsvFile:
     rows = queue.export_rows(actor, filters, today)
     unmasked = scope.may_export_personal_data(actor)
     lines = ([
-        t.number, t.service.name, t.status.label, t.grid.name, t.building.name,
+        t.number, t.service_name, t.status.label, t.grid.name, t.building.name,
         t.resident_name if unmasked else validation.mask_name(t.resident_name),
         t.resident_mobile if unmasked else validation.mask_mobile(t.resident_mobile),
         t.channel.label, t.created_at.astimezone(workdays.LOCAL_TZ).strftime("%Y-%m-%d %H:%M"),

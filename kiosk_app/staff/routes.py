@@ -214,7 +214,7 @@ def _counter_community():
 @login_required
 def counter_home():
     community, communities = _counter_community()
-    return render_template("pages/staff/counter.html", categories=catalogue.categories(),
+    return render_template("pages/staff/counter.html", categories=catalogue.categories(community),
                            entry_community=community, communities=communities)
 
 
@@ -233,7 +233,7 @@ def _counter_form(service, community, *, form, errors, status=200):
 @login_required
 def counter_form(service_id: int):
     community, _all = _counter_community()
-    service = catalogue.get_service(service_id)
+    service = catalogue.get_service(service_id, community)
     if service.guidance_only:
         return render_template("pages/kiosk/service.html", service=service)
     return _counter_form(service, community, form={"submission_key": tickets.new_submission_key(), "sms": "1"}, errors={})
@@ -243,7 +243,7 @@ def counter_form(service_id: int):
 @login_required
 def counter_submit(service_id: int):
     community, _all = _counter_community()
-    service = catalogue.get_service(service_id)
+    service = catalogue.get_service(service_id, community)
     form = {key: request.form.get(key, "") for key in (*tickets.FIELDS, "submission_key", "sms")}
     try:
         ticket = tickets.submit_request(form, service=service, community=community, channel=Channel.COUNTER,
