@@ -46,6 +46,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     cache.init_app(app)
 
+    from .admin.routes import bp as admin_bp
     from .api.routes import bp as api_bp
     from .kiosk.routes import bp as kiosk_bp
     from .public.routes import bp as public_bp
@@ -55,6 +56,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(public_bp)
     app.register_blueprint(kiosk_bp, url_prefix="/kiosk")
     app.register_blueprint(staff_bp, url_prefix="/staff")
+    app.register_blueprint(admin_bp, url_prefix="/staff/admin")
     app.register_blueprint(terminal_bp, url_prefix="/terminal")
     app.register_blueprint(api_bp, url_prefix="/api")
 

@@ -42,6 +42,28 @@ def register(app: Flask) -> None:
                                       display_name=display_name or "")
         click.echo(f"Staff account {username} ({role}, {area_code}) saved.")
 
+    @app.cli.command("create-admin")
+    @click.argument("username")
+    @click.option("--name", "display_name", help="Name shown in the back office.")
+    @click.option("--district-code", default="", help="The district's code (asked for when the database has none).")
+    @click.option("--district-name", default="", help="The district's name in Chinese (asked for when new).")
+    @click.option("--district-name-en", default="", help="The district's name in English.")
+    @click.password_option(help="Asked for when not given.")
+    def create_admin_command(username, display_name, district_code, district_name, district_name_en, password):
+        """A real installation's first step: a district admin, and the district itself on an empty database.
+        Everything else is then set up in the browser, at /staff/admin/."""
+        from .models import Area, AreaLevel
+
+        if db.session.scalar(db.select(Area.id).filter_by(level=AreaLevel.DISTRICT).limit(1)) is None:
+            district_code = district_code or click.prompt("District code (e.g. GX)")
+            district_name = district_name or click.prompt("District name (e.g. 高新区)")
+        with refused_as_click_error():
+            staff = administration.create_first_admin(
+                username, password=password, display_name=display_name or "", district_code=district_code.strip(),
+                district_name_zh=district_name, district_name_en=district_name_en)
+        click.echo(f"District admin {staff.username} of {staff.area.code} created. "
+                   f"Sign in at /staff/login and go on at /staff/admin/.")
+
     @app.cli.command("grid-level")
     @click.argument("code")
     @click.option("--name-zh", required=True, help="e.g. 网格长")

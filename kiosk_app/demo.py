@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .services.administration import STANDARD_GRID_LADDER
+
 DISTRICT = ("WB", "渭滨区", "Weibin District")
 
 STREETS = [
@@ -109,14 +111,8 @@ SERVICES = [
          is_proposal=True, deadline_days=15),
 ]
 
-# The grid ladder (五级网格): code, zh, en, rank.  A deployment may rename and reorder these.
-GRID_LEVELS = [
-    ("instructor", "网格指导员", "Grid instructor", 1),
-    ("leader", "网格长", "Grid leader", 2),
-    ("worker", "网格员", "Grid worker", 3),
-    ("group-leader", "居民小组长", "Residents' group leader", 4),
-    ("building-head", "楼栋长", "Building head", 5),
-]
+# The grid ladder (五级网格): the standard one a new installation starts with.
+GRID_LEVELS = STANDARD_GRID_LADDER
 
 # username, display name, role, community code (None: the district), grid posts [(grid code, level code)]
 STAFF = [

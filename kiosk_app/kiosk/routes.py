@@ -31,8 +31,8 @@ def home():
     community, picker = _community_or_picker()
     if picker is not None:
         return picker
-    catalogue_html = fragments.render_kept("catalogue", "partials/kiosk/catalogue.html",
-                                           lambda: {"categories": catalogue.categories()})
+    catalogue_html = fragments.render_kept(f"catalogue:{community.id}", "partials/kiosk/catalogue.html",
+                                           lambda: {"categories": catalogue.categories(community)})
     return render_template("pages/kiosk/home.html", catalogue_html=catalogue_html)
 
 
@@ -62,8 +62,9 @@ def service_detail(service_id: int):
     community, picker = _community_or_picker()
     if picker is not None:
         return picker
-    service = catalogue.get_service(service_id)
-    return render_template("pages/kiosk/service.html", service=service)
+    service = catalogue.get_service(service_id, community)
+    return render_template("pages/kiosk/service.html", service=service,
+                           local_note=catalogue.local_note(community, service))
 
 
 def _render_form(service, community, *, form: dict, errors: dict, status: int = 200):
@@ -88,7 +89,7 @@ def request_form(service_id: int):
     community, picker = _community_or_picker()
     if picker is not None:
         return picker
-    service = catalogue.get_service(service_id)
+    service = catalogue.get_service(service_id, community)
     if service.guidance_only:
         return redirect(url_for("kiosk.service_detail", service_id=service.id))
     return _render_form(service, community, form={"submission_key": tickets.new_submission_key(), "sms": "1"}, errors={})
@@ -106,7 +107,7 @@ def request_submit(service_id: int):
     community, picker = _community_or_picker()
     if picker is not None:
         return picker
-    service = catalogue.get_service(service_id)
+    service = catalogue.get_service(service_id, community)
     form = {key: request.form.get(key, "") for key in (*tickets.FIELDS, "submission_key", "sms")}
     try:
         ticket = tickets.submit_request(
@@ -170,7 +171,8 @@ def ticket_sms(token: str):
 
 @bp.get("/enrol")
 def enrol_form():
-    return render_template("pages/kiosk/enrol.html", error=None)
+    # ?code= : the address in the QR code an administrator shows, scanned on the terminal.
+    return render_template("pages/kiosk/enrol.html", error=None, code=request.args.get("code", "")[:32])
 
 
 @bp.post("/enrol")

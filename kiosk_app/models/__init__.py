@@ -1,7 +1,8 @@
 """The data model, one module per aggregate.  Importing this package registers every table."""
 
+from .audit import AuditEvent
 from .cache import CacheVersion
-from .catalogue import Service, ServiceCategory
+from .catalogue import CommunityService, Service, ServiceCategory
 from .locker import (
     CommandState,
     Compartment,
@@ -27,12 +28,12 @@ from .throttle import Throttle
 from .ticket import Channel, Status, Ticket, TicketCounter, TicketEvent, TicketEventKind, TicketView
 
 __all__ = [
-    "CacheVersion",
+    "AuditEvent", "CacheVersion",
     "DoorEventKind",
     "Compartment", "CompartmentState", "DoorEvent", "DoorReason", "DoorState", "ItemKind", "ItemState",
     "LockBoardState", "LockerItem", "Size", "DataExport", "CommandState", "DoorCommand", "RATING_LABELS", "FollowUp",
     "FollowUpState", "Rating", "MessageState", "Notification", "PrinterFaultKind", "PrintJob", "PrintState",
-    "Area", "AreaLevel", "Building", "Channel", "Grid", "GridLevel", "Role", "StaffGrid", "Service", "ServiceCategory",
+    "Area", "AreaLevel", "Building", "Channel", "Grid", "GridLevel", "Role", "StaffGrid", "CommunityService", "Service", "ServiceCategory",
     "Staff", "Status", "Terminal", "TerminalKind", "Throttle", "Ticket", "TicketCounter", "TicketView",
     "TicketEvent", "TicketEventKind",
 ]

@@ -41,15 +41,31 @@ def str_enum(enum_cls: type[enum.Enum], length: int = 20) -> Enum:
     )
 
 
+class Size(enum.StrEnum):
+    """A locker compartment's size (and the least size a service's papers need)."""
+
+    S = "S"
+    M = "M"
+    L = "L"
+
+    @property
+    def rank(self) -> int:
+        return "SML".index(self.value)
+
+
+def in_reader_language(zh: str, en: str) -> str:
+    """The Chinese or the English of a text, as the reader's language asks (the Chinese when there is
+    no English)."""
+    if str(get_locale() or "zh_CN").startswith("en"):
+        return en or zh
+    return zh
+
+
 class Bilingual:
     """Mixin for rows with ``name_zh``/``name_en`` (and similar) columns."""
 
     def localized(self, field: str) -> str:
-        locale = str(get_locale() or "zh_CN")
-        zh = getattr(self, f"{field}_zh")
-        if locale.startswith("en"):
-            return getattr(self, f"{field}_en") or zh
-        return zh
+        return in_reader_language(getattr(self, f"{field}_zh"), getattr(self, f"{field}_en"))
 
     @property
     def name(self) -> str:

@@ -17,20 +17,10 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import UTCDateTime, str_enum, utcnow
+from .base import Size, UTCDateTime, str_enum, utcnow  # noqa: F401  (Size: also the catalogue's)
 from .staff import Staff
 from .terminal import Terminal
 from .ticket import Ticket
-
-
-class Size(enum.StrEnum):
-    S = "S"
-    M = "M"
-    L = "L"
-
-    @property
-    def rank(self) -> int:
-        return "SML".index(self.value)
 
 
 class CompartmentState(enum.StrEnum):

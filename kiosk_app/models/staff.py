@@ -18,7 +18,7 @@ from sqlalchemy import Boolean, ForeignKey, Integer, PrimaryKeyConstraint, Strin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import UTCDateTime, str_enum, utcnow
+from .base import Bilingual, UTCDateTime, str_enum, utcnow
 from .org import Area, Grid  # noqa: F401  (Grid is named in a relationship)
 
 
@@ -62,6 +62,8 @@ class Staff(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Part of every session's identity: changing the password bumps it and ends all sessions.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
+    # Set with a one-time password from an administrator: every page asks for a new one first.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
 
     area: Mapped[Area] = relationship()
     grid_posts: Mapped[list[StaffGrid]] = relationship(
@@ -72,7 +74,7 @@ class Staff(UserMixin, db.Model):
         return f"{self.id}.{self.session_version}"
 
 
-class GridLevel(db.Model):
+class GridLevel(Bilingual, db.Model):
     """One rung of the grid ladder, e.g. 网格长 (rank 2).  Lower rank = higher position."""
 
     __tablename__ = "grid_levels"

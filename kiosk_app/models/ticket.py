@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import UTCDateTime, str_enum, utcnow
+from .base import UTCDateTime, in_reader_language, str_enum, utcnow
 from .catalogue import Service
 from .org import Area, Building, Grid
 from .staff import Staff
@@ -182,6 +182,9 @@ class Ticket(db.Model):
     submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
     service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), index=True)
+    # The service's name when the ticket was issued: a later change to the catalogue leaves it.
+    service_name_zh: Mapped[str] = mapped_column(String(100), default="")
+    service_name_en: Mapped[str] = mapped_column(String(100), default="")
     grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"))
     building_id: Mapped[int] = mapped_column(ForeignKey("buildings.id"))
     terminal_id: Mapped[int | None] = mapped_column(ForeignKey("terminals.id"))
@@ -219,6 +222,11 @@ class Ticket(db.Model):
     events: Mapped[list[TicketEvent]] = relationship(
         back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan"
     )
+
+    @property
+    def service_name(self) -> str:
+        """The service as the ticket was issued for it, in the reader's language."""
+        return in_reader_language(self.service_name_zh, self.service_name_en)
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -260,6 +268,9 @@ class TicketView(Protocol):
 
     @property
     def service(self) -> Named: ...
+
+    @property
+    def service_name(self) -> str: ...
 
     @property
     def community(self) -> Named: ...

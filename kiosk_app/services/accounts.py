@@ -69,6 +69,7 @@ def change_password(staff: Staff, current: str, new: str, repeat: str) -> None:
 @use_case
 def set_password(staff: Staff, password: str) -> None:
     staff.password_hash = generate_password_hash(password)
+    staff.must_change_password = False
     staff.session_version = (staff.session_version or 1) + 1  # signs out every session
 
 

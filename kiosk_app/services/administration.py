@@ -6,19 +6,83 @@ Bad input raises ``InvalidInput`` or ``NotFound`` with what is wrong, and change
 
 from __future__ import annotations
 
+import re
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import generate_password_hash
 
 from ..extensions import db
-from ..models import Area, Compartment, Grid, GridLevel, Role, Size, Staff, StaffGrid, Terminal
+from ..models import Area, AreaLevel, Compartment, Grid, GridLevel, Role, Size, Staff, StaffGrid, Terminal
 from . import cache
+from .admin.accounts import AUDITED as STAFF_AUDITED
+from .admin.accounts import USERNAME
+from .admin.audit import AuditAction, record, snapshot
 from .errors import Conflict, InvalidInput, NotFound
 from .terminals import get_by_code
 from .uow import unit_of_work, use_case
 
 PASSWORD_MIN = 10
+
+# The grid ladder (五级网格) a new installation starts with: code, zh, en, rank (1 is the top).
+# A district renames, reorders or extends it as data.
+STANDARD_GRID_LADDER = [
+    ("instructor", "网格指导员", "Grid instructor", 1),
+    ("leader", "网格长", "Grid leader", 2),
+    ("worker", "网格员", "Grid worker", 3),
+    ("group-leader", "居民小组长", "Residents' group leader", 4),
+    ("building-head", "楼栋长", "Building head", 5),
+]
+AREA_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,15}$")
+
+
+@use_case
+def create_first_admin(username: str, *, password: str, display_name: str = "", district_code: str = "",
+                       district_name_zh: str = "", district_name_en: str = "") -> Staff:
+    """A real installation's first step (``flask create-admin``): a district admin, and the district
+    itself when the database has none yet (with the standard grid ladder).  Nothing of the demo is needed.
+    """
+    errors = {}
+    if not USERNAME.match(username or ""):
+        errors["username"] = str(_l("3 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit."))
+    elif db.session.scalar(select(Staff.id).where(db.func.lower(Staff.username) == username.lower())) is not None:
+        errors["username"] = str(_l("This username is taken."))
+    if len(password or "") < PASSWORD_MIN:
+        errors["password"] = str(_l("A password needs at least %(min)d characters.", min=PASSWORD_MIN))
+    districts = list(db.session.scalars(select(Area).where(Area.level == AreaLevel.DISTRICT).order_by(Area.code)))
+    district = next((d for d in districts if d.code == district_code), None) if district_code else \
+        (districts[0] if len(districts) == 1 else None)
+    if district is None and districts and not district_code:
+        errors["district_code"] = str(_l("Name the district (its code): there is more than one."))
+    elif district is None:
+        if not AREA_CODE.match(district_code or ""):
+            errors["district_code"] = str(_l("A code of 1 to 16 capital letters, digits or dashes."))
+        elif db.session.scalar(select(Area.id).filter_by(code=district_code)) is not None:
+            errors["district_code"] = str(_l("This code belongs to another area."))
+        if not (district_name_zh or "").strip():
+            errors["district_name_zh"] = str(_l("Please give the district's name."))
+    if errors:
+        raise InvalidInput(errors)
+    if district is None:
+        district = Area(level=AreaLevel.DISTRICT, code=district_code, name_zh=district_name_zh.strip()[:100],
+                        name_en=(district_name_en or "").strip()[:100])
+        db.session.add(district)
+        db.session.flush()
+        record(None, AuditAction.CREATE, "area", district.id, name=district.code, area_id=district.id,
+               after=snapshot(district, ("level", "code", "name_zh", "name_en")))
+    if db.session.scalar(select(GridLevel.id).limit(1)) is None:
+        for code, zh, en, rank in STANDARD_GRID_LADDER:  # a row at a time: five rows, once
+            db.session.add(GridLevel(code=code, name_zh=zh, name_en=en, rank=rank))
+            db.session.flush()
+    staff = Staff(username=username, display_name=(display_name or username).strip()[:100],
+                  role=Role.DISTRICT_ADMIN, area_id=district.id, password_hash=generate_password_hash(password))
+    db.session.add(staff)
+    db.session.flush()
+    record(None, AuditAction.CREATE, "staff", staff.id, name=staff.username, area_id=district.id,
+           after=snapshot(staff, STAFF_AUDITED))
+    cache.changed()
+    return staff
 
 
 @use_case
@@ -30,14 +94,20 @@ def save_staff(username: str, *, role: str, area_code: str, password: str, displ
     if len(password or "") < PASSWORD_MIN:
         raise InvalidInput({"password": str(_l("A password needs at least %(min)d characters.", min=PASSWORD_MIN))})
     staff = db.session.scalar(select(Staff).filter_by(username=username))
-    if staff is None:
+    created = staff is None
+    if created:
         staff = Staff(username=username, display_name=display_name or username, role=Role(role),
                       area_id=area.id, password_hash="")
         db.session.add(staff)
+    before = {} if created else snapshot(staff, STAFF_AUDITED)
     staff.role, staff.area_id = Role(role), area.id
     if display_name:
         staff.display_name = display_name
     staff.password_hash = generate_password_hash(password)
+    staff.session_version = (staff.session_version or 1) + (0 if created else 1)
+    db.session.flush()
+    record(None, AuditAction.CREATE if created else AuditAction.RESET_PASSWORD, "staff", staff.id,
+           name=staff.username, area_id=staff.area_id, before=before, after=snapshot(staff, STAFF_AUDITED))
     cache.changed()  # the account's kept grid choices follow its role and area
     return staff
 
@@ -46,9 +116,12 @@ def save_staff(username: str, *, role: str, area_code: str, password: str, displ
 def save_grid_level(code: str, *, name_zh: str, name_en: str, rank: int) -> list[GridLevel]:
     """Define or rename a rung of the grid ladder; returns the ladder, top first."""
     level = db.session.scalar(select(GridLevel).filter_by(code=code)) or GridLevel(code=code)
+    before = {} if level.id is None else snapshot(level, ("name_zh", "name_en", "rank"))
     level.name_zh, level.name_en, level.rank = name_zh, name_en, rank
     db.session.add(level)
     db.session.flush()
+    record(None, AuditAction.UPDATE if before else AuditAction.CREATE, "grid_level", level.id, name=code,
+           before=before, after=snapshot(level, ("name_zh", "name_en", "rank")))
     cache.changed()
     return list(db.session.scalars(select(GridLevel).order_by(GridLevel.rank)))
 
@@ -72,6 +145,9 @@ def set_grid_post(username: str, grid_code: str, *, community_code: str, level_c
     else:
         post.level_id = level.id
     db.session.flush()
+    record(None, AuditAction.REMOVE_POST if remove else AuditAction.ADD_POST, "staff", staff.id,
+           name=f"{staff.username} · {community_code} {grid_code}", area_id=community.id,
+           after={} if remove else {"grid": grid_code, "level": level_code})
     cache.changed()  # the account's kept grid choices
     db.session.expire(staff, ["grid_posts"])
     return staff
@@ -86,7 +162,12 @@ def save_compartment(terminal_code: str, number: int, *, size: str, board: int, 
             if compartment is None:
                 compartment = Compartment(terminal_id=terminal.id, number=number)
                 db.session.add(compartment)
+            before = {} if compartment.id is None else snapshot(compartment, ("size", "board", "lock"))
             compartment.size, compartment.board, compartment.lock = Size(size), board, lock
+            db.session.flush()
+            record(None, AuditAction.UPDATE if before else AuditAction.CREATE, "compartment", compartment.id,
+                   name=f"{terminal.code} #{number}", area_id=terminal.community_id, before=before,
+                   after=snapshot(compartment, ("size", "board", "lock")))
     except IntegrityError:  # the unique (terminal, board, lock)
         raise Conflict(_l("Board %(board)d lock %(lock)d is already wired to another door.",
                           board=board, lock=lock)) from None
@@ -103,6 +184,8 @@ def set_printer(terminal_code: str, printer_url: str) -> Terminal:
         parse_url(printer_url)
     except ValueError as error:
         raise InvalidInput({"printer_url": str(error)}) from None
+    record(None, AuditAction.UPDATE, "terminal", terminal.id, name=terminal.code, area_id=terminal.community_id,
+           before={"printer_url": terminal.printer_url}, after={"printer_url": printer_url.strip()})
     terminal.printer_url = printer_url.strip()
     terminal.printer_state, terminal.printer_detail, terminal.printer_checked_at = "", "", None
     return terminal

@@ -15,8 +15,8 @@ from sqlalchemy import bindparam
 from sqlalchemy.orm import selectinload, with_loader_criteria
 
 from ..extensions import db
-from ..models import Area, AreaLevel, Building, Service, ServiceCategory
-from ..models.base import Bilingual
+from ..models import Area, AreaLevel, Building, CommunityService, Service, ServiceCategory, Size
+from ..models.base import Bilingual, in_reader_language
 from ..models.catalogue import ServiceTexts
 from .cache import kept
 from .errors import NotFound
@@ -52,6 +52,10 @@ class ServiceRef(ServiceTexts):
     guidance_only: bool
     is_proposal: bool
     active: bool
+    papers_in_locker: bool = True
+    papers_size: Size = Size.M
+    icon: str = ""
+    category_active: bool = True
 
     @classmethod
     def of(cls, row: Service) -> ServiceRef:
@@ -61,7 +65,9 @@ class ServiceRef(ServiceTexts):
                    materials_en=row.materials_en, guidance_zh=row.guidance_zh, guidance_en=row.guidance_en,
                    needs_paperwork=row.needs_paperwork, needs_id_number=row.needs_id_number,
                    volunteer_eligible=row.volunteer_eligible, deadline_days=row.deadline_days,
-                   guidance_only=row.guidance_only, is_proposal=row.is_proposal, active=row.active)
+                   guidance_only=row.guidance_only, is_proposal=row.is_proposal, active=row.active,
+                   papers_in_locker=row.papers_in_locker, papers_size=row.papers_size, icon=row.icon,
+                   category_active=row.category.active)
 
 
 @dataclass(frozen=True)
@@ -90,17 +96,37 @@ class BuildingRef(Bilingual):
         return cls(row.id, row.community_id, row.grid_id, row.code, row.name_zh, row.name_en)
 
 
-def categories() -> list[ServiceCategory]:
-    """Categories with their active services, in display order (two queries in all)."""
+def categories(community=None) -> list[ServiceCategory]:
+    """Categories in use with their active services, in display order (two queries in all); with
+    ``community`` (anything with its ``id``), only the services that community offers."""
+    offered = Service.active.is_(True)
+    if community is not None:
+        offered = offered & Service.id.in_(db.select(CommunityService.service_id).where(
+            CommunityService.community_id == community.id))
     stmt = (
         db.select(ServiceCategory)
+        .where(ServiceCategory.active.is_(True))
         .options(
             selectinload(ServiceCategory.services),
-            with_loader_criteria(Service, Service.active.is_(True)),
+            with_loader_criteria(Service, offered),
         )
         .order_by(ServiceCategory.position, ServiceCategory.id)
     )
     return [c for c in db.session.scalars(stmt) if c.services]
+
+
+def offered(community_id: int) -> dict[int, tuple[str, str]]:
+    """The services a community offers, each with its local note (zh, en)."""
+    return kept(("offered", community_id), lambda: {
+        service_id: (zh, en) for service_id, zh, en in db.session.execute(
+            db.select(CommunityService.service_id, CommunityService.note_zh, CommunityService.note_en)
+            .where(CommunityService.community_id == community_id))})
+
+
+def local_note(community, service) -> str:
+    """What a community says about an item (which counter, which hours), in the reader's language."""
+    zh, en = offered(community.id).get(service.id, ("", ""))
+    return in_reader_language(zh, en)
 
 
 @dataclass(frozen=True)
@@ -121,10 +147,12 @@ def service_choices() -> tuple[Choice, ...]:
             Choice(s.id, s.name_zh, s.name_en, s.guidance_only) for s in c.services)) for c in categories()))
 
 
-def get_service(service_id) -> ServiceRef:
+def get_service(service_id, community=None) -> ServiceRef:
+    """An active service (with ``community``: one that community offers)."""
     service_id = record_id(service_id)
     service = kept(("service", service_id), lambda: _service(service_id)) if service_id else None
-    if service is None or not service.active:
+    if service is None or not service.active or not service.category_active \
+            or (community is not None and service.id not in offered(community.id)):
         raise NotFound(_l("This service does not exist or is no longer offered."))
     return service
 

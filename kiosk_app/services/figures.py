@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -74,9 +74,7 @@ class Figures:
 
 
 def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    lo = datetime.combine(start, time.min, workdays.LOCAL_TZ)
-    hi = datetime.combine(end + timedelta(days=1), time.min, workdays.LOCAL_TZ)
-    return lo, hi
+    return workdays.local_midnight(start), workdays.local_midnight(end + timedelta(days=1))
 
 
 EARLIEST = date(2000, 1, 1)

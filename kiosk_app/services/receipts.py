@@ -30,7 +30,7 @@ def _heading(ticket: Ticket, title) -> printers.Receipt:
             .line(ticket.community.name, align="center")
             .line(title, "large", "center")
             .rule()
-            .line(f"{_l('Service')}: {ticket.service.name}")
+            .line(f"{_l('Service')}: {ticket.service_name}")
             .line(_l("Ticket number"))
             .line(ticket.number, "large", "center"))
 

@@ -11,6 +11,7 @@ from .. import demo
 from ..extensions import db
 from ..models import (
     Area,
+    CommunityService,
     Compartment,
     Size,
     AreaLevel,
@@ -91,7 +92,9 @@ def seed_demo(staff_password: str | None = None) -> SeedReport:
         values = dict(spec)
         service_code = values.pop("code")
         values["category_id"] = categories[values.pop("category")].id
-        _get_or_add(Service, report, {"code": service_code}, position=position, **values)
+        service = _get_or_add(Service, report, {"code": service_code}, position=position, **values)
+        for community in communities.values():  # every demo community offers the whole catalogue
+            _get_or_add(CommunityService, report, {"community_id": community.id, "service_id": service.id})
 
     # A shared demo password (DEMO_STAFF_PASSWORD) is hashed once; otherwise each account gets its own.
     shared_hash = generate_password_hash(staff_password) if staff_password else None

@@ -11,6 +11,7 @@ from sqlalchemy import String, bindparam, type_coerce
 
 from ..extensions import db
 from ..models import Area, Service, Status, Ticket, TicketEvent, TicketEventKind, TicketView
+from ..models.base import in_reader_language
 from ..models.ticket import TimelineEvent
 from .catalogue import Choice
 from .errors import NotFound
@@ -50,6 +51,12 @@ class TicketStatus:
     service: Choice
     community: Choice
     events: tuple[PublicEvent, ...]
+    service_name_zh: str = ""
+    service_name_en: str = ""
+
+    @property
+    def service_name(self) -> str:
+        return in_reader_language(self.service_name_zh, self.service_name_en)
 
 
 def _status_statement():
@@ -59,6 +66,7 @@ def _status_statement():
         db.select(tickets.c.id, tickets.c.token, tickets.c.number, tickets.c.status, tickets.c.physical_result,
                   tickets.c.resident_name, tickets.c.resident_mobile, tickets.c.due_date, tickets.c.service_id,
                   services.c.name_zh, services.c.name_en, tickets.c.community_id, areas.c.name_zh, areas.c.name_en,
+                  tickets.c.service_name_zh, tickets.c.service_name_en,
                   # The kind as stored, not looked up in the enum: the page shows any value it finds.
                   type_coerce(events.c.action, String), events.c.to_status, events.c.note, events.c.public,
                   events.c.created_at)
@@ -78,12 +86,12 @@ def status_by_token(token: str) -> TicketStatus:
     rows = db.session.execute(_STATUS, {"token": token}).all() if token and TOKEN.match(token) else []
     if not rows:
         raise NotFound(_l("We could not find this ticket."))
-    (ticket_id, token, number, status, physical_result, name, mobile, due_date,
-     service_id, service_zh, service_en, community_id, community_zh, community_en) = rows[0][:14]
+    (ticket_id, token, number, status, physical_result, name, mobile, due_date, service_id, service_zh, service_en,
+     community_id, community_zh, community_en, issued_zh, issued_en) = rows[0][:16]
     return TicketStatus(
         ticket_id, token, number, status, physical_result, name, mobile, due_date,
         Choice(service_id, service_zh, service_en), Choice(community_id, community_zh, community_en),
-        tuple(PublicEvent(*row[14:]) for row in rows if row[14] is not None))
+        tuple(PublicEvent(*row[16:]) for row in rows if row[16] is not None), issued_zh, issued_en)
 
 
 def status_by_id(ticket_id: int) -> TicketStatus:

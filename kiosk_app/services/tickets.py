@@ -149,6 +149,10 @@ def submit_request(
         raise DomainError(_l("This matter is not handled by the community; see where to go instead."))
     if terminal is not None and terminal.community_id != community.id:
         raise NotFound(_l("No such terminal."))
+    from .catalogue import offered
+
+    if service.id not in offered(community.id):
+        raise NotFound(_l("This service does not exist or is no longer offered."))
     key = (submission_key or "").strip()[:64] or None
     clean = validate_request(form, service=service, community=community)
     for _attempt in range(3):
@@ -179,6 +183,7 @@ def _issue(clean: CleanRequest, key: str | None, *, service: Service, community:
     day = workdays.local_date(now)
     values = dict(
         token=secrets.token_urlsafe(24), submission_key=key, community_id=community.id, service_id=service.id,
+        service_name_zh=service.name_zh, service_name_en=service.name_en,
         grid_id=clean.building.grid_id, building_id=clean.building.id, terminal_id=terminal.id if terminal else None,
         channel=channel, status=Status.SUBMITTED, resident_name=clean.name, resident_mobile=clean.mobile,
         mobile_last4=clean.mobile[-4:], id_number=clean.id_number, details=clean.details, locale=locale,

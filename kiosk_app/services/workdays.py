@@ -49,6 +49,11 @@ def local_date(moment: datetime) -> date:
     return moment.astimezone(LOCAL_TZ).date()
 
 
+def local_midnight(day: date) -> datetime:
+    """The moment a local day begins (a timezone-aware bound for ``created_at`` columns)."""
+    return datetime.combine(day, time.min, LOCAL_TZ)
+
+
 def parse_office_hours(spec: str) -> list[tuple[time, time]]:
     """``"09:00-12:00,13:30-17:30"`` → [(09:00, 12:00), (13:30, 17:30)]."""
     windows = []

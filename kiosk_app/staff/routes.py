@@ -25,7 +25,8 @@ bp.before_request(enforce_idle_timeout)
 
 
 @bp.context_processor
-def _navigation():
+def navigation():
+    """The back office's top bar (every page under layouts/staff.html: this blueprint's and admin's)."""
     if current_user.is_authenticated:
         return {"deadlines": queue.deadline_counts(current_user)}
     return {}
@@ -213,7 +214,7 @@ def _counter_community():
 @login_required
 def counter_home():
     community, communities = _counter_community()
-    return render_template("pages/staff/counter.html", categories=catalogue.categories(),
+    return render_template("pages/staff/counter.html", categories=catalogue.categories(community),
                            entry_community=community, communities=communities)
 
 
@@ -232,7 +233,7 @@ def _counter_form(service, community, *, form, errors, status=200):
 @login_required
 def counter_form(service_id: int):
     community, _all = _counter_community()
-    service = catalogue.get_service(service_id)
+    service = catalogue.get_service(service_id, community)
     if service.guidance_only:
         return render_template("pages/kiosk/service.html", service=service)
     return _counter_form(service, community, form={"submission_key": tickets.new_submission_key(), "sms": "1"}, errors={})
@@ -242,7 +243,7 @@ def counter_form(service_id: int):
 @login_required
 def counter_submit(service_id: int):
     community, _all = _counter_community()
-    service = catalogue.get_service(service_id)
+    service = catalogue.get_service(service_id, community)
     form = {key: request.form.get(key, "") for key in (*tickets.FIELDS, "submission_key", "sms")}
     try:
         ticket = tickets.submit_request(form, service=service, community=community, channel=Channel.COUNTER,

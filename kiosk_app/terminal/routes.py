@@ -51,7 +51,8 @@ def home():
     if terminal is None:
         return render_template("pages/terminal/not_enrolled.html"), 200
     locker.maybe_sweep(terminal)
-    services = [s for c in catalogue.categories() for s in c.services if s.needs_paperwork and not s.guidance_only]
+    services = [s for c in catalogue.categories(terminal.community) for s in c.services
+                if s.needs_paperwork and s.papers_in_locker and not s.guidance_only]
     on_screen = current_terminal() is not None
     return render_template("pages/terminal/home.html", terminal=terminal, services=services,
                            cabinet=locker.cabinet(terminal) if on_screen else [], on_screen=on_screen)
@@ -84,7 +85,7 @@ def phone_link(token: str):
 @bp.get("/dropoff/<int:service_id>")
 def dropoff_form(service_id: int):
     terminal = _require_terminal()
-    service = catalogue.get_service(service_id)
+    service = catalogue.get_service(service_id, terminal.community)
     return _form(terminal, service, form={"submission_key": tickets.new_submission_key(), "sms": "1"}, errors={})
 
 
@@ -104,7 +105,7 @@ def _form(terminal, service, *, form, errors, status=200):
 @bp.post("/dropoff/<int:service_id>")
 def dropoff_submit(service_id: int):
     terminal = _require_terminal()
-    service = catalogue.get_service(service_id)
+    service = catalogue.get_service(service_id, terminal.community)
     form = {key: request.form.get(key, "") for key in (*tickets.FIELDS, "submission_key", "sms")}
     try:
         ticket = tickets.submit_request(form, service=service, community=terminal.community,
@@ -122,7 +123,7 @@ def _drop_off(terminal, ticket) -> str:
     if item is None and not locker.drop_off_tried(ticket):
         try:
             item = locker.reserve_and_open(terminal, ticket, ItemKind.SUBMISSION, locker.DoorReason.DROP_OFF,
-                                           min_size=Size.M if ticket.service.needs_paperwork else Size.S,
+                                           min_size=ticket.service.papers_size if ticket.service.needs_paperwork else Size.S,
                                            actor_label="resident")
         except (locker.TerminalFull, locker.DoorFault, locker.LockerUnavailable):
             item = None  # the ticket stands; its page says what happened and what to do

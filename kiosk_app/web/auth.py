@@ -97,5 +97,23 @@ def enforce_terminal_staff_limits():
     return None
 
 
+# What an account that must change its password may still reach.
+OWN_PASSWORD_ENDPOINTS = frozenset({"staff.password_form", "staff.password_submit", "staff.logout", "staff.login",
+                                    "staff.login_submit", "terminal.staff_sign_out", "static"})
+
+
+def require_own_password():
+    """Before every request: an account given a one-time password by an administrator (a new account,
+    a reset) reaches nothing but the password page until it has chosen its own."""
+    if "_user_id" not in session or request.endpoint in OWN_PASSWORD_ENDPOINTS:
+        return None
+    if not (current_user.is_authenticated and current_user.must_change_password):
+        return None
+    flash(_("Please choose your own password before you go on."), "info")
+    target = url_for("staff.password_form")
+    return htmx.redirect(target) if htmx.is_swap() else redirect(target, code=303)
+
+
 def init_app(app) -> None:
     app.before_request(enforce_terminal_staff_limits)
+    app.before_request(require_own_password)

@@ -147,6 +147,51 @@ def test_setting_a_deployment_up(ctx):
     assert_atomic(lambda: administration.set_printer("HQ-L1", "tcp://127.0.0.1:9100"))
 
 
+def test_administering_accounts(ctx):
+    from kiosk_app.models import Grid, GridLevel
+    from kiosk_app.services.admin import accounts as admin_accounts
+
+    admin, hq = staff("admin-hq"), community("HQ")
+    form = {"username": "new-worker", "display_name": "新社工", "role": "community_staff", "area_id": str(hq.id)}
+    assert_atomic(lambda: admin_accounts.create_account(admin, form))
+    target = staff("staff-hq").id
+    assert_atomic(lambda: admin_accounts.update_account(admin, target, {**form, "display_name": "王社工二"}))
+    assert_atomic(lambda: admin_accounts.reset_password(admin, target))
+    assert_atomic(lambda: admin_accounts.set_active(admin, target, False))
+    grid = db.session.scalar(select(Grid).filter_by(community_id=hq.id, code="G2"))
+    level = db.session.scalar(select(GridLevel).filter_by(code="worker"))
+    assert_atomic(lambda: admin_accounts.set_post(admin, staff("grid-hq1").id, grid.id, level.id))
+    assert_atomic(lambda: admin_accounts.remove_post(admin, staff("grid-hq1").id, grid.id))
+
+
+def test_administering_the_catalogue_and_terminals(ctx):
+    from kiosk_app.models import ServiceCategory
+    from kiosk_app.services.admin import catalogue, terminals as admin_terminals
+
+    district, admin, hq = staff("admin-district"), staff("admin-hq"), community("HQ")
+    category = db.session.scalar(select(ServiceCategory).order_by(ServiceCategory.id)).id
+    item = {"code": "bike-shed", "category_id": str(category), "kind": "request", "name_zh": "非机动车棚申请",
+            "deadline_days": "3", "papers_size": "M", "position": "1"}
+    assert_atomic(lambda: catalogue.save_service(district, None, item))
+    repair = service_by_code("facility-repair").id
+    assert_atomic(lambda: catalogue.save_service(district, repair, {**item, "name_zh": "公共设施维修"}))
+    assert_atomic(lambda: catalogue.set_service_active(district, repair, False))
+    assert_atomic(lambda: catalogue.set_offering(admin, hq.id, repair, offered=False))
+    assert_atomic(lambda: catalogue.save_category(district, None, {"code": "new-things", "name_zh": "新事项"}))
+    form = {"code": "HQ-K9", "kind": "kiosk", "community_id": str(hq.id), "name_zh": "新自助机"}
+    assert_atomic(lambda: admin_terminals.create_terminal(admin, form))
+    assert_atomic(lambda: admin_terminals.update_terminal(admin, terminal().id, {"name_zh": "红旗路智能柜"}))
+    assert_atomic(lambda: admin_terminals.save_compartment(admin, terminal().id,
+                                                          {"number": "40", "size": "L", "board": "2", "lock": "9"}))
+    assert_atomic(lambda: admin_terminals.issue_code(admin, terminal().id))
+
+
+def test_the_first_admin_of_a_real_installation(make_app):
+    with make_app().app_context():
+        assert_atomic(lambda: administration.create_first_admin(
+            "first-admin", password="a-long-password", district_code="GX", district_name_zh="高新区"))
+
+
 def test_sending_the_messages_due(ctx):
     make_ticket()
     assert_atomic(lambda: notifications.send_due(notifications.LogSender()), separate_writes=True)

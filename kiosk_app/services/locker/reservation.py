@@ -186,7 +186,7 @@ def retry_drop_off(terminal: Terminal, ticket: Ticket, *, actor_label: str = "re
         raise DomainError(_l("The locker has been tried enough times for this ticket. Please hand the papers in "
                              "at the service centre."))
     return reserve_and_open(terminal, ticket, ItemKind.SUBMISSION, DoorReason.DROP_OFF,
-                            min_size=Size.M if ticket.service.needs_paperwork else Size.S, actor_label=actor_label)
+                            min_size=ticket.service.papers_size if ticket.service.needs_paperwork else Size.S, actor_label=actor_label)
 
 
 def item_by_token(terminal: Terminal, token: str) -> LockerItem:

@@ -203,10 +203,15 @@ def set_compartment_service(actor: Staff, terminal: Terminal, compartment_id, in
     if not in_service and active_item(compartment) is not None:
         raise DomainError(_l("Compartment %(number)d still holds something; empty it first.",
                              number=compartment.number))
+    from ..admin.audit import AuditAction, record
+
+    before = compartment.state
     compartment.state = CompartmentState.IN_SERVICE if in_service else CompartmentState.OUT_OF_SERVICE
     compartment.note = "" if in_service else str(_l("Taken out of service by %(name)s", name=actor.display_name))
     event = DoorEventKind.IN_SERVICE if in_service else DoorEventKind.OUT_OF_SERVICE
     _door_event(compartment, event, DoorReason.CHECK, actor=actor)
+    record(actor, AuditAction.UPDATE, "compartment", compartment.id, name=f"{terminal.code} #{compartment.number}",
+           area_id=terminal.community_id, before={"state": before.value}, after={"state": compartment.state.value})
     return compartment
 
 
@@ -223,8 +228,13 @@ def normalise_lock_url(url: str) -> str:
 
 
 @use_case
-def set_lock_url(terminal: Terminal, url: str) -> Terminal:
+def set_lock_url(terminal: Terminal, url: str, actor: Staff | None = None) -> Terminal:
+    from ..admin.audit import AuditAction, record
+
+    before = terminal.lock_url
     terminal.lock_url = normalise_lock_url(url)
+    record(actor, AuditAction.UPDATE, "terminal", terminal.id, name=terminal.code, area_id=terminal.community_id,
+           before={"lock_url": before}, after={"lock_url": terminal.lock_url})
     return terminal
 
 
