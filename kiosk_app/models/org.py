@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -27,6 +27,8 @@ class Area(Bilingual, db.Model):
     code: Mapped[str] = mapped_column(String(16), unique=True)
     name_zh: Mapped[str] = mapped_column(String(100))
     name_en: Mapped[str] = mapped_column(String(100), default="")
+    # Retired (False): off the pickers and forms; its tickets and history stay.
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     parent: Mapped[Area | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Area]] = relationship(back_populates="parent", order_by="Area.code")
@@ -49,6 +51,7 @@ class Grid(Bilingual, db.Model):
     code: Mapped[str] = mapped_column(String(16))
     name_zh: Mapped[str] = mapped_column(String(100))
     name_en: Mapped[str] = mapped_column(String(100), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     community: Mapped[Area] = relationship()
 
@@ -64,6 +67,8 @@ class Building(Bilingual, db.Model):
     name_zh: Mapped[str] = mapped_column(String(100))
     name_en: Mapped[str] = mapped_column(String(100), default="")
     position: Mapped[int] = mapped_column(Integer, default=0)
+    units: Mapped[int] = mapped_column(Integer, default=1)  # 单元 (entrances) of the building
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     community: Mapped[Area] = relationship(back_populates="buildings")
     grid: Mapped[Grid] = relationship()

@@ -166,7 +166,7 @@ def communities() -> list[Area]:
     """All communities, ordered by street then code (for the community picker)."""
     stmt = (
         db.select(Area)
-        .filter_by(level=AreaLevel.COMMUNITY)
+        .filter_by(level=AreaLevel.COMMUNITY, active=True)
         .options(selectinload(Area.parent))
         .order_by(Area.parent_id, Area.code)
     )
@@ -174,7 +174,7 @@ def communities() -> list[Area]:
 
 
 def get_community(code: str) -> CommunityRef:
-    area = db.session.scalar(db.select(Area).filter_by(code=code, level=AreaLevel.COMMUNITY))
+    area = db.session.scalar(db.select(Area).filter_by(code=code, level=AreaLevel.COMMUNITY, active=True))
     if area is None:
         raise NotFound(_l("No such community."))
     return CommunityRef.of(area)
@@ -189,7 +189,7 @@ def get_community_by_id(community_id: int) -> CommunityRef | None:
 
 
 # Built once (a statement built per call cost more than finding a kept building).
-_BUILDINGS = db.select(Building).where(Building.community_id == bindparam("community")) \
+_BUILDINGS = db.select(Building).where(Building.community_id == bindparam("community"), Building.active.is_(True)) \
     .order_by(Building.position, Building.id)
 
 

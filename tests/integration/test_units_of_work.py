@@ -186,6 +186,22 @@ def test_administering_the_catalogue_and_terminals(ctx):
     assert_atomic(lambda: admin_terminals.issue_code(admin, terminal().id))
 
 
+def test_administering_the_org_tree(ctx):
+    from kiosk_app.models import Area, Grid
+    from kiosk_app.services.admin import org
+
+    district, hq = staff("admin-district"), community("HQ")
+    street = db.session.scalar(select(Area.id).where(Area.id == hq.parent_id))
+    assert_atomic(lambda: org.save_area(district, None, {"code": "NC", "name_zh": "新城社区"}, parent_id=street))
+    assert_atomic(lambda: org.save_area(district, hq.id, {"name_zh": "红旗路社区（新）"}))
+    assert_atomic(lambda: org.save_grid(district, hq.id, None, {"code": "G9", "name_zh": "第九网格"}))
+    grid = db.session.scalar(select(Grid.id).filter_by(community_id=hq.id, code="G1"))
+    assert_atomic(lambda: org.save_building(district, hq.id, None, {"code": "B9", "name_zh": "9号楼",
+                                                                     "grid_id": str(grid), "units": "2"}))
+    assert_atomic(lambda: org.set_building_active(district, building_of("HQ", 0).id, False))
+    assert_atomic(lambda: org.save_level(district, None, {"code": "helper", "name_zh": "协管员", "rank": "6"}))
+
+
 def test_the_first_admin_of_a_real_installation(make_app):
     with make_app().app_context():
         assert_atomic(lambda: administration.create_first_admin(
