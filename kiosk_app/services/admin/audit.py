@@ -73,6 +73,18 @@ def _plain(value):
     return value
 
 
+def retire_or_restore(actor: Staff, row, entity: str, active: bool, *, area_id: int | None):
+    """Set a row's ``active`` (retired: False), with its audit event; what workers keep is dropped."""
+    from ..cache import changed
+
+    if row.active != active:
+        row.active = active
+        record(actor, AuditAction.RESTORE if active else AuditAction.RETIRE, entity, row.id, name=row.code,
+               area_id=area_id, before={"active": not active}, after={"active": active})
+        changed()
+    return row
+
+
 def snapshot(record, fields) -> dict:
     """The values of ``fields`` of a record, as JSON can hold them."""
     return {name: _plain(getattr(record, name)) for name in fields}

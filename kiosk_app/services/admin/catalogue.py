@@ -27,7 +27,7 @@ from ..errors import Forbidden, InvalidInput, NotFound
 from ..scope import community_ids_select
 from ..uow import use_case
 from ..validation import record_id
-from .audit import AuditAction, record, snapshot
+from .audit import AuditAction, record, retire_or_restore, snapshot
 
 CODE = re.compile(r"^[a-z0-9][a-z0-9-]{1,31}$")
 NAME_MAX, TEXT_MAX, ICON_MAX = 100, 2000, 8
@@ -203,19 +203,10 @@ def save_service(actor: Staff, service_id, form: dict) -> Service:
     return service
 
 
-def _set_active(actor: Staff, row, entity: str, active: bool):
-    if row.active != active:
-        row.active = active
-        record(actor, AuditAction.RESTORE if active else AuditAction.RETIRE, entity, row.id, name=row.code,
-               area_id=actor.area_id, before={"active": not active}, after={"active": active})
-        cache.changed()
-    return row
-
-
 @use_case
 def set_service_active(actor: Staff, service_id, active: bool) -> Service:
     """Retire an item (off every kiosk; its tickets keep it) or restore it."""
-    return _set_active(actor, get_service(actor, service_id), "service", active)
+    return retire_or_restore(actor, get_service(actor, service_id), "service", active, area_id=actor.area_id)
 
 
 # ---------------------------------------------------------------- categories
@@ -266,7 +257,7 @@ def save_category(actor: Staff, category_id, form: dict) -> ServiceCategory:
 @use_case
 def set_category_active(actor: Staff, category_id, active: bool) -> ServiceCategory:
     """Retire a category (its items leave every kiosk with it) or restore it."""
-    return _set_active(actor, get_category(actor, category_id), "category", active)
+    return retire_or_restore(actor, get_category(actor, category_id), "category", active, area_id=actor.area_id)
 
 
 # ---------------------------------------------------------------- what a community offers

@@ -24,7 +24,7 @@ from ..errors import Forbidden, InvalidInput, NotFound
 from ..scope import community_ids_select
 from ..uow import use_case
 from ..validation import record_id
-from .audit import AuditAction, record, snapshot
+from .audit import AuditAction, record, retire_or_restore, snapshot
 
 CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,15}$")
 NAMES = ("name_zh", "name_en")
@@ -155,20 +155,11 @@ def save_area(actor: Staff, area_id, form: dict, *, parent_id=None) -> Area:
     return area
 
 
-def _retire(actor: Staff, row, entity: str, active: bool, area_id: int):
-    if row.active != active:
-        row.active = active
-        record(actor, AuditAction.RESTORE if active else AuditAction.RETIRE, entity, row.id, name=row.code,
-               area_id=area_id, before={"active": not active}, after={"active": active})
-        cache.changed()
-    return row
-
-
 @use_case
 def set_area_active(actor: Staff, area_id, active: bool) -> Area:
     require_district_admin(actor)
     area = get_area(actor, area_id)
-    return _retire(actor, area, "area", active, area.id)
+    return retire_or_restore(actor, area, "area", active, area_id=area.id)
 
 
 # ---------------------------------------------------------------- grids
@@ -211,7 +202,7 @@ def set_grid_active(actor: Staff, grid_id, active: bool) -> Grid:
                                                                   Building.active.is_(True)).limit(1)):
         raise InvalidInput({"grid": str(_l("Move or retire this grid's buildings first: every building belongs "
                                            "to a grid."))})
-    return _retire(actor, grid, "grid", active, grid.community_id)
+    return retire_or_restore(actor, grid, "grid", active, area_id=grid.community_id)
 
 
 def posts_of(grid: Grid) -> list[StaffGrid]:
@@ -268,7 +259,7 @@ def save_building(actor: Staff, community_id, building_id, form: dict) -> Buildi
 def set_building_active(actor: Staff, building_id, active: bool) -> Building:
     require_admin(actor)
     building = get_building(actor, building_id)
-    return _retire(actor, building, "building", active, building.community_id)
+    return retire_or_restore(actor, building, "building", active, area_id=building.community_id)
 
 
 # ---------------------------------------------------------------- the grid ladder
