@@ -32,6 +32,7 @@ FIELDS = ("code", "kind", "community_id", "name_zh", "name_en", "lock_url", "pri
 
 
 def field_message(actor: Staff, field: str, value, *, terminal: Terminal | None = None) -> str | None:
+    require_admin(actor)
     value = (value or "").strip()
     if field == "code":
         if terminal is not None:
