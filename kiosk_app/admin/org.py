@@ -187,3 +187,97 @@ def level_save(level_id: int | None = None):
     except InvalidInput as error:
         return ladder_page(errors=error.errors, status=422)
     return _saved("admin.ladder_page")
+
+
+# ---------------------------------------------------------------- the working-day calendar
+
+@bp.get("/calendar")
+def calendar_page(form=None, errors=None, status=200):
+    from ..services.admin import calendar
+
+    return render_template("pages/admin/calendar.html", days=calendar.days(current_user), form=form or {},
+                           errors=errors or {}), status
+
+
+@bp.post("/calendar")
+def calendar_set():
+    from ..services.admin import calendar
+
+    form = {name: request.form.get(name, "")[:120] for name in ("day", "workday", "note")}
+    try:
+        calendar.set_day(current_user, form)
+    except InvalidInput as error:
+        return calendar_page(form=form, errors=error.errors, status=422)
+    return _saved("admin.calendar_page")
+
+
+@bp.post("/calendar/<day>/remove")
+def calendar_remove(day: str):
+    from ..services.admin import calendar
+
+    calendar.remove_day(current_user, day)
+    return _saved("admin.calendar_page")
+
+
+# ---------------------------------------------------------------- the org tree as a spreadsheet
+
+@bp.get("/org/import")
+def org_import_page():
+    from ..services.admin import spreadsheets
+
+    spreadsheets.require_district_admin(current_user)
+    return render_template("pages/admin/org_import.html", plan=None, errors={}, imported=False)
+
+
+@bp.post("/org/import")
+def org_import():
+    """Check the sheet (dry run, nothing written) or import it (all rows in one transaction, or none)."""
+    from ..services.admin import spreadsheets
+
+    spreadsheets.require_district_admin(current_user)
+    upload = request.files.get("file")
+    try:
+        try:
+            data = upload.read() if upload else b""
+        finally:
+            if upload:
+                upload.close()
+        rows = spreadsheets.read_rows(upload.filename if upload else "", data)
+        plan = spreadsheets.dry_run(current_user, rows)
+        if request.form.get("action") == "import" and not plan.refused:
+            plan = spreadsheets.import_org(current_user, rows)
+            return render_template("pages/admin/org_import.html", plan=plan, errors={}, imported=True)
+    except InvalidInput as error:
+        return render_template("pages/admin/org_import.html", plan=None, errors=error.errors, imported=False), 422
+    return render_template("pages/admin/org_import.html", plan=plan, errors={}, imported=False), \
+        422 if plan.refused else 200
+
+
+@bp.get("/org/<any(export, template):what>.<any(csv, xlsx):kind>")
+def org_sheet(what: str, kind: str):
+    from flask import Response
+
+    from ..services.admin import spreadsheets
+    from ..services.exports import csv_text
+
+    spreadsheets.require_district_admin(current_user)
+    rows = spreadsheets.export_rows(current_user) if what == "export" else []
+    if kind == "xlsx":
+        body = spreadsheets.as_xlsx(rows)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        body, mimetype = csv_text(spreadsheets.COLUMNS, rows), "text/csv"
+    return Response(body, mimetype=mimetype,
+                    headers={"Content-Disposition": f"attachment; filename=org-{what}.{kind}"})
+
+
+def _larger_uploads() -> None:
+    """A spreadsheet may be larger than any form (MAX_CONTENT_LENGTH): allowed for the import only,
+    before anything reads the body (the CSRF check does)."""
+    if request.endpoint == "admin.org_import":
+        from ..services.admin.spreadsheets import MAX_BYTES
+
+        request.max_content_length = MAX_BYTES + 64 * 1024  # the form around the file
+
+
+bp.record_once(lambda state: state.app.before_request_funcs.setdefault(None, []).insert(0, _larger_uploads))

@@ -2,6 +2,7 @@
 
 from .audit import AuditEvent
 from .cache import CacheVersion
+from .calendar import CalendarDay
 from .catalogue import CommunityService, Service, ServiceCategory
 from .locker import (
     CommandState,
@@ -28,7 +29,7 @@ from .throttle import Throttle
 from .ticket import Channel, Status, Ticket, TicketCounter, TicketEvent, TicketEventKind, TicketView
 
 __all__ = [
-    "AuditEvent", "CacheVersion",
+    "AuditEvent", "CacheVersion", "CalendarDay",
     "DoorEventKind",
     "Compartment", "CompartmentState", "DoorEvent", "DoorReason", "DoorState", "ItemKind", "ItemState",
     "LockBoardState", "LockerItem", "Size", "DataExport", "CommandState", "DoorCommand", "RATING_LABELS", "FollowUp",

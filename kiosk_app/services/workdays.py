@@ -12,19 +12,47 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
+from flask import has_app_context
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 
 @lru_cache(maxsize=8192)
-def is_workday(day: date) -> bool:
+def _national_workday(day: date) -> bool:
     try:
         return chinese_calendar.is_workday(day)
     except NotImplementedError:
         return day.weekday() < 5
 
 
+def _district_days() -> tuple[tuple[date, bool], ...]:
+    """The district's own holidays and adjusted working days (``CalendarDay``), kept like reference
+    data; none outside an application (a script that only counts days)."""
+    if not has_app_context():
+        return ()
+    from ..extensions import db
+    from ..models import CalendarDay
+    from .cache import kept
+
+    return kept(("calendar",), lambda: tuple(db.session.execute(
+        db.select(CalendarDay.day, CalendarDay.workday).order_by(CalendarDay.day)).tuples()))
+
+
+@lru_cache(maxsize=16)
+def _as_dict(district_days: tuple) -> dict[date, bool]:
+    return dict(district_days)
+
+
+def is_workday(day: date) -> bool:
+    return _is_workday(day, _district_days())
+
+
 @lru_cache(maxsize=8192)
+def _is_workday(day: date, district_days: tuple) -> bool:
+    found = _as_dict(district_days).get(day)
+    return _national_workday(day) if found is None else found
+
+
 def add_working_days(start: date, days: int) -> date:
     """The ``days``-th working day after ``start`` (``start`` itself never counts).
 
@@ -32,11 +60,16 @@ def add_working_days(start: date, days: int) -> date:
     first working day after a holiday); 0 days means the next working day too, since nobody
     handles a request on the day it arrives at 23:00.
     """
+    return _add_working_days(start, days, _district_days())
+
+
+@lru_cache(maxsize=8192)
+def _add_working_days(start: date, days: int, district_days: tuple) -> date:
     remaining = max(days, 1)
     day = start
     while remaining:
         day += timedelta(days=1)
-        if is_workday(day):
+        if _is_workday(day, district_days):
             remaining -= 1
     return day
 

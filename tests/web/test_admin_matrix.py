@@ -2,6 +2,8 @@
 them, a community admin finds nothing of another community (404, or 403 where only district admins
 may act), and nothing of that writes anything."""
 
+import re
+
 import pytest
 
 from kiosk_app.extensions import db
@@ -27,7 +29,7 @@ def values(app, community_code: str) -> dict:
             "service_id": db.session.scalar(db.select(Service.id).filter_by(code="facility-repair")),
             "category_id": db.session.scalar(db.select(ServiceCategory.id).limit(1)),
             "level_id": db.session.scalar(db.select(GridLevel.id).filter_by(code="worker")),
-            "field": "code",
+            "field": "code", "day": "2031-03-10",
         }
 
 
@@ -36,18 +38,11 @@ def admin_routes(app, community_code: str):
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("admin."):
             continue
-        args = {}
-        for name in rule.arguments:
-            if name == "change":
-                converter = rule._converters[name]
-                args[name] = sorted(converter.items)[0]
-            else:
-                args[name] = given[name]
         path = rule.rule
-        for name, value in args.items():
-            path = path.replace(f"<{name}>", str(value))
-            for kind in ("int", "any(disable, enable)", "any(retire, restore)"):
-                path = path.replace(f"<{kind}:{name}>", str(value))
+        for name in rule.arguments:
+            choices = getattr(rule._converters[name], "items", None)  # any(...): its first choice
+            value = sorted(choices)[0] if choices else given[name]
+            path = re.sub(rf"<(?:[^:>]+:)?{name}>", str(value), path)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             yield method, path, rule.endpoint, set(rule.arguments)
 
@@ -74,7 +69,8 @@ DISTRICT_ONLY = {"admin.audit_page", "admin.audit_export", "admin.service_new", 
                  "admin.service_save", "admin.service_active", "admin.service_check", "admin.category_new",
                  "admin.category_edit", "admin.category_save", "admin.category_active", "admin.area_create",
                  "admin.area_update", "admin.area_active", "admin.grid_create", "admin.grid_update",
-                 "admin.grid_active", "admin.level_save"}
+                 "admin.grid_active", "admin.level_save", "admin.calendar_page", "admin.calendar_set",
+                 "admin.calendar_remove", "admin.org_import_page", "admin.org_import", "admin.org_sheet"}
 # What names an object of one community (the rest is the district's catalogue, or the admin's own lists).
 SCOPED = {"staff_id", "area_id", "community_id", "grid_id", "building_id", "terminal_id", "compartment_id"}
 

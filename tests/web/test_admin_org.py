@@ -127,3 +127,28 @@ def test_the_grid_ladder_is_data_the_district_admin_edits(app):
     assert "网格长（片长）" in page and 'data-level="helper"' in page
     community_admin = sign_in(app, "admin-hq")
     assert post(community_admin, "/staff/admin/org/ladder", code="other", name_zh="其他", rank="7").status_code == 403
+
+
+def test_a_district_day_off_moves_the_deadlines_of_requests_handed_in_afterwards(app):
+    from datetime import date, datetime, timezone
+
+    from kiosk_app.services import workdays
+
+    friday = datetime(2031, 3, 7, 10, tzinfo=timezone.utc)  # a year the national calendar does not know
+    with app.app_context():
+        assert workdays.due_date_for(friday, 1) == date(2031, 3, 10)  # Monday
+    admin = sign_in(app, "admin-district")
+    assert post(admin, "/staff/admin/calendar", day="2031-03-10", workday="0", note="区级调休").status_code == 303
+    assert post(admin, "/staff/admin/calendar", day="2031-03-15", workday="1", note="调休上班").status_code == 303
+    with app.app_context():
+        assert workdays.due_date_for(friday, 1) == date(2031, 3, 11)
+        assert workdays.due_date_for(friday, 5) == date(2031, 3, 15)  # the Saturday is worked
+        assert [e.action for e in db.session.scalars(db.select(AuditEvent).filter_by(entity="calendar"))] == \
+            ["create", "create"]
+    assert 'data-day="2031-03-10"' in text(admin.get("/staff/admin/calendar"))
+    bad = post(admin, "/staff/admin/calendar", day="not-a-day", workday="maybe")
+    assert bad.status_code == 422 and 'id="err-day"' in text(bad) and 'id="err-workday"' in text(bad)
+    post(admin, "/staff/admin/calendar/2031-03-10/remove")
+    with app.app_context():
+        assert workdays.due_date_for(friday, 1) == date(2031, 3, 10)
+    assert post(sign_in(app, "admin-hq"), "/staff/admin/calendar", day="2031-03-12", workday="0").status_code == 403

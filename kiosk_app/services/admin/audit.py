@@ -59,6 +59,7 @@ ENTITY_LABELS = {
     "area": _l("Area"),
     "grid": _l("Grid"),
     "grid_level": _l("Grid ladder"),
+    "calendar": _l("Working-day calendar"),
     "building": _l("Building"),
     "terminal": _l("Terminal"),
     "compartment": _l("Compartment"),
