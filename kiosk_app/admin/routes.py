@@ -45,7 +45,7 @@ def accounts_page():
     page = accounts.list_accounts(current_user, q=request.args.get("q", ""), page=request.args.get("page", 1),
                                   order=order)
     return render_template("pages/admin/accounts.html", page=page, q=request.args.get("q", "")[:64], order=order,
-                           is_locked=accounts.is_locked)
+                           locked=accounts.locked_usernames(page.accounts))
 
 
 def _account_form(form: dict, errors: dict, *, account=None, status: int = 200):

@@ -6,8 +6,6 @@ Bad input raises ``InvalidInput`` or ``NotFound`` with what is wrong, and change
 
 from __future__ import annotations
 
-import re
-
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -17,7 +15,8 @@ from ..extensions import db
 from ..models import Area, AreaLevel, Compartment, Grid, GridLevel, Role, Size, Staff, StaffGrid, Terminal
 from . import cache
 from .admin.accounts import AUDITED as STAFF_AUDITED
-from .admin.accounts import USERNAME
+from .admin.accounts import field_message as account_field_message
+from .admin.org import checked_code
 from .admin.audit import AuditAction, record, snapshot
 from .errors import Conflict, InvalidInput, NotFound
 from .terminals import get_by_code
@@ -34,7 +33,6 @@ STANDARD_GRID_LADDER = [
     ("group-leader", "居民小组长", "Residents' group leader", 4),
     ("building-head", "楼栋长", "Building head", 5),
 ]
-AREA_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,15}$")
 
 
 @use_case
@@ -44,10 +42,8 @@ def create_first_admin(username: str, *, password: str, display_name: str = "", 
     itself when the database has none yet (with the standard grid ladder).  Nothing of the demo is needed.
     """
     errors = {}
-    if not USERNAME.match(username or ""):
-        errors["username"] = str(_l("3 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit."))
-    elif db.session.scalar(select(Staff.id).where(db.func.lower(Staff.username) == username.lower())) is not None:
-        errors["username"] = str(_l("This username is taken."))
+    if message := account_field_message(None, "username", username):
+        errors["username"] = message
     if len(password or "") < PASSWORD_MIN:
         errors["password"] = str(_l("A password needs at least %(min)d characters.", min=PASSWORD_MIN))
     districts = list(db.session.scalars(select(Area).where(Area.level == AreaLevel.DISTRICT).order_by(Area.code)))
@@ -56,10 +52,11 @@ def create_first_admin(username: str, *, password: str, display_name: str = "", 
     if district is None and districts and not district_code:
         errors["district_code"] = str(_l("Name the district (its code): there is more than one."))
     elif district is None:
-        if not AREA_CODE.match(district_code or ""):
-            errors["district_code"] = str(_l("A code of 1 to 16 capital letters, digits or dashes."))
-        elif db.session.scalar(select(Area.id).filter_by(code=district_code)) is not None:
-            errors["district_code"] = str(_l("This code belongs to another area."))
+        code_errors: dict = {}
+        district_code = checked_code({"code": district_code}, code_errors, lambda code: db.session.scalar(
+            select(Area.id).filter_by(code=code)) is not None)
+        if code_errors:
+            errors["district_code"] = code_errors["code"]
         if not (district_name_zh or "").strip():
             errors["district_name_zh"] = str(_l("Please give the district's name."))
     if errors:

@@ -94,6 +94,16 @@ def window_end(key: str, window_seconds: int, *, after: int = 0) -> datetime | N
     return end if end > utcnow() else None
 
 
+def open_windows(keys: Sequence[str], window_seconds: int, *, after: int = 0) -> set[str]:
+    """Of ``keys``, those whose current window is open with at least ``after`` attempts (one query)."""
+    if not keys:
+        return set()
+    table = Throttle.__table__
+    cutoff = utcnow() - timedelta(seconds=window_seconds)
+    return set(db.session.scalars(select(table.c.key).where(
+        table.c.key.in_(list(keys)), table.c.failures >= after, table.c.window_started_at > cutoff)))
+
+
 def drop_expired(prefix: str, window_seconds: int) -> None:
     """Forget the counters under ``prefix`` whose window is over (they would restart at zero anyway)."""
     table = Throttle.__table__

@@ -141,3 +141,19 @@ def test_only_district_admins_import_or_export(app):
     admin = sign_in(app, "admin-hq")
     assert admin.get("/staff/admin/org/import").status_code == 403
     assert admin.get("/staff/admin/org/export.csv").status_code == 403
+
+
+def test_an_import_with_a_refused_row_takes_back_the_rows_before_it(app):
+    import pytest
+
+    from kiosk_app.services.admin import spreadsheets
+    from kiosk_app.services.errors import InvalidInput
+
+    from ..helpers import staff
+
+    before = counts(app)
+    rows = [dict(zip(COLUMNS, row)) for row in (*NEW_TREE, ["JE", "", "NC", "新城社区", "G9", "", "B9", "楼", "1"])]
+    with app.app_context():
+        with pytest.raises(InvalidInput):
+            spreadsheets.import_org(staff("admin-district"), rows)
+    assert counts(app) == before

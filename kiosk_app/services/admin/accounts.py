@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 from werkzeug.security import generate_password_hash
 
 from ...extensions import db
@@ -82,7 +83,7 @@ def list_accounts(actor: Staff, *, q: str = "", page=1, order: str = "name") -> 
     """Accounts in the actor's reach, searched by username or name, 50 to a page; ``order`` "recent"
     lists the latest sign-ins first."""
     require_account_admin(actor)
-    stmt = select(Staff).where(_in_reach(actor))
+    stmt = select(Staff).where(_in_reach(actor)).options(selectinload(Staff.area))
     q = (q or "").strip()[:64]
     if q:
         pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -110,7 +111,13 @@ def get_account(actor: Staff, staff_id) -> Staff:
 
 def is_locked(staff: Staff) -> bool:
     """Whether wrong passwords have locked the account for now."""
-    return throttle.window_end(_key(staff.username), LOCK_SECONDS, after=MAX_FAILURES) is not None
+    return bool(locked_usernames([staff]))
+
+
+def locked_usernames(accounts: list[Staff]) -> set[str]:
+    """Which of these accounts wrong passwords have locked for now (one query for a whole page)."""
+    keys = {_key(staff.username): staff.username for staff in accounts}
+    return {keys[key] for key in throttle.open_windows(list(keys), LOCK_SECONDS, after=MAX_FAILURES)}
 
 
 # ---------------------------------------------------------------- checking a form

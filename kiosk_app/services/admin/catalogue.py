@@ -29,7 +29,8 @@ from ..uow import use_case
 from ..validation import record_id
 from .audit import AuditAction, record, retire_or_restore, snapshot
 
-CODE = re.compile(r"^[a-z0-9][a-z0-9-]{1,31}$")
+CODE = re.compile(r"^[a-z0-9][a-z0-9-]{1,31}$")  # items', categories' and the ladder's rungs' codes
+CODE_RULE = _l("2 to 32 lower-case letters, digits or dashes, starting with a letter or digit.")
 NAME_MAX, TEXT_MAX, ICON_MAX = 100, 2000, 8
 KINDS = ("request", "guidance", "proposal")
 SERVICE_TEXTS = ("name_zh", "name_en", "summary_zh", "summary_en", "materials_zh", "materials_en",
@@ -117,7 +118,7 @@ def field_message(field: str, value, *, service: Service | None = None, form: di
         if service is not None:
             return None  # a code never changes
         if not CODE.match(value or ""):
-            return str(_l("2 to 32 lower-case letters, digits or dashes, starting with a letter or digit."))
+            return str(CODE_RULE)
         if db.session.scalar(select(Service.id).filter_by(code=value)) is not None:
             return str(_l("This code is taken."))
     elif field == "category_id":
@@ -217,7 +218,7 @@ def category_message(field: str, value, *, category: ServiceCategory | None = No
         if category is not None:
             return None
         if not CODE.match(value):
-            return str(_l("2 to 32 lower-case letters, digits or dashes, starting with a letter or digit."))
+            return str(CODE_RULE)
         if db.session.scalar(select(ServiceCategory.id).filter_by(code=value)) is not None:
             return str(_l("This code is taken."))
     elif field == "name_zh" and not value:

@@ -25,6 +25,8 @@ from ..scope import community_ids_select
 from ..uow import use_case
 from ..validation import record_id
 from .audit import AuditAction, record, retire_or_restore, snapshot
+from .catalogue import CODE as LOWER_CODE
+from .catalogue import CODE_RULE as LOWER_CODE_RULE
 
 CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,15}$")
 NAMES = ("name_zh", "name_en")
@@ -50,7 +52,8 @@ def _names(form: dict, errors: dict) -> dict:
     return {"name_zh": zh, "name_en": en}
 
 
-def _code(form: dict, errors: dict, taken) -> str:
+def checked_code(form: dict, errors: dict, taken) -> str:
+    """An area's, grid's or building's code from a form (upper-cased), with what is wrong in ``errors``."""
     code = (form.get("code") or "").strip().upper()
     if not CODE.match(code):
         errors["code"] = str(_l("A code of 1 to 16 capital letters, digits or dashes."))
@@ -64,7 +67,7 @@ def _code(form: dict, errors: dict, taken) -> str:
 def tree(actor: Staff) -> list[tuple[Area, list[Area]]]:
     """The actor's streets, each with its communities (retired ones too, marked)."""
     require_admin(actor)
-    communities = list(db.session.scalars(select(Area).where(Area.id.in_(_all_community_ids(actor)))
+    communities = list(db.session.scalars(select(Area).where(Area.id.in_(community_ids_select(actor)))
                                           .order_by(Area.code)))
     street_ids = {c.parent_id for c in communities}
     if actor.role == Role.DISTRICT_ADMIN:
@@ -75,11 +78,6 @@ def tree(actor: Staff) -> list[tuple[Area, list[Area]]]:
     return [(s, [c for c in communities if c.parent_id == s.id]) for s in streets]
 
 
-def _all_community_ids(actor: Staff):
-    """Like ``scope.community_ids_select``, retired communities included."""
-    return community_ids_select(actor)
-
-
 def get_area(actor: Staff, area_id) -> Area:
     """A street or community of the actor's (a community admin: their community only)."""
     require_admin(actor)
@@ -88,7 +86,7 @@ def get_area(actor: Staff, area_id) -> Area:
         raise NotFound(_l("No such area."))
     if area.level == AreaLevel.STREET and (actor.role != Role.DISTRICT_ADMIN or area.parent_id != actor.area_id):
         raise NotFound(_l("No such area."))
-    if area.level == AreaLevel.COMMUNITY and area.id not in db.session.scalars(_all_community_ids(actor)).all():
+    if area.level == AreaLevel.COMMUNITY and area.id not in db.session.scalars(community_ids_select(actor)).all():
         raise NotFound(_l("No such area."))
     return area
 
@@ -132,7 +130,7 @@ def save_area(actor: Staff, area_id, form: dict, *, parent_id=None) -> Area:
         if parent is None or not (parent.id == actor.area_id or (parent.level == AreaLevel.STREET
                                                                  and parent.parent_id == actor.area_id)):
             raise NotFound(_l("No such area."))
-        code = _code(form, errors, lambda c: db.session.scalar(select(Area.id).filter_by(code=c)) is not None)
+        code = checked_code(form, errors, lambda c: db.session.scalar(select(Area.id).filter_by(code=c)) is not None)
         if errors:
             raise InvalidInput(errors)
         level = AreaLevel.STREET if parent.level == AreaLevel.DISTRICT else AreaLevel.COMMUNITY
@@ -179,7 +177,7 @@ def save_grid(actor: Staff, community_id, grid_id, form: dict) -> Grid:
                after=snapshot(grid, NAMES))
     else:
         community = get_area(actor, community_id)
-        code = _code(form, errors, lambda c: db.session.scalar(
+        code = checked_code(form, errors, lambda c: db.session.scalar(
             select(Grid.id).filter_by(community_id=community.id, code=c)) is not None)
         if community.level != AreaLevel.COMMUNITY:
             raise NotFound(_l("No such area."))
@@ -236,7 +234,7 @@ def save_building(actor: Staff, community_id, building_id, form: dict) -> Buildi
         errors["units"] = str(_l("A number of units from 1 to 99."))
     position = record_id(form.get("position")) or 0
     if building is None:
-        code = _code(form, errors, lambda c: db.session.scalar(
+        code = checked_code(form, errors, lambda c: db.session.scalar(
             select(Building.id).filter_by(community_id=community.id, code=c)) is not None)
     if errors:
         raise InvalidInput(errors)
@@ -283,8 +281,8 @@ def save_level(actor: Staff, level_id, form: dict) -> GridLevel:
         errors["rank"] = str(_l("A rank from 1 (the top) to 99."))
     if level is None:
         code = (form.get("code") or "").strip().lower()
-        if not re.match(r"^[a-z0-9][a-z0-9-]{1,31}$", code):
-            errors["code"] = str(_l("2 to 32 lower-case letters, digits or dashes, starting with a letter or digit."))
+        if not LOWER_CODE.match(code):
+            errors["code"] = str(LOWER_CODE_RULE)
         elif db.session.scalar(select(GridLevel.id).filter_by(code=code)) is not None:
             errors["code"] = str(_l("This code is taken."))
     if errors:

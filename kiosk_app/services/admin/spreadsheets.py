@@ -121,8 +121,7 @@ class Plan:
 class _Tree:
     """What exists, and what the sheet adds, keyed by code (the plan and the import share it)."""
 
-    def __init__(self, district: Area):
-        self.district = district
+    def __init__(self):
         areas = list(db.session.scalars(select(Area)))
         self.area_codes = {a.code: a for a in areas}
         self.grids = {(g.community_id, g.code): g for g in db.session.scalars(select(Grid))}
@@ -170,7 +169,7 @@ def _area(tree: _Tree, plan: RowPlan, code: str, name: str, level: AreaLevel, pa
 def _plan(actor: Staff, rows: list[dict], write: bool) -> Plan:
     require_district_admin(actor)
     district = db.session.get(Area, actor.area_id)
-    tree = _Tree(district)
+    tree = _Tree()
     plans, seen_buildings = [], {}
     for line, row in enumerate(rows, start=2):
         plan = RowPlan(line)
@@ -236,13 +235,12 @@ def dry_run(actor: Staff, rows: list[dict]) -> Plan:
 
 @use_case
 def import_org(actor: Staff, rows: list[dict]) -> Plan:
-    """Import every row in one transaction, or none: refused rows make it raise ``InvalidInput``."""
-    plan = dry_run(actor, rows)
-    if plan.refused:
-        raise InvalidInput({"file": str(_l("%(count)d rows are refused; nothing was imported.",
-                                           count=len(plan.refused)))})
+    """Import every row in one transaction, or none: refused rows make it raise ``InvalidInput`` (and the
+    unit of work takes back what the rows before them wrote)."""
     done = _plan(actor, rows, write=True)
-    db.session.flush()
+    if done.refused:
+        raise InvalidInput({"file": str(_l("%(count)d rows are refused; nothing was imported.",
+                                           count=len(done.refused)))})
     record(actor, AuditAction.IMPORT, "area", actor.area_id, name="org tree", area_id=actor.area_id,
            after={"rows": len(rows), "changes": done.changes})
     cache.changed()
