@@ -196,3 +196,4 @@ def _roles():
 from . import catalogue as _catalogue_pages  # noqa: E402,F401  (their routes join this blueprint)
 from . import org as _org_pages  # noqa: E402,F401
 from . import terminals as _terminal_pages  # noqa: E402,F401
+from . import sheets as _sheet_pages  # noqa: E402,F401

@@ -100,6 +100,8 @@ def _check_stamp(store: _Store) -> None:
 def changed() -> None:
     """Kept data changes in this unit of work: every worker drops what it keeps once it commits."""
     session = db.session()
+    if session.info.get(_CHANGED):
+        return  # bumped once already: a transaction's changes need one new stamp, not one each
     bumped = session.execute(update(CacheVersion).where(CacheVersion.name == REFERENCE)
                              .values(stamp=CacheVersion.stamp + 1)).rowcount
     if not bumped:
@@ -112,19 +114,18 @@ def forget() -> None:
     _stores.clear()
 
 
-def _committed(session: Session) -> None:
+def _ended(session: Session) -> None:
+    """A transaction that changed kept data ended: committed, it is stale; rolled back, what was kept
+    meanwhile may have been made from the change (a spreadsheet's dry run reads what it has just
+    written).  Either way this worker drops what it keeps."""
     if session.info.pop(_CHANGED, False):
         for store in _stores.values():
             store.clear()
             store.checked_at = float("-inf")
 
 
-def _rolled_back(session: Session) -> None:
-    session.info.pop(_CHANGED, None)
-
-
 def init_app(app: Flask) -> None:
     _stores.pop(id(app), None)  # a new app (a test's) never sees another's values
-    if not event.contains(Session, "after_commit", _committed):
-        event.listen(Session, "after_commit", _committed)
-        event.listen(Session, "after_soft_rollback", lambda session, _previous: _rolled_back(session))
+    if not event.contains(Session, "after_commit", _ended):
+        event.listen(Session, "after_commit", _ended)
+        event.listen(Session, "after_soft_rollback", lambda session, _previous: _ended(session))

@@ -27,6 +27,17 @@ def community_ids_select(actor: Staff):
     return select(Area.id).where(Area.id == actor.area_id, Area.level == AreaLevel.COMMUNITY)
 
 
+def works_in(actor: Staff, community: Area) -> bool:
+    """Whether ``community`` is one the account works in, as ``community_ids_select`` has it, from the
+    rows the session holds (a spreadsheet's thousand rows ask it a thousand times)."""
+    if community.level != AreaLevel.COMMUNITY:
+        return False
+    if actor.role == Role.DISTRICT_ADMIN:
+        street = db.session.get(Area, community.parent_id)
+        return street is not None and street.parent_id == actor.area_id
+    return community.id == actor.area_id
+
+
 def grid_ids_select(actor: Staff):
     """The grids whose tickets an account sees."""
     if actor.role == Role.GRID_WORKER:

@@ -9,7 +9,7 @@ from werkzeug.test import EnvironBuilder
 
 from kiosk_app.extensions import db
 from kiosk_app.models import Area, AuditEvent, Building, Grid
-from kiosk_app.services.admin.spreadsheets import COLUMNS
+from kiosk_app.services.admin.org_sheet import COLUMNS
 
 from ..helpers import CSRF_RE, sign_in
 
@@ -43,9 +43,9 @@ NEW_TREE = [
 ]
 
 
-def upload(client, data: bytes, name="tree.xlsx", action="check"):
-    token = CSRF_RE.search(text(client.get("/staff/admin/org/import"))).group(1)
-    return client.post("/staff/admin/org/import", content_type="multipart/form-data",
+def upload(client, data: bytes, name="tree.xlsx", action="check", sheet="org"):
+    token = CSRF_RE.search(text(client.get("/staff/"))).group(1)
+    return client.post(f"/staff/admin/{sheet}/import", content_type="multipart/form-data",
                        data={"csrf_token": token, "action": action, "file": (io.BytesIO(data), name)})
 
 
@@ -123,7 +123,7 @@ def test_broken_files_get_a_clear_message_and_write_nothing(app):
     assert too_big.status_code == 413 and "提交的内容过长" in text(too_big)
     # Larger than a form may be, within what a sheet may be: read (and refused for its content, not its size).
     big = upload_large(admin, csv_bytes([NEW_TREE[0]] * 30_000), "tree.csv", "check")
-    assert big.status_code == 422 and "20000" in text(big).replace(",", "")
+    assert big.status_code == 422 and "10000" in text(big).replace(",", "")
     empty = upload(admin, b"", name="tree.csv")
     assert empty.status_code == 422
     assert counts(app) == before
@@ -144,16 +144,13 @@ def test_only_district_admins_import_or_export(app):
 
 
 def test_an_import_with_a_refused_row_takes_back_the_rows_before_it(app):
-    import pytest
-
-    from kiosk_app.services.admin import spreadsheets
-    from kiosk_app.services.errors import InvalidInput
+    from kiosk_app.services.admin import org_sheet, spreadsheets
 
     from ..helpers import staff
 
     before = counts(app)
     rows = [dict(zip(COLUMNS, row)) for row in (*NEW_TREE, ["JE", "", "NC", "新城社区", "G9", "", "B9", "楼", "1"])]
     with app.app_context():
-        with pytest.raises(InvalidInput):
-            spreadsheets.import_org(staff("admin-district"), rows)
+        plan = spreadsheets.run(org_sheet.SHEET, staff("admin-district"), rows, keep=True)
+        assert [row.line for row in plan.refused] == [5] and not plan.kept
     assert counts(app) == before

@@ -38,13 +38,13 @@ def admin_routes(app, community_code: str):
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("admin."):
             continue
-        path = rule.rule
-        for name in rule.arguments:
+        path, arguments = rule.rule, rule.arguments - set(rule.defaults or {})
+        for name in arguments:
             choices = getattr(rule._converters[name], "items", None)  # any(...): its first choice
             value = sorted(choices)[0] if choices else given[name]
             path = re.sub(rf"<(?:[^:>]+:)?{name}>", str(value), path)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            yield method, path, rule.endpoint, set(rule.arguments)
+            yield method, path, rule.endpoint, arguments
 
 
 def send(client, method, path, token):
@@ -70,7 +70,8 @@ DISTRICT_ONLY = {"admin.audit_page", "admin.audit_export", "admin.service_new", 
                  "admin.category_edit", "admin.category_save", "admin.category_active", "admin.area_create",
                  "admin.area_update", "admin.area_active", "admin.grid_create", "admin.grid_update",
                  "admin.grid_active", "admin.level_save", "admin.calendar_page", "admin.calendar_set",
-                 "admin.calendar_remove", "admin.org_import_page", "admin.org_import", "admin.org_sheet"}
+                 "admin.calendar_remove", "admin.org_import_page", "admin.org_import", "admin.org_sheet",
+                 "admin.catalogue_import_page", "admin.catalogue_import", "admin.catalogue_sheet"}
 # What names an object of one community (the rest is the district's catalogue, or the admin's own lists).
 SCOPED = {"staff_id", "area_id", "community_id", "grid_id", "building_id", "terminal_id", "compartment_id"}
 

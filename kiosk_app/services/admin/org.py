@@ -21,7 +21,7 @@ from ...models import (Area, AreaLevel, Building, CommunityService, Grid, GridLe
                        StaffGrid)
 from .. import cache
 from ..errors import Forbidden, InvalidInput, NotFound
-from ..scope import community_ids_select
+from ..scope import community_ids_select, works_in
 from ..uow import use_case
 from ..validation import record_id
 from .audit import AuditAction, record, retire_or_restore, snapshot
@@ -86,7 +86,7 @@ def get_area(actor: Staff, area_id) -> Area:
         raise NotFound(_l("No such area."))
     if area.level == AreaLevel.STREET and (actor.role != Role.DISTRICT_ADMIN or area.parent_id != actor.area_id):
         raise NotFound(_l("No such area."))
-    if area.level == AreaLevel.COMMUNITY and area.id not in db.session.scalars(community_ids_select(actor)).all():
+    if area.level == AreaLevel.COMMUNITY and not works_in(actor, area):
         raise NotFound(_l("No such area."))
     return area
 

@@ -1,45 +1,41 @@
-"""The org tree and its buildings as a spreadsheet (XLSX, or CSV in UTF-8 with a BOM): exported,
-and imported with a dry run first.
+"""Spreadsheets, because community offices live in Excel: the org tree, the accounts and the catalogue
+exported, and imported with a dry run first.
 
-One sheet, one building a row, with its grid, community and street; a row may leave the building
-empty to set up a street, community or grid alone.  Whatever the sheet names that does not exist yet
-is created; names that differ are changed.  The dry run says for every row what would happen (or why
-it is refused) and writes nothing; the import writes all rows in one transaction, and only when no
-row is refused.
+A sheet is XLSX, or CSV in UTF-8 with a BOM (GB18030 is read too: Excel in China saves CSV that way
+unless told otherwise); its first row names the columns.  Each kind of sheet (``org_sheet``,
+``account_sheet``, ``catalogue_sheet``) says what a row does through the same use cases as the pages
+do, so a row is checked exactly as the form would check it.
+
+The dry run and the import are the same run: every row is applied, in order, in one transaction, and
+what each did (or why it was refused) is noted.  The dry run then takes it all back; the import keeps
+it only when no row was refused, with one audit event for the import besides each row's own.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from types import SimpleNamespace
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 
-from ...extensions import db
-from ...models import Area, AreaLevel, Building, CommunityService, Grid, Role, Service, Staff
-from .. import cache
-from ..errors import Forbidden, InvalidInput
-from ..uow import use_case
+from ...models import Staff
+from ..errors import DomainError, InvalidInput
+from ..uow import unit_of_work
 from .audit import AuditAction, record
-from .org import CODE
 
-COLUMNS = ("street_code", "street_name_zh", "community_code", "community_name_zh", "grid_code", "grid_name_zh",
-           "building_code", "building_name_zh", "units")
-MAX_ROWS = 20_000
+MAX_ROWS = 10_000  # about 15 s to import on one core: well within a worker's timeout
 MAX_BYTES = 4 * 1024 * 1024
-
-
-def require_district_admin(actor: Staff) -> None:
-    if actor.role != Role.DISTRICT_ADMIN:
-        raise Forbidden(_l("Only district admins import and export the org tree."))
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")  # what exports.csv_text makes inert with a leading '
 
 
 # ---------------------------------------------------------------- reading a file
 
-def read_rows(filename: str, data: bytes) -> list[dict]:
+def read_rows(filename: str, data: bytes, columns: tuple[str, ...]) -> list[dict]:
     """The rows of an uploaded sheet, as dicts of the columns (a missing cell is "")."""
     if not data:
         raise InvalidInput({"file": str(_l("Choose a file to upload."))})
@@ -55,19 +51,27 @@ def read_rows(filename: str, data: bytes) -> list[dict]:
     if not table:
         raise InvalidInput({"file": str(_l("The sheet is empty."))})
     header = [str(cell or "").strip().lower() for cell in table[0]]
-    missing = [c for c in COLUMNS if c not in header]
+    missing = [c for c in columns if c not in header]
     if missing:
         raise InvalidInput({"file": str(_l("Columns missing from the first row: %(columns)s. Download the "
                                            "template to see them all.", columns=", ".join(missing)))})
+    where = {name: header.index(name) for name in columns}
     rows = []
     for cells in table[1:]:
-        values = {name: str(cells[header.index(name)] if header.index(name) < len(cells)
-                            and cells[header.index(name)] is not None else "").strip() for name in COLUMNS}
+        values = {name: _text(cells[i]) if i < len(cells) else "" for name, i in where.items()}
         if any(values.values()):
             rows.append(values)
     if len(rows) > MAX_ROWS:
         raise InvalidInput({"file": str(_l("At most %(max)d rows at a time.", max=MAX_ROWS))})
     return rows
+
+
+def _text(cell) -> str:
+    if cell is None:
+        return ""
+    if isinstance(cell, float) and cell.is_integer():
+        cell = int(cell)  # Excel keeps every number as a float: 3 is read as 3.0
+    return str(cell).strip()
 
 
 def _xlsx_rows(data: bytes) -> list[list]:
@@ -81,7 +85,7 @@ def _xlsx_rows(data: bytes) -> list[list]:
 
 
 def _csv_rows(data: bytes) -> list[list]:
-    for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves CSV as GB18030 unless told otherwise
+    for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = data.decode(encoding)
             break
@@ -89,10 +93,24 @@ def _csv_rows(data: bytes) -> list[list]:
             continue
     else:
         raise InvalidInput({"file": str(_l("This file could not be read as a spreadsheet."))})
-    return list(csv.reader(io.StringIO(text)))
+    # A cell our export made inert (a leading ' before = + - @) reads back as it was.
+    return [[cell[1:] if cell[:1] == "'" and cell[1:2] in _FORMULA and cell[1:2] else cell for cell in row]
+            for row in csv.reader(io.StringIO(text))]
 
 
-# ---------------------------------------------------------------- the plan
+def yes_no(value: str, column: str, default: bool | None = None) -> bool:
+    """A yes/no cell: 1/0, yes/no, y/n, true/false, 是/否 (empty: ``default``, if there is one)."""
+    text = (value or "").strip().lower()
+    if not text and default is not None:
+        return default
+    if text in ("1", "yes", "y", "true", "是"):
+        return True
+    if text in ("0", "no", "n", "false", "否"):
+        return False
+    raise InvalidInput({column: str(_l("1 (yes) or 0 (no)."))})
+
+
+# ---------------------------------------------------------------- what a run did
 
 @dataclass
 class RowPlan:
@@ -108,6 +126,9 @@ class RowPlan:
 @dataclass
 class Plan:
     rows: list[RowPlan]
+    # New accounts' one-time passwords (username, name, password): shown once, after the import.
+    passwords: list[tuple[str, str, str]] = field(default_factory=list)
+    kept: bool = False  # imported (not a dry run, and no row refused)
 
     @property
     def refused(self) -> list[RowPlan]:
@@ -118,169 +139,88 @@ class Plan:
         return sum(len(r.changes) for r in self.rows)
 
 
-class _Tree:
-    """What exists, and what the sheet adds, keyed by code (the plan and the import share it)."""
+@dataclass(frozen=True)
+class Sheet:
+    """One kind of sheet: its columns, who may use it, what a row does, and the export."""
 
-    def __init__(self):
-        areas = list(db.session.scalars(select(Area)))
-        self.area_codes = {a.code: a for a in areas}
-        self.grids = {(g.community_id, g.code): g for g in db.session.scalars(select(Grid))}
-        self.buildings = {(b.community_id, b.code): b for b in db.session.scalars(select(Building))}
-
-
-def _new(model, write: bool, **values):
-    """A row the sheet adds: written (and given its id) on import, a stand-in on a dry run."""
-    if not write:
-        return SimpleNamespace(id=None, **values)
-    row = model(**values)
-    db.session.add(row)
-    db.session.flush()
-    return row
+    name: str  # in the URL and the file's name
+    columns: tuple[str, ...]
+    title: Any  # (lazy) texts of its page
+    lead: Any
+    require: Callable[[Staff], None]
+    # apply_row(actor, row, row_plan, plan, state): apply one row through the use cases, noting on
+    # row_plan what it did; raises InvalidInput (keyed by column) or DomainError to refuse the row.
+    apply_row: Callable[[Staff, dict, RowPlan, Plan, dict], None]
+    export_rows: Callable[[Staff], list[list[str]]]
+    entity: str  # what the import's audit event names
+    area_id: Callable[[Staff], int | None] = lambda actor: actor.area_id
+    extra_columns: tuple[str, ...] = ()  # exported for reading, ignored on import
 
 
-def _area(tree: _Tree, plan: RowPlan, code: str, name: str, level: AreaLevel, parent, write: bool):
-    if not CODE.match(code):
-        plan.problems.append(str(_l("%(code)s is not a code (1 to 16 capital letters, digits or dashes).",
-                                    code=code or "—")))
-        return None
-    area = tree.area_codes.get(code)
-    if area is not None:
-        if area.level != level or area.parent_id != parent.id:
-            plan.problems.append(str(_l("%(code)s is already another kind of area, or under another one.", code=code)))
-            return None
-        if name and name != area.name_zh:
-            plan.changes.append(str(_l("rename %(code)s to %(name)s", code=code, name=name)))
-            if write:
-                area.name_zh = name
-        return area
-    if not name:
-        plan.problems.append(str(_l("%(code)s does not exist yet: give its name to create it.", code=code)))
-        return None
-    plan.changes.append(str(_l("create %(code)s %(name)s", code=code, name=name)))
-    area = _new(Area, write, level=level, code=code, name_zh=name[:100], name_en="", parent_id=parent.id)
-    tree.area_codes[code] = area
-    if write:
-        if level == AreaLevel.COMMUNITY:
-            db.session.add_all(CommunityService(community_id=area.id, service_id=s, note_zh="", note_en="")
-                               for s in db.session.scalars(select(Service.id).where(Service.active.is_(True))))
-    return area
+@contextmanager
+def as_columns(columns: dict[str, str]):
+    """A use case's refusal of form fields, as the sheet's columns (``{"code": "grid_code", …}``)."""
+    try:
+        yield
+    except InvalidInput as error:
+        raise InvalidInput({columns.get(name, name): message for name, message in error.errors.items()}) from None
 
 
-def _plan(actor: Staff, rows: list[dict], write: bool) -> Plan:
-    require_district_admin(actor)
-    district = db.session.get(Area, actor.area_id)
-    tree = _Tree()
-    plans, seen_buildings = [], {}
-    for line, row in enumerate(rows, start=2):
-        plan = RowPlan(line)
-        plans.append(plan)
-        street = _area(tree, plan, row["street_code"].upper(), row["street_name_zh"], AreaLevel.STREET, district,
-                       write)
-        community = street and _area(tree, plan, row["community_code"].upper(), row["community_name_zh"],
-                                     AreaLevel.COMMUNITY, street, write)
-        if not community or not row["grid_code"]:
-            if community and row["building_code"]:
-                plan.problems.append(str(_l("A building needs its grid.")))
-            continue
-        community_key = community.id if community.id is not None else community.code
-        grid_code = row["grid_code"].upper()
-        grid = tree.grids.get((community_key, grid_code))
-        if grid is None:
-            if not CODE.match(grid_code) or not row["grid_name_zh"]:
-                plan.problems.append(str(_l("Grid %(code)s is unknown in %(community)s: give its name to create it.",
-                                            code=grid_code, community=community.code)))
-                continue
-            plan.changes.append(str(_l("create grid %(code)s %(name)s", code=grid_code, name=row["grid_name_zh"])))
-            grid = _new(Grid, write, community_id=community.id, code=grid_code, name_zh=row["grid_name_zh"][:100],
-                        name_en="")
-            tree.grids[(community_key, grid_code)] = grid
-        if not row["building_code"]:
-            continue
-        code = row["building_code"].upper()
-        if not CODE.match(code):
-            plan.problems.append(str(_l("%(code)s is not a code (1 to 16 capital letters, digits or dashes).",
-                                        code=code)))
-            continue
-        if (community.code, code) in seen_buildings:
-            plan.problems.append(str(_l("Building %(code)s of %(community)s is also on line %(line)d.", code=code,
-                                        community=community.code, line=seen_buildings[(community.code, code)])))
-            continue
-        seen_buildings[(community.code, code)] = line
-        units = row["units"] or "1"
-        if not units.isdigit() or not 1 <= int(units) <= 99:
-            plan.problems.append(str(_l("Units: a number from 1 to 99.")))
-            continue
-        building = tree.buildings.get((community_key, code))
-        name = row["building_name_zh"]
-        if building is None:
-            if not name:
-                plan.problems.append(str(_l("Building %(code)s is new: give its name.", code=code)))
-                continue
-            plan.changes.append(str(_l("create building %(code)s %(name)s", code=code, name=name)))
-            tree.buildings[(community_key, code)] = _new(
-                Building, write, community_id=community.id, grid_id=grid.id, code=code, name_zh=name[:100], name_en="",
-                units=int(units), position=line)
-        elif (name and name != building.name_zh) or building.grid_id != grid.id or building.units != int(units):
-            plan.changes.append(str(_l("change building %(code)s", code=code)))
-            if write:
-                building.name_zh, building.units = name or building.name_zh, int(units)
-                building.grid_id = grid.id
-    return Plan(plans)
+class _TakeBack(Exception):
+    def __init__(self, plan: Plan):
+        super().__init__("the run is taken back")
+        self.plan = plan
 
 
-def dry_run(actor: Staff, rows: list[dict]) -> Plan:
-    """What importing these rows would do, row by row; nothing is written."""
-    return _plan(actor, rows, write=False)
+def run(sheet: Sheet, actor: Staff, rows: list[dict], *, keep: bool) -> Plan:
+    """Apply every row, in order, in one transaction, noting what each did or why it is refused; keep
+    it all only when ``keep`` and no row is refused (else nothing is written: a dry run)."""
+    sheet.require(actor)
+    try:
+        with unit_of_work():
+            plan, state = Plan([]), {}
+            for line, row in enumerate(rows, start=2):
+                row_plan = RowPlan(line)
+                plan.rows.append(row_plan)
+                try:
+                    sheet.apply_row(actor, row, row_plan, plan, state)
+                except InvalidInput as error:
+                    row_plan.problems.extend(f"{column}: {message}" for column, message in error.errors.items())
+                except DomainError as error:  # a refusal of the row (a role it may not give, …)
+                    row_plan.problems.append(str(error.message))
+            if not keep or plan.refused:
+                raise _TakeBack(plan)
+            record(actor, AuditAction.IMPORT, sheet.entity, None, name=f"{sheet.name}.sheet",
+                   area_id=sheet.area_id(actor), after={"rows": len(rows), "changes": plan.changes})
+            plan.kept = True
+            return plan
+    except _TakeBack as back:
+        return back.plan
 
 
-@use_case
-def import_org(actor: Staff, rows: list[dict]) -> Plan:
-    """Import every row in one transaction, or none: refused rows make it raise ``InvalidInput`` (and the
-    unit of work takes back what the rows before them wrote)."""
-    done = _plan(actor, rows, write=True)
-    if done.refused:
-        raise InvalidInput({"file": str(_l("%(count)d rows are refused; nothing was imported.",
-                                           count=len(done.refused)))})
-    record(actor, AuditAction.IMPORT, "area", actor.area_id, name="org tree", area_id=actor.area_id,
-           after={"rows": len(rows), "changes": done.changes})
-    cache.changed()
-    return done
+def sheets() -> dict[str, Sheet]:
+    from .account_sheet import SHEET as accounts
+    from .catalogue_sheet import SHEET as catalogue
+    from .org_sheet import SHEET as org
+
+    return {sheet.name: sheet for sheet in (org, accounts, catalogue)}
 
 
-# ---------------------------------------------------------------- export and template
+# ---------------------------------------------------------------- writing a file
 
-def export_rows(actor: Staff) -> list[list[str]]:
-    """The district's tree as rows of the import sheet: every building, and grids without one."""
-    require_district_admin(actor)
-    rows = []
-    streets = db.session.scalars(select(Area).where(Area.parent_id == actor.area_id,
-                                                    Area.level == AreaLevel.STREET).order_by(Area.code))
-    for street in streets:
-        for community in street.children:
-            grids = {g.id: g for g in db.session.scalars(select(Grid).where(Grid.community_id == community.id)
-                                                         .order_by(Grid.code))}
-            used = set()
-            for b in community.buildings:
-                grid = grids[b.grid_id]
-                used.add(grid.id)
-                rows.append([street.code, street.name_zh, community.code, community.name_zh, grid.code, grid.name_zh,
-                             b.code, b.name_zh, str(b.units)])
-            for grid in grids.values():
-                if grid.id not in used:
-                    rows.append([street.code, street.name_zh, community.code, community.name_zh, grid.code,
-                                 grid.name_zh, "", "", ""])
-    return rows
-
-
-def as_xlsx(rows: list[list[str]]) -> bytes:
+def as_xlsx(columns: tuple[str, ...], rows: list[list[str]], title: str) -> bytes:
     from openpyxl import Workbook
 
     book = Workbook()
     sheet = book.active
-    sheet.title = "org"
-    sheet.append(list(COLUMNS))
+    sheet.title = title
+    sheet.append(list(columns))
     for row in rows:
         sheet.append(row)
+    for line in sheet.iter_rows(min_row=2):
+        for cell in line:
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"  # text, never a formula that Excel would run
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
