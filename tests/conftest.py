@@ -20,6 +20,7 @@ import os
 import shutil
 import threading
 import uuid
+from contextlib import contextmanager
 
 import pytest
 from jinja2 import BytecodeCache
@@ -326,18 +327,27 @@ def resident(client):
     return client
 
 
-@pytest.fixture
-def live_server(app):
-    """The test app served over HTTP on 127.0.0.1 (threaded), its QR codes pointing at itself."""
+@contextmanager
+def serving(app):
+    """``app`` served over HTTP on 127.0.0.1 (threaded), its QR codes pointing at itself: the base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     base_url = f"http://127.0.0.1:{server.server_port}"
     app.config["PUBLIC_BASE_URL"] = base_url
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield base_url
-    server.shutdown()
-    thread.join(10)
-    server.server_close()
+    try:
+        yield base_url
+    finally:
+        server.shutdown()
+        thread.join(10)
+        server.server_close()
+
+
+@pytest.fixture
+def live_server(app):
+    """The test app (the demo district) served over HTTP."""
+    with serving(app) as base_url:
+        yield base_url
 
 
 @pytest.fixture(autouse=True)
