@@ -22,8 +22,9 @@ def _form(names) -> dict:
 
 @bp.get("/catalogue")
 def catalogue_page():
-    view = catalogue.catalogue_view(current_user, community_id=request.args.get("community"))
-    return render_template("pages/admin/catalogue.html", view=view,
+    q = request.args.get("q", "")[:64]
+    view = catalogue.catalogue_view(current_user, community_id=request.args.get("community"), q=q)
+    return render_template("pages/admin/catalogue.html", view=view, q=q,
                            may_edit=current_user.role.value == "district_admin")
 
 

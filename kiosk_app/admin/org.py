@@ -26,7 +26,8 @@ def _saved(endpoint: str, **values):
 
 @bp.get("/org")
 def org_page(errors=None, status=200):
-    return render_template("pages/admin/org.html", tree=org.tree(current_user), errors=errors or {},
+    q = request.args.get("q", "")[:64]
+    return render_template("pages/admin/org.html", tree=org.tree(current_user, q=q), q=q, errors=errors or {},
                            may_edit=current_user.role == Role.DISTRICT_ADMIN), status
 
 
@@ -42,9 +43,11 @@ def area_create():
 def _area_page(area, *, form=None, errors=None, status=200):
     community = area.level == AreaLevel.COMMUNITY
     grids = org.grids_of(area) if community else []
+    q = request.args.get("q", "")[:64]
     return render_template(
         "pages/admin/area.html", area=area, form=form or {"name_zh": area.name_zh, "name_en": area.name_en},
-        errors=errors or {}, grids=grids, buildings=org.buildings_of(area) if community else [],
+        errors=errors or {}, grids=grids, q=q,
+        buildings=org.buildings_of(area, q=q, page=request.args.get("page", 1)) if community else None,
         grid_options=[(g.id, g.name) for g in grids if g.active],
         may_edit=current_user.role == Role.DISTRICT_ADMIN), status
 

@@ -45,7 +45,7 @@ def accounts_page():
     page = accounts.list_accounts(current_user, q=request.args.get("q", ""), page=request.args.get("page", 1),
                                   order=order)
     return render_template("pages/admin/accounts.html", page=page, q=request.args.get("q", "")[:64], order=order,
-                           locked=accounts.locked_usernames(page.accounts))
+                           locked=accounts.locked_usernames(page.items))
 
 
 def _account_form(form: dict, errors: dict, *, account=None, status: int = 200):
@@ -171,11 +171,10 @@ def _audit_filters() -> audit.AuditFilters:
 @bp.get("/audit")
 def audit_page():
     filters = _audit_filters()
-    events, total = audit.events(current_user, filters)
     query = {name: request.args[name][:64] for name in ("actor", "entity", "action", "from", "to")
              if request.args.get(name)}
-    return render_template("pages/admin/audit.html", events=events, total=total, filters=filters, query=query,
-                           pages=max(1, -(-total // audit.PAGE_SIZE)), audit=audit)
+    return render_template("pages/admin/audit.html", page=audit.events(current_user, filters), filters=filters,
+                           query=query, audit=audit)
 
 
 @bp.get("/audit.csv")

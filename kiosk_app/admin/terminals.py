@@ -28,8 +28,9 @@ def _options() -> dict:
 
 @bp.get("/terminals")
 def terminals_page():
-    return render_template("pages/admin/terminals.html", terminals=locker.terminals_in_scope(current_user),
-                           **_options())
+    q = request.args.get("q", "")[:64]
+    return render_template("pages/admin/terminals.html", q=q,
+                           page=terminals.list_terminals(current_user, q=q, page=request.args.get("page", 1)))
 
 
 @bp.get("/terminals/new")

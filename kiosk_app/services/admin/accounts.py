@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
@@ -30,8 +29,8 @@ from ..scope import community_ids_select
 from ..uow import use_case
 from ..validation import record_id
 from .audit import AuditAction, record, snapshot
+from .paging import Page, contains, paginate
 
-PAGE_SIZE = 50
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")
 NAME_MAX = 100
 FIELDS = ("username", "display_name", "role", "area_id")
@@ -71,14 +70,6 @@ def _in_reach(actor: Staff):
     return (Staff.area_id == actor.area_id) & Staff.role.in_(COMMUNITY_ROLES)
 
 
-@dataclass(frozen=True)
-class AccountPage:
-    accounts: list[Staff]
-    total: int
-    page: int
-    pages: int
-
-
 def all_accounts(actor: Staff) -> list[Staff]:
     """Every account in the actor's reach, with its area and posts (the spreadsheet export)."""
     require_account_admin(actor)
@@ -87,25 +78,20 @@ def all_accounts(actor: Staff) -> list[Staff]:
         selectinload(Staff.grid_posts).selectinload(StaffGrid.level))))
 
 
-def list_accounts(actor: Staff, *, q: str = "", page=1, order: str = "name") -> AccountPage:
+def list_accounts(actor: Staff, *, q: str = "", page=1, order: str = "name") -> Page[Staff]:
     """Accounts in the actor's reach, searched by username or name, 50 to a page; ``order`` "recent"
     lists the latest sign-ins first."""
     require_account_admin(actor)
     stmt = select(Staff).where(_in_reach(actor)).options(selectinload(Staff.area))
-    q = (q or "").strip()[:64]
-    if q:
-        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    pattern = contains(q)
+    if pattern:
         stmt = stmt.where(or_(Staff.username.ilike(pattern, escape="\\"),
                               Staff.display_name.ilike(pattern, escape="\\")))
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(record_id(page) or 1, 1), pages)
     if order == "recent":
         stmt = stmt.order_by(Staff.last_login_at.is_(None), Staff.last_login_at.desc(), Staff.username)
     else:
         stmt = stmt.order_by(Staff.username)
-    rows = db.session.scalars(stmt.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
-    return AccountPage(list(rows), total, page, pages)
+    return paginate(stmt, page)
 
 
 def get_account(actor: Staff, staff_id) -> Staff:

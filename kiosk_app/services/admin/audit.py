@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ...extensions import db
 from ...models import AuditEvent, Role, Staff
 from ..errors import Forbidden
+from .paging import Page, contains, paginate
 
 
 class AuditAction(enum.StrEnum):
@@ -112,9 +113,6 @@ def record(actor: Staff | None, action: AuditAction, entity: str, entity_id: int
 
 # ---------------------------------------------------------------- reading the trail
 
-PAGE_SIZE = 50
-
-
 @dataclass(frozen=True)
 class AuditFilters:
     actor: str = ""  # username, or part of it
@@ -134,8 +132,8 @@ def _statement(filters: AuditFilters):
     from ..workdays import local_midnight
 
     stmt = select(AuditEvent)
-    if filters.actor:
-        stmt = stmt.where(AuditEvent.actor_label.ilike(f"%{filters.actor[:64]}%", escape="\\"))
+    if pattern := contains(filters.actor):
+        stmt = stmt.where(AuditEvent.actor_label.ilike(pattern, escape="\\"))
     if filters.entity:
         stmt = stmt.where(AuditEvent.entity == filters.entity)
     if filters.action:
@@ -147,14 +145,10 @@ def _statement(filters: AuditFilters):
     return stmt
 
 
-def events(actor: Staff, filters: AuditFilters) -> tuple[list[AuditEvent], int]:
-    """One page of events, newest first, and how many match in all."""
+def events(actor: Staff, filters: AuditFilters) -> Page[AuditEvent]:
+    """One page of events, newest first."""
     require_district_admin(actor)
-    stmt = _statement(filters)
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    rows = db.session.scalars(stmt.order_by(AuditEvent.id.desc())
-                              .offset((max(filters.page, 1) - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
-    return list(rows), total
+    return paginate(_statement(filters).order_by(AuditEvent.id.desc()), filters.page)
 
 
 AUDIT_COLUMNS = (_l("When"), _l("Who"), _l("What"), _l("Id"), _l("Name"), _l("Change"), _l("Before"), _l("After"))

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 
 from ...extensions import db
 from ...models import Area, AreaLevel, CommunityService, Role, Service, ServiceCategory, Size, Staff
@@ -28,6 +28,7 @@ from ..scope import community_ids_select
 from ..uow import use_case
 from ..validation import record_id
 from .audit import AuditAction, record, retire_or_restore, snapshot
+from .paging import contains
 
 CODE = re.compile(r"^[a-z0-9][a-z0-9-]{1,31}$")  # items', categories' and the ladder's rungs' codes
 CODE_RULE = _l("2 to 32 lower-case letters, digits or dashes, starting with a letter or digit.")
@@ -62,14 +63,21 @@ class CatalogueView:
     offered: dict[tuple[int, int], CommunityService]  # (community id, service id)
 
 
-def catalogue_view(actor: Staff, *, community_id=None) -> CatalogueView:
-    """The whole catalogue (retired items too, marked), and what the actor's communities offer."""
+def catalogue_view(actor: Staff, *, community_id=None, q: str = "") -> CatalogueView:
+    """The whole catalogue (retired items too, marked), or the items whose code or name contains ``q``
+    (with their categories), and what the actor's communities offer."""
     require_offering_admin(actor)
     categories = list(db.session.scalars(select(ServiceCategory).order_by(ServiceCategory.position,
                                                                           ServiceCategory.id)))
+    stmt = select(Service).order_by(Service.position, Service.id)
+    if pattern := contains(q):
+        stmt = stmt.where(or_(*(column.ilike(pattern, escape="\\") for column in
+                                (Service.code, Service.name_zh, Service.name_en))))
     services: dict[int, list[Service]] = {}
-    for service in db.session.scalars(select(Service).order_by(Service.position, Service.id)):
+    for service in db.session.scalars(stmt):
         services.setdefault(service.category_id, []).append(service)
+    if q:
+        categories = [c for c in categories if c.id in services]
     communities = list(db.session.scalars(select(Area).where(Area.id.in_(community_ids_select(actor)))
                                           .order_by(Area.code)))
     wanted = record_id(community_id)

@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 
 from ...extensions import db
 from ...models import (Area, AreaLevel, Building, CommunityService, Grid, GridLevel, Role, Service, Staff,
@@ -27,6 +28,7 @@ from ..validation import record_id
 from .audit import AuditAction, record, retire_or_restore, snapshot
 from .catalogue import CODE as LOWER_CODE
 from .catalogue import CODE_RULE as LOWER_CODE_RULE
+from .paging import Page, contains, paginate
 
 CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,15}$")
 NAMES = ("name_zh", "name_en")
@@ -64,8 +66,9 @@ def checked_code(form: dict, errors: dict, taken) -> str:
 
 # ---------------------------------------------------------------- reading
 
-def tree(actor: Staff) -> list[tuple[Area, list[Area]]]:
-    """The actor's streets, each with its communities (retired ones too, marked)."""
+def tree(actor: Staff, *, q: str = "") -> list[tuple[Area, list[Area]]]:
+    """The actor's streets, each with its communities (retired ones too, marked); with ``q``, the
+    streets and communities whose code or name contains it."""
     require_admin(actor)
     communities = list(db.session.scalars(select(Area).where(Area.id.in_(community_ids_select(actor)))
                                           .order_by(Area.code)))
@@ -75,7 +78,16 @@ def tree(actor: Staff) -> list[tuple[Area, list[Area]]]:
                                                              Area.level == AreaLevel.STREET).order_by(Area.code)))
     else:
         streets = list(db.session.scalars(select(Area).where(Area.id.in_(street_ids)).order_by(Area.code)))
-    return [(s, [c for c in communities if c.parent_id == s.id]) for s in streets]
+    found = [(s, [c for c in communities if c.parent_id == s.id]) for s in streets]
+    wanted = (q or "").strip().lower()
+    if not wanted:
+        return found
+
+    def matches(area: Area) -> bool:
+        return any(wanted in (text or "").lower() for text in (area.code, area.name_zh, area.name_en))
+
+    found = [(s, cs if matches(s) else [c for c in cs if matches(c)]) for s, cs in found]
+    return [(s, cs) for s, cs in found if cs or matches(s)]
 
 
 def get_area(actor: Staff, area_id) -> Area:
@@ -95,9 +107,14 @@ def grids_of(community: Area) -> list[Grid]:
     return list(db.session.scalars(select(Grid).where(Grid.community_id == community.id).order_by(Grid.code)))
 
 
-def buildings_of(community: Area) -> list[Building]:
-    return list(db.session.scalars(select(Building).where(Building.community_id == community.id)
-                                   .order_by(Building.position, Building.id)))
+def buildings_of(community: Area, *, q: str = "", page=1) -> Page[Building]:
+    """A community's buildings in their order, searched by code or name, 50 to a page."""
+    stmt = (select(Building).where(Building.community_id == community.id).options(selectinload(Building.grid))
+            .order_by(Building.position, Building.id))
+    if pattern := contains(q):
+        stmt = stmt.where(or_(Building.code.ilike(pattern, escape="\\"), Building.name_zh.ilike(pattern, escape="\\"),
+                              Building.name_en.ilike(pattern, escape="\\")))
+    return paginate(stmt, page)
 
 
 def get_grid(actor: Staff, grid_id) -> Grid:

@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from ...extensions import db
 from ...hardware.lines import parse_lock_url
@@ -25,10 +26,22 @@ from ..scope import community_ids_select, require_admin
 from ..uow import separate, unit_of_work, use_case
 from ..validation import record_id
 from .audit import AuditAction, record, snapshot
+from .paging import Page, contains, paginate
 
 CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")
 AUDITED = ("code", "kind", "community_id", "name_zh", "name_en", "lock_url", "printer_url")
 FIELDS = ("code", "kind", "community_id", "name_zh", "name_en", "lock_url", "printer_url")
+
+
+def list_terminals(actor: Staff, *, q: str = "", page=1) -> Page[Terminal]:
+    """The terminals of the actor's communities, searched by code or name, 50 to a page."""
+    require_admin(actor)
+    stmt = (select(Terminal).where(Terminal.community_id.in_(community_ids_select(actor)))
+            .options(selectinload(Terminal.community)).order_by(Terminal.code))
+    if pattern := contains(q):
+        stmt = stmt.where(or_(Terminal.code.ilike(pattern, escape="\\"), Terminal.name_zh.ilike(pattern, escape="\\"),
+                              Terminal.name_en.ilike(pattern, escape="\\")))
+    return paginate(stmt, page)
 
 
 def field_message(actor: Staff, field: str, value, *, terminal: Terminal | None = None) -> str | None:
