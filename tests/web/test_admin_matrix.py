@@ -1,13 +1,16 @@
 """Every administration route, for every role: roles without administration are refused (403) all of
 them, a community admin finds nothing of another community (404, or 403 where only district admins
-may act), and nothing of that writes anything."""
+may act), and nothing of that writes anything; every change a district admin makes leaves an audit
+event."""
 
+import io
 import re
 
 import pytest
 
 from kiosk_app.extensions import db
 from kiosk_app.models import Area, AuditEvent, Building, Compartment, Grid, GridLevel, Service, ServiceCategory
+from kiosk_app.services.admin import account_sheet, catalogue_sheet, org_sheet
 
 from ..helpers import CSRF_RE, sign_in, staff
 
@@ -102,3 +105,107 @@ def test_the_district_admin_reaches_every_communitys_pages(app):
     for method, path, endpoint, _args in admin_routes(app, "XJ"):
         if method == "GET":
             assert client.get(path).status_code == 200, (path, endpoint)
+
+
+# ---------------------------------------------------------------- every change leaves an audit event
+
+def sheet(columns, row: dict) -> tuple:
+    """A CSV upload with one row (the cells not given empty)."""
+    lines = [",".join(columns), ",".join(row.get(column, "") for column in columns)]
+    return io.BytesIO(("\ufeff" + "\r\n".join(lines) + "\r\n").encode()), "sheet.csv"
+
+
+# (endpoint, path, form) in an order that works: each a change a district admin makes.  Field checks
+# and hardware tests change nothing and are left out (NO_CHANGE); a new POST route must be added here.
+NO_CHANGE = {"admin.account_check", "admin.service_check", "admin.terminal_check", "admin.terminal_test_locks",
+             "admin.terminal_test_printer"}
+
+
+def changes(v: dict) -> list[tuple[str, str, dict]]:
+    base, hq_grid = "/staff/admin", v["grid_id"]
+    return [
+        ("admin.account_create", f"{base}/accounts/new",
+         {"username": "new.one", "display_name": "新人", "role": "community_staff", "area_id": v["area_id"]}),
+        ("admin.account_update", f"{base}/accounts/{v['staff_id']}",
+         {"display_name": "王社工（改）", "role": "community_staff", "area_id": v["area_id"]}),
+        ("admin.account_reset", f"{base}/accounts/{v['staff_id']}/reset", {}),
+        ("admin.account_unlock", f"{base}/accounts/{v['staff_id']}/unlock", {}),
+        ("admin.account_active", f"{base}/accounts/{v['staff_id']}/disable", {}),
+        ("admin.account_post_add", f"{base}/accounts/{v['staff_id']}/posts",
+         {"grid_id": hq_grid, "level_id": v["level_id"]}),
+        ("admin.account_post_remove", f"{base}/accounts/{v['staff_id']}/posts/{hq_grid}/remove", {}),
+        ("admin.grid_post_add", f"{base}/org/grids/{hq_grid}/posts", {"staff_id": v["staff_id"],
+                                                                        "level_id": v["level_id"]}),
+        ("admin.grid_post_remove", f"{base}/org/grids/{hq_grid}/posts/{v['staff_id']}/remove", {}),
+        ("admin.area_create", f"{base}/org/areas/new", {"code": "NS", "name_zh": "南山街道"}),
+        ("admin.area_update", f"{base}/org/areas/{v['area_id']}", {"name_zh": "红旗路社区（改）"}),
+        ("admin.grid_create", f"{base}/org/areas/{v['area_id']}/grids", {"code": "G8", "name_zh": "第八网格"}),
+        ("admin.grid_update", f"{base}/org/grids/{hq_grid}", {"name_zh": "第一网格（改）"}),
+        ("admin.building_create", f"{base}/org/areas/{v['area_id']}/buildings",
+         {"code": "B99", "name_zh": "99号楼", "grid_id": hq_grid, "units": "2"}),
+        ("admin.building_update", f"{base}/org/buildings/{v['building_id']}",
+         {"name_zh": "1号楼（改）", "grid_id": hq_grid, "units": "3"}),
+        ("admin.building_active", f"{base}/org/buildings/{v['building_id']}/retire", {}),
+        ("admin.area_active", f"{base}/org/areas/{v['area_id']}/retire", {}),
+        ("admin.grid_active", f"{base}/org/grids/{v['new_grid_id']}/retire", {}),
+        ("admin.level_save", f"{base}/org/ladder", {"code": "helper", "name_zh": "协管员", "rank": "6"}),
+        ("admin.level_save", f"{base}/org/ladder/{v['level_id']}", {"name_zh": "网格员（改）", "rank": "3"}),
+        ("admin.calendar_set", f"{base}/calendar", {"day": "2031-03-10", "workday": "0", "note": "区里放假"}),
+        ("admin.calendar_remove", f"{base}/calendar/2031-03-10/remove", {}),
+        ("admin.category_save", f"{base}/catalogue/categories/new", {"code": "pets", "name_zh": "宠物"}),
+        ("admin.category_save", f"{base}/catalogue/categories/{v['category_id']}", {"name_zh": "证明（改）"}),
+        ("admin.category_active", f"{base}/catalogue/categories/{v['category_id']}/retire", {}),
+        ("admin.service_save", f"{base}/catalogue/services/new",
+         {"code": "dog-licence", "category_id": v["category_id"], "kind": "request", "name_zh": "犬只登记",
+          "deadline_days": "5", "papers_size": "M"}),
+        ("admin.service_save", f"{base}/catalogue/services/{v['service_id']}",
+         {"category_id": v["category_id"], "kind": "request", "name_zh": "报修（改）", "deadline_days": "4",
+          "papers_size": "M"}),
+        ("admin.service_active", f"{base}/catalogue/services/{v['service_id']}/retire", {}),
+        ("admin.catalogue_offer", f"{base}/catalogue/offer/{v['area_id']}/{v['service_id']}",
+         {"offered": "1", "note_zh": "一楼二号窗口"}),
+        ("admin.terminal_create", f"{base}/terminals/new",
+         {"code": "HQ-K9", "kind": "kiosk", "community_id": v["area_id"], "name_zh": "新终端", "printer_url": "none"}),
+        ("admin.terminal_update", f"{base}/terminals/{v['terminal_id']}",
+         {"name_zh": "智能柜（改）", "lock_url": "sim://", "printer_url": "none"}),
+        ("admin.terminal_enrolment", f"{base}/terminals/{v['terminal_id']}/enrolment", {}),
+        ("admin.terminal_revoke", f"{base}/terminals/{v['terminal_id']}/revoke", {}),
+        ("admin.terminal_compartment", f"{base}/terminals/{v['terminal_id']}/compartments",
+         {"number": "40", "size": "S", "board": "3", "lock": "1"}),
+        ("admin.terminal_compartment", f"{base}/terminals/{v['terminal_id']}/compartments/{v['compartment_id']}",
+         {"number": "1", "size": "L", "board": "1", "lock": "1"}),
+        ("admin.org_import", f"{base}/org/import", {"action": "import", "file": sheet(org_sheet.COLUMNS, {
+            "street_code": "JE", "community_code": "HQ", "grid_code": "G9", "grid_name_zh": "第九网格"})}),
+        ("admin.accounts_import", f"{base}/accounts/import", {"action": "import", "file": sheet(
+            account_sheet.COLUMNS, {"username": "sheet.one", "display_name": "表格", "role": "volunteer",
+                                    "area_code": "HQ"})}),
+        ("admin.catalogue_import", f"{base}/catalogue/import", {"action": "import", "file": sheet(
+            catalogue_sheet.COLUMNS, {"category_code": "pets", "code": "cat-licence", "name_zh": "猫咪登记"})}),
+    ]
+
+
+def test_every_change_an_admin_makes_leaves_an_audit_event(app):
+    v = values(app, "HQ")
+    with app.app_context():
+        v["new_grid_id"] = db.session.scalar(db.select(Grid.id).filter_by(community_id=v["area_id"], code="G3"))
+        db.session.execute(db.update(Building).where(Building.grid_id == v["new_grid_id"])
+                           .values(grid_id=v["grid_id"]))
+        db.session.commit()
+    client = sign_in(app, "admin-district")
+    token = CSRF_RE.search(client.get("/staff/").get_data(as_text=True)).group(1)
+    table = changes(v)
+    posted = {endpoint for endpoint, _path, _form in table}
+    routes = {rule.endpoint for rule in app.url_map.iter_rules()
+              if rule.endpoint.startswith("admin.") and "POST" in rule.methods}
+    assert routes - NO_CHANGE == posted, "every admin POST route is tried here"
+
+    def audit_count():
+        with app.app_context():
+            return db.session.scalar(db.select(db.func.count()).select_from(AuditEvent))
+
+    for endpoint, path, form in table:
+        before = audit_count()
+        response = client.post(path, data={"csrf_token": token, **form}, content_type="multipart/form-data")
+        assert response.status_code in (200, 303), (endpoint, path, response.status_code,
+                                                    response.get_data(as_text=True)[-1500:])
+        assert audit_count() > before, (endpoint, path)
