@@ -133,3 +133,15 @@ def assert_one_item_per_compartment() -> None:
     counts = db.session.execute(db.select(LockerItem.compartment_id, func.count()).where(
         LockerItem.state.in_([ItemState.RESERVED, ItemState.HELD])).group_by(LockerItem.compartment_id)).all()
     assert all(n == 1 for _, n in counts), counts
+
+
+# Sign-ins, refusals and session ends are in the audit trail beside the changes.
+SESSION_ACTIONS = ("sign_in", "sign_in_failed", "sign_out", "end_sessions")
+
+
+def audited_changes(*columns):
+    """A SELECT of the audit events of changes (sign-ins and session ends left out), oldest first."""
+    from kiosk_app.models import AuditEvent
+
+    return db.select(*(columns or (AuditEvent,))).where(AuditEvent.action.not_in(SESSION_ACTIONS)) \
+        .order_by(AuditEvent.id)

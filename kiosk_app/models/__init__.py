@@ -23,7 +23,7 @@ from .notification import MessageState, Notification
 from .org import Area, AreaLevel, Building, Grid
 from .receipt import PrinterFaultKind, PrintJob, PrintState
 from .rating import RATING_LABELS, FollowUp, FollowUpState, Rating
-from .staff import DataExport, GridLevel, Role, Staff, StaffGrid
+from .staff import DataExport, GridLevel, Role, Staff, StaffGrid, StaffSession
 from .terminal import Terminal, TerminalKind
 from .throttle import Throttle
 from .ticket import Channel, Status, Ticket, TicketCounter, TicketEvent, TicketEventKind, TicketView
@@ -35,6 +35,6 @@ __all__ = [
     "LockBoardState", "LockerItem", "Size", "DataExport", "CommandState", "DoorCommand", "RATING_LABELS", "FollowUp",
     "FollowUpState", "Rating", "MessageState", "Notification", "PrinterFaultKind", "PrintJob", "PrintState",
     "Area", "AreaLevel", "Building", "Channel", "Grid", "GridLevel", "Role", "StaffGrid", "CommunityService", "Service", "ServiceCategory",
-    "Staff", "Status", "Terminal", "TerminalKind", "Throttle", "Ticket", "TicketCounter", "TicketView",
+    "Staff", "StaffSession", "Status", "Terminal", "TerminalKind", "Throttle", "Ticket", "TicketCounter", "TicketView",
     "TicketEvent", "TicketEventKind",
 ]

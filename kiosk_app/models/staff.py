@@ -74,6 +74,28 @@ class Staff(UserMixin, db.Model):
         return f"{self.id}.{self.session_version}"
 
 
+class StaffSession(db.Model):
+    """One signed-in browser of an account, checked on every request: ending it (signing out, a new
+    password, a reset, disabling the account, "sign out everywhere", the idle limit) ends it at once,
+    whatever copy of its cookie is still about.  The cookie holds a random token; the table its hash."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Written at most once a minute (a page that refreshes itself does not write each time).
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why it ended: signed_out, password, reset, disabled, role, ended (from another session), everywhere, idle.
+    ended_reason: Mapped[str] = mapped_column(String(20), default="")
+    address: Mapped[str] = mapped_column(String(45), default="")
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+
+    staff: Mapped[Staff] = relationship()
+
+
 class GridLevel(Bilingual, db.Model):
     """One rung of the grid ladder, e.g. 网格长 (rank 2).  Lower rank = higher position."""
 

@@ -2,10 +2,13 @@
 
 Failed sign-ins are counted per username (known or not, so the behaviour reveals nothing);
 five in a row lock the account for 15 minutes.  Passwords are hashed with scrypt (Werkzeug's
-default).  Changing a password bumps the account's session version, which ends every session.
+default).  A sign-in starts a session kept on the server (``sessions``); changing a password ends
+every session of the account.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -13,9 +16,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..extensions import db
 from ..models import Staff
 from ..models.base import utcnow
-from . import throttle
+from . import sessions, throttle
+from .admin.audit import AuditAction, record
 from .errors import InvalidInput, Throttled, Unauthorized
-from .uow import unit_of_work, use_case
+from .uow import separate, unit_of_work, use_case
 
 MAX_FAILURES = 5
 LOCK_SECONDS = 15 * 60
@@ -32,21 +36,37 @@ def _key(username: str) -> str:
     return f"login:{username.strip().lower()[:64]}"
 
 
-def authenticate(username: str, password: str) -> Staff:
+@dataclass(frozen=True)
+class SignedIn:
+    staff: Staff
+    token: str  # the new session's, for the cookie (services.sessions)
+
+
+def authenticate(username: str, password: str, *, address: str = "", user_agent: str = "") -> SignedIn:
+    """Sign in: the account, with a new session; a refusal (wrong, unknown, disabled or locked) says
+    the same for every username, and every attempt is in the audit trail."""
     username = (username or "").strip()
     key = _key(username)
     # Count the attempt first (atomically): parallel guesses cannot slip past the limit.
     attempts = throttle.count_attempt(key, LOCK_SECONDS)
-    if attempts > MAX_FAILURES:
-        raise Throttled(LOCKED)
-    staff = db.session.scalar(db.select(Staff).filter_by(username=username)) if username else None
-    valid = check_password_hash(staff.password_hash if staff else _DUMMY_HASH, password or "")
-    if not (staff and valid and staff.active):
+    staff = None
+    if attempts <= MAX_FAILURES:
+        staff = db.session.scalar(db.select(Staff).filter_by(username=username)) if username else None
+        valid = check_password_hash(staff.password_hash if staff else _DUMMY_HASH, password or "")
+        if not (valid and staff and staff.active):
+            staff = None
+    if staff is None:
+        with separate("a refused sign-in, in the audit trail whatever follows"):
+            record(None, AuditAction.SIGN_IN_FAILED, "sign_in", None, name=username[:64],
+                   actor_label=username[:64] or "—", after={"address": address[:45]})
         raise Throttled(LOCKED) if attempts >= MAX_FAILURES else Unauthorized(WRONG)
     with unit_of_work():
         throttle.clear(key)
         staff.last_login_at = utcnow()
-    return staff
+        token = sessions.start(staff, address=address, user_agent=user_agent)
+        record(staff, AuditAction.SIGN_IN, "staff", staff.id, name=staff.username, area_id=staff.area_id,
+               after={"address": address[:45]})
+    return SignedIn(staff, token)
 
 
 def change_password(staff: Staff, current: str, new: str, repeat: str) -> None:
@@ -70,18 +90,4 @@ def change_password(staff: Staff, current: str, new: str, repeat: str) -> None:
 def set_password(staff: Staff, password: str) -> None:
     staff.password_hash = generate_password_hash(password)
     staff.must_change_password = False
-    staff.session_version = (staff.session_version or 1) + 1  # signs out every session
-
-
-def load_session(identity: str) -> Staff | None:
-    """The account behind a session id ``"<id>.<session version>"``, if still valid."""
-    from .validation import record_id
-
-    raw_id, _, raw_version = (identity or "").partition(".")
-    staff_id, version = record_id(raw_id), record_id(raw_version)
-    if staff_id is None or version is None:
-        return None
-    staff = db.session.get(Staff, staff_id)
-    if staff is None or not staff.active or staff.session_version != version:
-        return None
-    return staff
+    sessions.end_all(staff, "password")

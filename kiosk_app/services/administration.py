@@ -13,7 +13,7 @@ from werkzeug.security import generate_password_hash
 
 from ..extensions import db
 from ..models import Area, AreaLevel, Compartment, Grid, GridLevel, Role, Size, Staff, StaffGrid, Terminal
-from . import cache
+from . import cache, sessions
 from .admin.accounts import AUDITED as STAFF_AUDITED
 from .admin.accounts import field_message as account_field_message
 from .admin.org import checked_code
@@ -101,8 +101,9 @@ def save_staff(username: str, *, role: str, area_code: str, password: str, displ
     if display_name:
         staff.display_name = display_name
     staff.password_hash = generate_password_hash(password)
-    staff.session_version = (staff.session_version or 1) + (0 if created else 1)
     db.session.flush()
+    if not created:
+        sessions.end_all(staff, "reset")
     record(None, AuditAction.CREATE if created else AuditAction.RESET_PASSWORD, "staff", staff.id,
            name=staff.username, area_id=staff.area_id, before=before, after=snapshot(staff, STAFF_AUDITED))
     cache.changed()  # the account's kept grid choices follow its role and area

@@ -1,20 +1,18 @@
-"""The back office: sign-in, the queue, a ticket's page and its actions, counter entry, export, figures."""
+"""The back office: the queue, a ticket's page and its actions, counter entry, export, figures."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from flask import (Blueprint, Response, current_app, flash, redirect, render_template, request, session,
-                   url_for)
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
 from ..models import Channel, Status
-from ..services import (accounts, catalogue, exports, figures, queue, scope, tickets, validation, workdays,
-                        workflow)
+from ..services import catalogue, exports, figures, queue, scope, tickets, validation, workdays, workflow
 from ..services.errors import DomainError, InvalidInput, NotFound
 from ..web import htmx, i18n, no_store
-from ..web.auth import enforce_idle_timeout, mark_signed_in
+from ..web.auth import enforce_idle_timeout
 from ..web.transactions import reads_only
 
 bp = Blueprint("staff", __name__)
@@ -36,73 +34,6 @@ def _today() -> date:
     from ..models.base import utcnow
 
     return workdays.local_date(utcnow())
-
-
-# ---------------------------------------------------------------- signing in and out
-
-@bp.get("/login")
-def login():
-    if current_user.is_authenticated:
-        return redirect(_local_next(request.args.get("next")))
-    return render_template("pages/staff/login.html", error=None, username="")
-
-
-@bp.post("/login")
-def login_submit():
-    username = request.form.get("username", "")[:64]
-    try:
-        staff = accounts.authenticate(username, request.form.get("password", "")[:256])
-    except DomainError as error:  # a wrong password 401, a locked account 429
-        return render_template("pages/staff/login.html", error=str(error.message),
-                               username=username), error.status_code
-    session.clear()  # a fresh session on sign-in (no fixation)
-    login_user(staff)
-    mark_signed_in()
-    return redirect(_local_next(request.args.get("next")), code=303)
-
-
-def _local_next(target: str | None) -> str:
-    """Only a staff path of this site (the back office, or the staff page of a terminal's screen,
-    where staff signed in to collect papers), with nothing that could split a header."""
-    from urllib.parse import urlsplit
-
-    if target and target.isprintable() and "\\" not in target:
-        parts = urlsplit(target)
-        staff_path = parts.path.startswith("/staff/") or parts.path == "/terminal/staff" \
-            or parts.path.startswith("/terminal/staff/")
-        if staff_path and not parts.scheme and not parts.netloc and target.startswith(parts.path):
-            return target
-    return url_for("staff.queue_page")
-
-
-def _signed_out(message: str):
-    logout_user()
-    session.clear()
-    flash(message, "info")
-    return redirect(url_for("staff.login"), code=303)
-
-
-@bp.post("/logout")
-@login_required
-def logout():
-    return _signed_out(_("You have signed out."))
-
-
-@bp.get("/password")
-@login_required
-def password_form():
-    return render_template("pages/staff/password.html", errors={})
-
-
-@bp.post("/password")
-@login_required
-def password_submit():
-    try:
-        accounts.change_password(current_user, request.form.get("current", ""), request.form.get("new", ""),
-                                 request.form.get("repeat", ""))
-    except InvalidInput as error:
-        return render_template("pages/staff/password.html", errors=error.errors), 422
-    return _signed_out(_("Your password was changed. Every session has been signed out; please sign in again."))
 
 
 # ---------------------------------------------------------------- the queue
@@ -371,3 +302,6 @@ def follow_up_close(follow_up_id: int):
                                errors=error.errors, form=form, today=_today()), 422
     flash(_("The follow-up is closed."), "ok")
     return redirect(url_for("staff.follow_ups_page"), code=303)
+
+
+from . import account as _account_pages  # noqa: E402,F401  (its routes join this blueprint)

@@ -296,9 +296,10 @@ def staff_page(problem: str = "", status: int = 200):
 def staff_sign_out():
     """退出: the screen is the next resident's; nothing of this member of staff stays in its session."""
     from flask import session
-    from flask_login import logout_user
 
-    logout_user()
+    from ..web.auth import end_here
+
+    end_here()
     session.clear()
     return redirect(url_for("terminal.home"), code=303)
 

@@ -6,10 +6,10 @@ import time
 
 from flask import current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from ..extensions import login_manager
-from ..services import accounts
+from ..services import sessions
 from . import htmx
 
 SEEN_KEY = "staff_seen"
@@ -17,9 +17,12 @@ SEEN_KEY = "staff_seen"
 BACKGROUND_HEADER = "X-Background"
 
 
+SESSION_TOKEN = "staff_session"  # the session kept on the server (services.sessions): its token
+
+
 @login_manager.user_loader
 def load_staff(identity: str):
-    return accounts.load_session(identity)
+    return sessions.load(identity, session.get(SESSION_TOKEN))
 
 
 @login_manager.unauthorized_handler
@@ -31,9 +34,20 @@ def unauthorized():
     return redirect(target)
 
 
-def mark_signed_in() -> None:
+def begin(signed_in) -> None:
+    """A new sign-in (``accounts.SignedIn``): a fresh cookie session (no fixation) holding its token."""
+    session.clear()
+    session[SESSION_TOKEN] = signed_in.token
+    login_user(signed_in.staff)
     session[SEEN_KEY] = int(time.time())
     session.permanent = True
+
+
+def end_here(reason: str = "signed_out") -> None:
+    """End this browser's staff session, on the server too (every copy of its cookie stops working)."""
+    sessions.end(session.pop(SESSION_TOKEN, None), reason)
+    logout_user()
+    session.pop(SEEN_KEY, None)
 
 
 def enforce_idle_timeout():
@@ -43,8 +57,7 @@ def enforce_idle_timeout():
     now = int(time.time())
     seen = session.get(SEEN_KEY, 0)
     if now - seen > current_app.config["STAFF_IDLE_MINUTES"] * 60:
-        logout_user()
-        session.pop(SEEN_KEY, None)
+        end_here("idle")
         flash(_("You were signed out after a period of inactivity."), "info")
         target = url_for("staff.login")
         return htmx.redirect(target) if htmx.is_swap() else redirect(target)
@@ -70,8 +83,7 @@ def sign_out_here() -> None:
     staff opened here (collections, returns) are no longer reachable from this screen."""
     from .context import forget_items
 
-    logout_user()
-    session.pop(SEEN_KEY, None)
+    end_here()
     forget_items()
 
 

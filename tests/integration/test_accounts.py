@@ -3,14 +3,14 @@
 import pytest
 
 from kiosk_app.extensions import db
-from kiosk_app.services import accounts
+from kiosk_app.services import accounts, sessions
 from kiosk_app.services.errors import DomainError, InvalidInput
 
 from ..helpers import STAFF_PASSWORD, staff
 
 
 def test_sign_in_with_the_right_password(ctx):
-    assert accounts.authenticate(" staff-hq ", STAFF_PASSWORD).username == "staff-hq"
+    assert accounts.authenticate(" staff-hq ", STAFF_PASSWORD).staff.username == "staff-hq"
 
 
 def test_five_wrong_passwords_lock_the_account_even_for_the_right_one(ctx):
@@ -25,7 +25,7 @@ def test_five_wrong_passwords_lock_the_account_even_for_the_right_one(ctx):
         accounts.authenticate("staff-hq", STAFF_PASSWORD)
     assert "已锁定15分钟" in str(caught.value.message)
     # Another account is not affected.
-    assert accounts.authenticate("admin-hq", STAFF_PASSWORD).username == "admin-hq"
+    assert accounts.authenticate("admin-hq", STAFF_PASSWORD).staff.username == "admin-hq"
 
 
 def test_unknown_usernames_behave_like_known_ones(ctx):
@@ -48,11 +48,13 @@ def test_an_inactive_account_cannot_sign_in(ctx):
 def test_a_password_change_ends_every_session(ctx):
     member = staff("staff-hq")
     old_identity = member.get_id()
-    assert accounts.load_session(old_identity).id == member.id
+    elsewhere = accounts.authenticate("staff-hq", STAFF_PASSWORD).token
+    assert sessions.load(old_identity, elsewhere).id == member.id
     accounts.change_password(member, STAFF_PASSWORD, "a-new-long-password", "a-new-long-password")
-    assert accounts.load_session(old_identity) is None
-    assert accounts.load_session(member.get_id()).id == member.id
-    assert accounts.authenticate("staff-hq", "a-new-long-password").id == member.id
+    assert sessions.load(old_identity, elsewhere) is None
+    assert sessions.load(member.get_id(), elsewhere) is None  # the session itself has ended
+    signed_in = accounts.authenticate("staff-hq", "a-new-long-password")
+    assert sessions.load(member.get_id(), signed_in.token).id == member.id
 
 
 @pytest.mark.parametrize("current, new, repeat, field", [
@@ -69,7 +71,8 @@ def test_password_changes_are_checked(ctx, current, new, repeat, field):
 
 @pytest.mark.parametrize("identity", ["", "x", "1", "1.", ".1", "999.1", "1.999"])
 def test_broken_session_identities_are_nobody(ctx, identity):
-    assert accounts.load_session(identity) is None
+    token = accounts.authenticate("staff-hq", STAFF_PASSWORD).token
+    assert sessions.load(identity, token) is None
 
 
 def test_guesses_sent_in_parallel_are_all_counted(app):

@@ -21,7 +21,7 @@ from kiosk_app.models import (Channel, Compartment, CompartmentState, DoorReason
                               Status, Terminal)
 from kiosk_app.models.base import utcnow
 from kiosk_app.services import (accounts, administration, locker, notifications, queue, ratings, receipts, seed,
-                                terminals, tickets, workflow)
+                                sessions, terminals, tickets, workflow)
 from kiosk_app.services.uow import NestedSeparateWrite, WriteOutsideUseCase, separate, unit_of_work
 
 from ..helpers import STAFF_PASSWORD, building_of, community, make_ticket, service_by_code, staff
@@ -134,6 +134,17 @@ def test_exporting_the_queue(ctx):
 def test_signing_in_and_changing_a_password(ctx):
     assert_atomic(lambda: accounts.authenticate("staff-hq", STAFF_PASSWORD), separate_writes=True)
     assert_atomic(lambda: accounts.set_password(staff("staff-hq"), "another-long-password"))
+
+
+def test_ending_sessions(ctx):
+    from kiosk_app.models import StaffSession
+
+    member = staff("staff-hq")
+    for _ in range(2):
+        accounts.authenticate("staff-hq", STAFF_PASSWORD)
+    first = db.session.scalar(select(StaffSession.id).order_by(StaffSession.id))
+    assert_atomic(lambda: sessions.end_own(member, first))
+    assert_atomic(lambda: sessions.end_everywhere(staff("staff-hq")))
 
 
 def test_enrolling_and_revoking_a_terminal(ctx):

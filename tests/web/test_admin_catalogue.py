@@ -14,7 +14,7 @@ import pytest
 from kiosk_app.extensions import db
 from kiosk_app.models import AuditEvent, CommunityService, Service, Ticket
 
-from ..helpers import CSRF_RE, community, make_ticket, service_by_code, sign_in
+from ..helpers import CSRF_RE, audited_changes, community, make_ticket, service_by_code, sign_in
 
 NEW_ITEM = {"code": "bike-shed", "category_id": "", "kind": "request", "name_zh": "非机动车棚申请",
             "name_en": "Bicycle shed application", "summary_zh": "申请使用小区非机动车棚。", "deadline_days": "3",
@@ -84,7 +84,7 @@ def test_a_community_admin_chooses_what_their_community_offers_but_not_the_catal
     assert "公共设施报修" in text(kiosk(app, "XJ").get("/kiosk/"))
     with app.app_context():
         assert db.session.get(CommunityService, (hq, repair)) is None
-        changes = [json.loads(e.after) for e in db.session.scalars(db.select(AuditEvent).filter_by(entity="service"))]
+        changes = [json.loads(e.after) for e in db.session.scalars(audited_changes().filter_by(entity="service"))]
         assert changes == [{"note_zh": "请到一楼2号窗口", "note_en": "Desk 2"},
                            {"offered": False, "note_zh": "", "note_en": ""}]
 
@@ -99,7 +99,7 @@ def test_a_new_item_is_on_every_kiosk_at_once_and_audited(app):
     with app.app_context():
         item = db.session.scalar(db.select(Service).filter_by(code="bike-shed"))
         assert item.deadline_days == 3 and item.needs_paperwork and item.icon == "🚲"
-        [event] = db.session.scalars(db.select(AuditEvent).filter_by(entity="service", action="create"))
+        [event] = db.session.scalars(audited_changes().filter_by(entity="service", action="create"))
         assert json.loads(event.after)["name_zh"] == "非机动车棚申请"
 
 
@@ -114,7 +114,7 @@ def test_the_item_form_refuses_what_is_wrong_and_keeps_what_was_typed(app):
     assert "代码已被占用" in page and "Bicycle shed application" in page
     with app.app_context():
         assert db.session.scalar(db.select(Service).filter_by(code="facility-repair")).name_zh == "公共设施报修"
-        assert db.session.scalar(db.select(AuditEvent.id).limit(1)) is None
+        assert db.session.scalar(audited_changes(AuditEvent.id).limit(1)) is None
     check = admin.post("/staff/admin/catalogue/services/check/deadline_days",
                        data={"csrf_token": token(admin), "deadline_days": "abc"})
     assert "1 至 365" in text(check)
@@ -154,7 +154,7 @@ def test_a_retired_item_leaves_the_kiosks_but_stays_in_history_and_comes_back(ap
     admin.post(f"/staff/admin/catalogue/services/{repair}/restore", data={"csrf_token": token(admin)})
     assert "公共设施报修" in text(kiosk(app).get("/kiosk/"))
     with app.app_context():
-        assert [e.action for e in db.session.scalars(db.select(AuditEvent).filter_by(entity="service"))] == \
+        assert [e.action for e in db.session.scalars(audited_changes().filter_by(entity="service"))] == \
             ["retire", "restore"]
 
 

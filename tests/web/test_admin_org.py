@@ -5,7 +5,7 @@ import pytest
 from kiosk_app.extensions import db
 from kiosk_app.models import Area, AuditEvent, Building, Grid, GridLevel, StaffGrid
 
-from ..helpers import CSRF_RE, building_of, community, make_ticket, sign_in, staff
+from ..helpers import CSRF_RE, audited_changes, building_of, community, make_ticket, sign_in, staff
 
 
 def text(response) -> str:
@@ -72,7 +72,7 @@ def test_the_district_admin_grows_the_tree_down_to_a_building_a_resident_can_cho
         from ..helpers import service_by_code
 
         repair = service_by_code("facility-repair").id
-        kinds = [(e.entity, e.action) for e in db.session.scalars(db.select(AuditEvent).order_by(AuditEvent.id))]
+        kinds = [(e.entity, e.action) for e in db.session.scalars(audited_changes())]
     assert "新城1号楼" in text(resident.get(f"/kiosk/services/{repair}/request"))
     assert kinds == [("area", "create"), ("area", "create"), ("grid", "create"), ("building", "create")]
     duplicate = post(admin, "/staff/admin/org/areas/new", code="HQ", name_zh="重复")
@@ -143,7 +143,7 @@ def test_a_district_day_off_moves_the_deadlines_of_requests_handed_in_afterwards
     with app.app_context():
         assert workdays.due_date_for(friday, 1) == date(2031, 3, 11)
         assert workdays.due_date_for(friday, 5) == date(2031, 3, 15)  # the Saturday is worked
-        assert [e.action for e in db.session.scalars(db.select(AuditEvent).filter_by(entity="calendar"))] == \
+        assert [e.action for e in db.session.scalars(audited_changes().filter_by(entity="calendar"))] == \
             ["create", "create"]
     assert 'data-day="2031-03-10"' in text(admin.get("/staff/admin/calendar"))
     bad = post(admin, "/staff/admin/calendar", day="not-a-day", workday="maybe")

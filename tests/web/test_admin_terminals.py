@@ -8,7 +8,7 @@ import pytest
 from kiosk_app.extensions import db
 from kiosk_app.models import AuditEvent, Compartment, Terminal
 
-from ..helpers import CSRF_RE, community, sign_in
+from ..helpers import CSRF_RE, audited_changes, community, sign_in
 
 CODE_RE = re.compile(r'id="enrolment-code"><code>([^<]+)</code>')
 
@@ -85,7 +85,7 @@ def test_a_new_locker_is_wired_enrolled_and_takes_a_drop_off(app):
     assert "/terminal/dropoff/" not in text(screen.get("/terminal/"))
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(Compartment).filter_by(terminal_id=target)) == 2
-        actions = [(e.entity, e.action) for e in db.session.scalars(db.select(AuditEvent).order_by(AuditEvent.id))]
+        actions = [(e.entity, e.action) for e in db.session.scalars(audited_changes())]
         assert actions[0] == ("terminal", "create") and ("compartment", "create") in actions
         assert ("terminal", "disable") == actions[-1]
 
@@ -100,12 +100,12 @@ def test_a_bad_lock_line_or_printer_is_refused_with_what_is_accepted(app):
     assert 'id="err-lock_url"' in page and 'id="err-printer_url"' in page and "ftp://nowhere" in page
     with app.app_context():
         assert db.session.get(Terminal, target).lock_url == "sim://"
-        assert db.session.scalar(db.select(AuditEvent.id).limit(1)) is None
+        assert db.session.scalar(audited_changes(AuditEvent.id).limit(1)) is None
     with app.app_context():
         name_en = db.session.get(Terminal, target).name_en
     admin.post(f"/staff/admin/terminals/{target}", data={
         "csrf_token": token(admin), "name_zh": "红旗路智能柜（东门）", "name_en": name_en, "lock_url": "sim://",
         "printer_url": "none"})
     with app.app_context():
-        [event] = db.session.scalars(db.select(AuditEvent))
+        [event] = db.session.scalars(audited_changes())
         assert json.loads(event.after) == {"name_zh": "红旗路智能柜（东门）", "printer_url": "none"}

@@ -22,7 +22,7 @@ from werkzeug.security import generate_password_hash
 
 from ...extensions import db
 from ...models import Area, AreaLevel, Grid, GridLevel, Role, Staff, StaffGrid
-from .. import cache, throttle
+from .. import cache, sessions, throttle
 from ..accounts import LOCK_SECONDS, MAX_FAILURES, _key
 from ..errors import DomainError, Forbidden, InvalidInput, NotFound
 from ..scope import community_ids_select
@@ -210,7 +210,7 @@ def update_account(actor: Staff, staff_id, form: dict) -> Staff:
         setattr(staff, name, value)
     if role_or_area:
         # What the account may see changed: its sessions start again under the new scope.
-        staff.session_version = (staff.session_version or 1) + 1
+        sessions.end_all(staff, "role")
         for post in list(staff.grid_posts):
             if db.session.get(Grid, post.grid_id).community_id != staff.area_id:
                 staff.grid_posts.remove(post)
@@ -228,7 +228,7 @@ def reset_password(actor: Staff, staff_id) -> tuple[Staff, str]:
     _guard_self(actor, staff, _l("Change your own password on the password page."))
     password, staff.password_hash = one_time_password()
     staff.must_change_password = True
-    staff.session_version = (staff.session_version or 1) + 1
+    sessions.end_all(staff, "reset")
     throttle.clear(_key(staff.username))
     record(actor, AuditAction.RESET_PASSWORD, "staff", staff.id, name=staff.username, area_id=staff.area_id)
     return staff, password
@@ -252,7 +252,7 @@ def set_active(actor: Staff, staff_id, active: bool) -> Staff:
     if not active:
         _guard_self(actor, staff, _l("You cannot disable your own account."))
         _keeps_a_district_admin(staff)
-        staff.session_version = (staff.session_version or 1) + 1
+        sessions.end_all(staff, "disabled")
     staff.active = active
     record(actor, AuditAction.ENABLE if active else AuditAction.DISABLE, "staff", staff.id, name=staff.username,
            area_id=staff.area_id, before={"active": not active}, after={"active": active})

@@ -1,0 +1,107 @@
+"""The back office's own account pages: signing in and out, the password, and the account's sessions
+(where it is signed in, ending one, signing out everywhere)."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..services import accounts, sessions
+from ..services.errors import DomainError, InvalidInput
+from ..web import auth
+from .routes import bp
+
+
+
+@bp.get("/login")
+def login():
+    if current_user.is_authenticated:
+        return redirect(_local_next(request.args.get("next")))
+    return render_template("pages/staff/login.html", error=None, username="")
+
+
+@bp.post("/login")
+def login_submit():
+    username = request.form.get("username", "")[:64]
+    try:
+        signed_in = accounts.authenticate(username, request.form.get("password", "")[:256],
+                                          address=request.remote_addr or "", user_agent=request.user_agent.string)
+    except DomainError as error:  # a wrong password 401, a locked account 429
+        return render_template("pages/staff/login.html", error=str(error.message),
+                               username=username), error.status_code
+    auth.begin(signed_in)
+    return redirect(_local_next(request.args.get("next")), code=303)
+
+
+def _local_next(target: str | None) -> str:
+    """Only a staff path of this site (the back office, or the staff page of a terminal's screen,
+    where staff signed in to collect papers), with nothing that could split a header."""
+    from urllib.parse import urlsplit
+
+    if target and target.isprintable() and "\\" not in target:
+        parts = urlsplit(target)
+        staff_path = parts.path.startswith("/staff/") or parts.path == "/terminal/staff" \
+            or parts.path.startswith("/terminal/staff/")
+        if staff_path and not parts.scheme and not parts.netloc and target.startswith(parts.path):
+            return target
+    return url_for("staff.queue_page")
+
+
+def _signed_out(message: str):
+    auth.end_here()
+    session.clear()
+    flash(message, "info")
+    return redirect(url_for("staff.login"), code=303)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    return _signed_out(_("You have signed out."))
+
+
+@bp.get("/password")
+@login_required
+def password_form():
+    return render_template("pages/staff/password.html", errors={})
+
+
+@bp.post("/password")
+@login_required
+def password_submit():
+    try:
+        accounts.change_password(current_user, request.form.get("current", ""), request.form.get("new", ""),
+                                 request.form.get("repeat", ""))
+    except InvalidInput as error:
+        return render_template("pages/staff/password.html", errors=error.errors), 422
+    return _signed_out(_("Your password was changed. Every session has been signed out; please sign in again."))
+
+
+
+@bp.get("/security")
+@login_required
+def security_page():
+    token = session.get(auth.SESSION_TOKEN)
+    return render_template("pages/staff/security.html", sessions=sessions.active(current_user),
+                           is_current=lambda row: sessions.is_current(row, token))
+
+
+@bp.post("/security/sessions/<int:session_id>/end")
+@login_required
+def session_end(session_id: int):
+    token = session.get(auth.SESSION_TOKEN)
+    row_is_this_one = any(row.id == session_id and sessions.is_current(row, token)
+                          for row in sessions.active(current_user))
+    sessions.end_own(current_user, session_id)
+    if row_is_this_one:
+        return _signed_out(_("You have signed out."))
+    flash(_("That session has ended: its browser must sign in again."), "ok")
+    return redirect(url_for("staff.security_page"), code=303)
+
+
+@bp.post("/security/sign-out-everywhere")
+@login_required
+def sign_out_everywhere():
+    sessions.end_everywhere(current_user)
+    return _signed_out(_("Every session of your account has ended, this one too."))
