@@ -69,14 +69,37 @@ def authenticate(username: str, password: str, *, address: str = "", user_agent:
     return SignedIn(staff, token)
 
 
+# Words a guesser tries first here, besides the account's own names.
+PRODUCT_WORDS = ("cloudlocker", "cloud-locker", "shequyungui", "yungui", "社区云柜", "云柜")
+
+
+def password_problem(password: str, username: str = "", display_name: str = "") -> str | None:
+    """Why a password someone chose is refused, or None: too short or too long, made of the username,
+    the person's name or the product's, or easy to guess (zxcvbn's estimate: its dictionaries of
+    common passwords, keyboard runs, repeats and sequences; a score below 3 of 4)."""
+    from zxcvbn import zxcvbn
+
+    password = password or ""
+    if len(password) < PASSWORD_MIN:
+        return str(_l("A password needs at least %(min)d characters.", min=PASSWORD_MIN))
+    if len(password) > PASSWORD_MAX:
+        return str(_l("A password can have at most %(max)d characters.", max=PASSWORD_MAX))
+    lowered = password.lower()
+    names = [n.lower() for n in (username, display_name, *PRODUCT_WORDS) if n and len(n) >= 3]
+    if any(name in lowered for name in names):
+        return str(_l("A password may not contain your username, your name or the product's name."))
+    if zxcvbn(password[:100], user_inputs=names)["score"] < 3:
+        return str(_l("This password is too easy to guess (a common password, a keyboard run, a repeat or a "
+                      "sequence). Try a few unrelated words together."))
+    return None
+
+
 def change_password(staff: Staff, current: str, new: str, repeat: str) -> None:
     errors = {}
     if not check_password_hash(staff.password_hash, current or ""):
         errors["current"] = str(_l("The current password is not right."))
-    if len(new or "") < PASSWORD_MIN:
-        errors["new"] = str(_l("A password needs at least %(min)d characters.", min=PASSWORD_MIN))
-    elif len(new) > PASSWORD_MAX:
-        errors["new"] = str(_l("A password can have at most %(max)d characters.", max=PASSWORD_MAX))
+    if problem := password_problem(new, staff.username, staff.display_name):
+        errors["new"] = problem
     elif new == current:
         errors["new"] = str(_l("Choose a password different from the current one."))
     elif new != repeat:

@@ -14,6 +14,7 @@ from werkzeug.security import generate_password_hash
 from ..extensions import db
 from ..models import Area, AreaLevel, Compartment, Grid, GridLevel, Role, Size, Staff, StaffGrid, Terminal
 from . import cache, sessions
+from .accounts import password_problem
 from .admin.accounts import AUDITED as STAFF_AUDITED
 from .admin.accounts import field_message as account_field_message
 from .admin.org import checked_code
@@ -21,8 +22,6 @@ from .admin.audit import AuditAction, record, snapshot
 from .errors import Conflict, InvalidInput, NotFound
 from .terminals import get_by_code
 from .uow import unit_of_work, use_case
-
-PASSWORD_MIN = 10
 
 # The grid ladder (五级网格) a new installation starts with: code, zh, en, rank (1 is the top).
 # A district renames, reorders or extends it as data.
@@ -44,8 +43,8 @@ def create_first_admin(username: str, *, password: str, display_name: str = "", 
     errors = {}
     if message := account_field_message(None, "username", username):
         errors["username"] = message
-    if len(password or "") < PASSWORD_MIN:
-        errors["password"] = str(_l("A password needs at least %(min)d characters.", min=PASSWORD_MIN))
+    if problem := password_problem(password, username):
+        errors["password"] = problem
     districts = list(db.session.scalars(select(Area).where(Area.level == AreaLevel.DISTRICT).order_by(Area.code)))
     district = next((d for d in districts if d.code == district_code), None) if district_code else \
         (districts[0] if len(districts) == 1 else None)
@@ -88,8 +87,8 @@ def save_staff(username: str, *, role: str, area_code: str, password: str, displ
     area = db.session.scalar(select(Area).filter_by(code=area_code))
     if area is None:
         raise NotFound(_l("No area with the code %(code)s.", code=area_code))
-    if len(password or "") < PASSWORD_MIN:
-        raise InvalidInput({"password": str(_l("A password needs at least %(min)d characters.", min=PASSWORD_MIN))})
+    if problem := password_problem(password, username, display_name):
+        raise InvalidInput({"password": problem})
     staff = db.session.scalar(select(Staff).filter_by(username=username))
     created = staff is None
     if created:

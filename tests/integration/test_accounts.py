@@ -112,3 +112,24 @@ def test_an_overlong_new_password_is_refused(ctx):
     with pytest.raises(InvalidInput) as caught:
         accounts.change_password(staff("staff-hq"), STAFF_PASSWORD, "x" * 257, "x" * 257)
     assert "new" in caught.value.errors
+
+
+@pytest.mark.parametrize("weak", ["aaaaaaaaaa", "1234567890", "qwertyuiop", "password123", "Password2026",
+                                  "woaini1314", "staff-hq-2026!", "STAFF-HQ-staff", "王社工的密码王社工", "cloudlocker2026",
+                                  "我的社区云柜密码", "short"])
+def test_weak_passwords_are_refused(ctx, weak):
+    with pytest.raises(InvalidInput) as caught:
+        accounts.change_password(staff("staff-hq"), STAFF_PASSWORD, weak, weak)
+    assert set(caught.value.errors) == {"new"}
+
+
+def test_a_password_of_unrelated_words_is_taken(ctx):
+    accounts.change_password(staff("staff-hq"), STAFF_PASSWORD, "lantern orchard seventy", "lantern orchard seventy")
+    assert accounts.authenticate("staff-hq", "lantern orchard seventy").staff.username == "staff-hq"
+
+
+def test_the_command_line_refuses_weak_passwords_too(ctx):
+    from kiosk_app.services import administration
+
+    with pytest.raises(InvalidInput):
+        administration.save_staff("new-worker", role="community_staff", area_code="HQ", password="1234567890")
