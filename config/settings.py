@@ -31,10 +31,11 @@ def _database_url(default: str) -> str:
 class BaseConfig:
     SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
     SQLALCHEMY_DATABASE_URI = _database_url(f"sqlite:///{INSTANCE_DIR / 'kiosk.sqlite3'}")
-    # Pooled connections are not pinged before each use: on PostgreSQL that round trip cost about
-    # 1 ms of every request.  After a database restart each worker's first request fails once and
-    # its pool reconnects; DB_POOL_PRE_PING=1 trades the millisecond for not even that.
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": os.environ.get("DB_POOL_PRE_PING", "0") == "1",
+    # Pooled connections are pinged before each use, so a restarted database (or a connection a
+    # firewall dropped) costs no request: the pool finds it dead and connects afresh.  The round
+    # trip costs about 1 ms of a PostgreSQL request; DB_POOL_PRE_PING=0 saves it, and each worker's
+    # first request after a database restart then fails once.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": os.environ.get("DB_POOL_PRE_PING", "1") == "1",
                                        "pool_recycle": 3600}
     # Absolute address that ticket QR codes point to.  Must be reachable from residents'
     # phones, so a kiosk that talks to the server as 127.0.0.1 still prints a public URL.
@@ -143,6 +144,7 @@ class TestingConfig(BaseConfig):
 
 class ProductionConfig(BaseConfig):
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "1") != "0"
+    HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", str(365 * 24 * 3600)))
 
     @staticmethod
     def check(config) -> None:

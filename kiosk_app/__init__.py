@@ -25,7 +25,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import models  # noqa: F401  (registers the tables)
     from .extensions import babel, csrf, db, htmx, login_manager, migrate
-    from .web import auth, context, errors, i18n, transactions  # noqa: F401  (auth registers the user loader)
+    from .web import auth, context, errors, headers, i18n, transactions  # noqa: F401  (auth: the user loader)
 
     _prepare_sqlite(app)
     db.init_app(app)
@@ -41,6 +41,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     i18n.init_app(app)
     context.init_app(app)
     errors.init_app(app)
+    headers.init_app(app)
     transactions.init_app(app)
     from .services import cache
 

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import text
 
 from .. import __version__
@@ -41,12 +42,9 @@ def healthz():
         db.session.rollback()
         database = "unavailable"
     healthy = database == "ok"
-    body = {
-        "status": "ok" if healthy else "degraded",
-        "database": database,
-        "database_backend": db.engine.dialect.name,
-        "version": __version__,
-    }
+    body = {"status": "ok" if healthy else "degraded"}
+    if current_user.is_authenticated and current_user.role.is_admin:  # anyone else learns nothing of the server
+        body.update(database=database, database_backend=db.engine.dialect.name, version=__version__)
     response = jsonify(body)
     response.status_code = 200 if healthy else 503
     response.headers["Cache-Control"] = "no-store"

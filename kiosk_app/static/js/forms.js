@@ -13,3 +13,34 @@
   document.addEventListener("htmx:timeout", resend);
   document.addEventListener("htmx:sendError", resend);
 })();
+
+// A request the server failed (5xx) or that never reached it says so where the person is looking,
+// instead of leaving the page as it was without a word; the next answer that works takes it away.
+(function () {
+  "use strict";
+  function notice() { return document.getElementById("connection-notice"); }
+  function show(kind) {
+    var box = notice();
+    if (!box) return;
+    box.textContent = box.getAttribute(kind === "send" ? "data-send-error" : "data-server-error");
+    box.hidden = false;
+  }
+  document.addEventListener("htmx:responseError", function (event) {
+    if (event.detail.xhr && event.detail.xhr.status >= 500) show("server");
+  });
+  document.addEventListener("htmx:sendError", function () { show("send"); });
+  document.addEventListener("htmx:afterSwap", function () { var box = notice(); if (box) box.hidden = true; });
+})();
+
+// What used to be inline handlers (a Content-Security-Policy allows no inline script): a print
+// button, and a choice that submits its form as soon as it changes.
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-print]")) window.print();
+  });
+  document.addEventListener("change", function (event) {
+    var field = event.target;
+    if (field.matches && field.matches("[data-submit-on-change]") && field.form) field.form.submit();
+  });
+})();
