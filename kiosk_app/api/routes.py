@@ -7,7 +7,10 @@ since no browser session is involved.
 
 from __future__ import annotations
 
+import json
+
 from flask import Blueprint, jsonify, request
+from werkzeug.exceptions import HTTPException
 
 from ..extensions import csrf
 from ..models import TerminalKind
@@ -17,11 +20,52 @@ from ..services.errors import DomainError
 bp = Blueprint("api", __name__)
 csrf.exempt(bp)
 
+MAX_BODY = 64 * 1024  # a doors report of 32 boards × 24 locks is under 8 KB
+
+
+class BadBody(Exception):
+    """A request body that is not the JSON object the route takes (HTTP 400, with what it takes)."""
+
 
 @bp.errorhandler(DomainError)
 def _domain_error(error: DomainError):
     """What the domain refused, as JSON with its HTTP status (an unknown command 404, a bad code 422)."""
     return jsonify({"error": str(error.message)}), error.status_code
+
+
+@bp.errorhandler(BadBody)
+def _bad_body(error: BadBody):
+    return jsonify({"error": str(error)}), 400
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(error: HTTPException):
+    """The agent reads JSON: every refusal of the API is JSON too (never an HTML page)."""
+    return jsonify({"error": error.description or error.name}), error.code
+
+
+def _body(expected: str) -> dict:
+    """The request's JSON object; anything else (not JSON, too deep, too large, not an object) is a
+    ``BadBody`` that says what the route takes."""
+    raw = request.get_data(cache=False)
+    if len(raw) > MAX_BODY:
+        raise BadBody(f"the body is larger than {MAX_BODY} bytes")
+    try:
+        body = json.loads(raw or b"null")
+        # JSON may carry lone surrogates ("\udcff"), which no text column or hash can take.
+        json.dumps(body, ensure_ascii=False).encode()
+    except (ValueError, RecursionError):  # not JSON, nested deeper than any report is, or not text
+        raise BadBody(f"send a JSON object: {expected}") from None
+    if not isinstance(body, dict):
+        raise BadBody(f"send a JSON object: {expected}")
+    return body
+
+
+def _number(key, what: str) -> int:
+    """A board's or lock's number, as a JSON object's key ("3") gives it."""
+    if not isinstance(key, str) or not key.isdigit() or len(key) > 4:
+        raise BadBody(f"{what} must be numbers, e.g. \"1\"")
+    return int(key)
 
 
 def _terminal():
@@ -39,8 +83,10 @@ def _refused():
 
 @bp.post("/terminal/enrol")
 def enrol():
-    body = request.get_json(silent=True) or {}
-    terminal, credential = terminals.enrol(str(body.get("code", "")))
+    code = _body('{"code": "the enrolment code"}').get("code")
+    if not isinstance(code, str) or len(code) > 64:
+        raise BadBody('send {"code": "the enrolment code"}')
+    terminal, credential = terminals.enrol(code)
     return jsonify({"terminal": terminal.code, "credential": credential})
 
 
@@ -61,12 +107,12 @@ def command_result(command_id: int):
     terminal = _terminal()
     if terminal is None:
         return _refused()
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return jsonify({"error": "send a JSON object: {\"ok\": true} or {\"ok\": false, \"fault\": ..., "
-                                 "\"error\": ...}"}), 422
-    command = locker.command_done(terminal, command_id, body.get("ok") is True, str(body.get("error", ""))[:300],
-                                  fault=str(body.get("fault", "door"))[:20])
+    expected = '{"ok": true} or {"ok": false, "fault": "door" or "board", "error": "what went wrong"}'
+    body = _body(expected)
+    ok, error, fault = body.get("ok"), body.get("error", ""), body.get("fault", "door")
+    if not isinstance(ok, bool) or not isinstance(error, str) or not isinstance(fault, str):
+        raise BadBody(f"send {expected}")
+    command = locker.command_done(terminal, command_id, ok, error[:300], fault=fault[:20])
     return jsonify({"id": command.id, "state": command.state.value})
 
 
@@ -77,20 +123,22 @@ def doors():
     terminal = _terminal()
     if terminal is None:
         return _refused()
-    body = request.get_json(silent=True)
+    expected = '{"boards": {"1": {"1": true, "2": false}}, "faults": {"2": "no answer"}}'
+    body = _body(expected)
+    reported, failed = body.get("boards"), body.get("faults") or {}
+    if not isinstance(reported, dict) or not isinstance(failed, dict):
+        raise BadBody(f"send {expected}")
     closed, faults = {}, {}
     boards = locker.board_numbers(terminal)  # only this terminal's boards, and locks 1–24
-    try:
-        if not isinstance(body, dict):
-            raise TypeError
-        for board, locks in (body.get("boards") or {}).items():
-            for lock, is_closed in locks.items():
-                if int(board) in boards and 1 <= int(lock) <= 24:
-                    closed[(int(board), int(lock))] = is_closed is True
-        for board, detail in (body.get("faults") or {}).items():
-            if int(board) in boards:
-                faults[int(board)] = str(detail)[:300]
-    except (AttributeError, TypeError, ValueError):
-        return jsonify({"error": "boards must map board numbers to {lock number: closed}, "
-                                 "faults board numbers to what went wrong"}), 422
+    for board, locks in reported.items():
+        if not isinstance(locks, dict) or not all(isinstance(v, bool) for v in locks.values()):
+            raise BadBody(f"each board maps lock numbers to true (closed) or false: {expected}")
+        for lock, is_closed in locks.items():
+            if _number(board, "boards") in boards and 1 <= _number(lock, "locks") <= 24:
+                closed[(int(board), int(lock))] = is_closed
+    for board, detail in failed.items():
+        if not isinstance(detail, str):
+            raise BadBody(f"faults map board numbers to what went wrong: {expected}")
+        if _number(board, "boards") in boards:
+            faults[int(board)] = detail[:300]
     return jsonify({"changed": locker.doors_reported(terminal, closed, faults)})
