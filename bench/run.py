@@ -406,10 +406,17 @@ def share_of_limits(rows: list[Row]) -> str:
     return "- " + "; ".join(parts) if parts else ""
 
 
+# The benchmark sends thousands of submissions from one address with one mobile number: its abuse
+# limits are set out of reach, so every request still goes through the limiter (its cost is measured)
+# and none is refused.
+OUT_OF_REACH_LIMITS = {name: "100000000 per minute" for name in (
+    "LIMIT_SUBMIT_CLIENT", "LIMIT_SUBMIT_MOBILE", "LIMIT_FIELD_CHECKS", "LIMIT_LOOKUP", "LIMIT_SIGN_IN")}
+
+
 def run_backend(backend: str, database_url: str, fixture: Fixture, seconds: float,
                 only: list[str] | None = None) -> tuple[list[Row], dict]:
     env = {"KIOSK_CONFIG": "production", "SECRET_KEY": SECRET_KEY,
-           "DATABASE_URL": database_url, "SESSION_COOKIE_SECURE": "0"}
+           "DATABASE_URL": database_url, "SESSION_COOKIE_SECURE": "0", **OUT_OF_REACH_LIMITS}
     server = Server("wsgi:app", env, "/healthz")
     rows, checks = [], {}
     try:

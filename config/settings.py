@@ -37,6 +37,19 @@ class BaseConfig:
     # first request after a database restart then fails once.
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": os.environ.get("DB_POOL_PRE_PING", "1") == "1",
                                        "pool_recycle": 3600}
+    # Limits on abuse (web/limits.py), as Flask-Limiter reads them: "N per minute; M per hour".
+    # RATELIMIT_STORAGE_URI=redis://host:6379/0 shares the counts among workers and servers.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_ENABLED = os.environ.get("RATELIMIT_ENABLED", "1") != "0"
+    LIMIT_SUBMIT_CLIENT = os.environ.get("LIMIT_SUBMIT_CLIENT", "10 per minute; 120 per hour")
+    LIMIT_SUBMIT_MOBILE = os.environ.get("LIMIT_SUBMIT_MOBILE", "5 per hour; 20 per day")
+    LIMIT_FIELD_CHECKS = os.environ.get("LIMIT_FIELD_CHECKS", "120 per minute")
+    LIMIT_ENROL = os.environ.get("LIMIT_ENROL", "10 per hour")
+    LIMIT_LOOKUP = os.environ.get("LIMIT_LOOKUP", "30 per minute")
+    LIMIT_SIGN_IN = os.environ.get("LIMIT_SIGN_IN", "20 per minute; 200 per hour")
+    # Texts to one mobile number, whatever asks for them.
+    TEXTS_PER_MOBILE_HOUR = int(os.environ.get("TEXTS_PER_MOBILE_HOUR", "3"))
+    TEXTS_PER_MOBILE_DAY = int(os.environ.get("TEXTS_PER_MOBILE_DAY", "10"))
     # Absolute address that ticket QR codes point to.  Must be reachable from residents'
     # phones, so a kiosk that talks to the server as 127.0.0.1 still prints a public URL.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")

@@ -25,7 +25,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import models  # noqa: F401  (registers the tables)
     from .extensions import babel, csrf, db, htmx, login_manager, migrate
-    from .web import auth, context, errors, headers, i18n, transactions  # noqa: F401  (auth: the user loader)
+    from .web import auth, context, errors, headers, i18n, limits, transactions  # noqa: F401  (auth: the user loader)
 
     _prepare_sqlite(app)
     db.init_app(app)
@@ -42,6 +42,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     context.init_app(app)
     errors.init_app(app)
     headers.init_app(app)
+    limits.init_app(app)
     transactions.init_app(app)
     from .services import cache
 

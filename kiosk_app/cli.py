@@ -198,8 +198,14 @@ def register(app: Flask) -> None:
 
         from .services import notifications
 
+        from .services import throttle
+
         sender = notifications.sender_from_config()
+        purged_at = 0.0
         while True:
+            if time.monotonic() - purged_at > 3600:  # the loop's hourly chore: old attempt counters go
+                throttle.purge()
+                purged_at = time.monotonic()
             counts = notifications.send_due(sender)
             if counts["sent"] or counts["retry"] or counts["failed"] or not loop:
                 click.echo(f"sent {counts['sent']}, to retry {counts['retry']}, given up {counts['failed']}")

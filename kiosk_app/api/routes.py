@@ -16,6 +16,7 @@ from ..extensions import csrf
 from ..models import TerminalKind
 from ..services import locker, terminals
 from ..services.errors import DomainError
+from ..web import limits
 
 bp = Blueprint("api", __name__)
 csrf.exempt(bp)
@@ -82,6 +83,7 @@ def _refused():
 
 
 @bp.post("/terminal/enrol")
+@limits.attempts("LIMIT_ENROL", "enrol")
 def enrol():
     code = _body('{"code": "the enrolment code"}').get("code")
     if not isinstance(code, str) or len(code) > 64:

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, make_response, redirect, render_template, re
 from ..models import Channel, TerminalKind
 from ..services import catalogue, terminals, tickets, validation
 from ..services.errors import DomainError, InvalidInput
-from ..web import fragments, htmx, i18n, no_store
+from ..web import fragments, htmx, i18n, limits, no_store
 from ..web.transactions import reads_only
 from ..web.context import (choose_community, current_community, current_terminal, forget_items, phone_terminal,
                            set_terminal_cookie)
@@ -103,6 +103,7 @@ def _channel():
 
 
 @bp.post("/services/<int:service_id>/request")
+@limits.submission
 def request_submit(service_id: int):
     community, picker = _community_or_picker()
     if picker is not None:
@@ -126,6 +127,7 @@ def request_submit(service_id: int):
 
 
 @bp.post("/services/<int:service_id>/check/<field>")
+@limits.attempts("LIMIT_FIELD_CHECKS", "field-check")
 def field_check(service_id: int, field: str):
     """Inline validation of one field while the resident fills the form (htmx)."""
     community = current_community()
@@ -176,6 +178,7 @@ def enrol_form():
 
 
 @bp.post("/enrol")
+@limits.attempts("LIMIT_ENROL", "enrol")
 def enrol_submit():
     try:
         terminal, credential = terminals.enrol(request.form.get("code", ""))

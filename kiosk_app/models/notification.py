@@ -21,7 +21,8 @@ class MessageState(enum.StrEnum):
 
 class Notification(db.Model):
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_due", "state", "next_attempt_at"),)
+    __table_args__ = (Index("ix_notifications_due", "state", "next_attempt_at"),
+                      Index("ix_notifications_mobile", "to_mobile", "created_at"))  # texts a number had lately
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)

@@ -16,7 +16,7 @@ from ..models import RATING_LABELS, TerminalKind, TicketView
 from ..services import catalogue, tickets
 from ..services.errors import DomainError, InvalidInput, Throttled
 from ..services.ticket_status import public_timeline, status_by_id, status_by_token
-from ..web import htmx, i18n
+from ..web import htmx, i18n, limits
 from ..web.transactions import reads_only
 from ..web.context import current_terminal, door_page_url, phone_terminal
 
@@ -122,6 +122,7 @@ def ticket_lookup():
 
 
 @bp.post("/t/")
+@limits.attempts("LIMIT_LOOKUP", "lookup")
 def ticket_lookup_submit():
     form = {"number": request.form.get("number", ""), "last4": request.form.get("last4", "")}
     try:

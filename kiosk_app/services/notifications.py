@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import MessageState, Notification, Ticket
@@ -28,7 +28,9 @@ from .uow import separate
 log = logging.getLogger(__name__)
 
 TEXTS = {
-    "issued": _l("[Community Cloud Locker] Ticket %(number)s received; expected by %(due)s. Follow it: %(url)s"),
+    # Anyone can hand in a request with any number: the one text they can cause carries no link.
+    "issued": _l("[Community Cloud Locker] Ticket %(number)s received; expected by %(due)s. Check it at a "
+                 "kiosk with the ticket number and the last four digits of this mobile number."),
     "needs_info": _l("[Community Cloud Locker] Ticket %(number)s: the community needs more information. See %(url)s"),
     "pickup_ready": _l("[Community Cloud Locker] Ticket %(number)s: your result is in locker door %(door)s, "
                        "pickup code %(code)s, until %(until)s."),
@@ -47,8 +49,10 @@ def enqueue(ticket: Ticket, kind: str, **params) -> Notification | None:
 
 
 def compose(ticket: Ticket, kind: str, **params) -> dict | None:
-    """The outbox row of a message about ``ticket`` (None when the resident declined messages)."""
-    if not ticket.sms_opt_in:
+    """The outbox row of a message about ``ticket``; None when the resident declined messages, or the
+    number has had its share of texts this hour or this day (TEXTS_PER_MOBILE_HOUR, …_DAY): a script
+    handing in requests with someone's number cannot flood it."""
+    if not ticket.sms_opt_in or _texts_used_up(ticket.resident_mobile):
         return None
     params = {"number": ticket.number, "url": urls.ticket_status(ticket.token), **params}
     with force_locale(parsed_locale(ticket.locale or "zh_CN")):
@@ -56,6 +60,18 @@ def compose(ticket: Ticket, kind: str, **params) -> dict | None:
     return dict(ticket_id=ticket.id, kind=kind, to_mobile=ticket.resident_mobile, body=body,
                 params=json.dumps(params, ensure_ascii=False), idempotency_key=uuid.uuid4().hex,
                 next_attempt_at=utcnow())
+
+
+def _texts_used_up(mobile: str) -> bool:
+    now = utcnow()
+    since = db.session.execute(select(
+        func.count().filter(Notification.created_at >= now - timedelta(hours=1)),
+        func.count()).where(Notification.to_mobile == mobile, Notification.created_at >= now - timedelta(days=1))).one()
+    config = current_app.config
+    used_up = since[0] >= config["TEXTS_PER_MOBILE_HOUR"] or since[1] >= config["TEXTS_PER_MOBILE_DAY"]
+    if used_up:
+        log.info("text to %s***%s not queued: its hourly or daily share is used up", mobile[:3], mobile[-2:])
+    return used_up
 
 
 class SendError(Exception):

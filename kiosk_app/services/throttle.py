@@ -18,7 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from ..extensions import db
 from ..models import Throttle
 from ..models.base import utcnow
-from .uow import separate
+from .uow import separate, use_case
 
 COUNTED_FIRST = "an attempt is counted before it is checked"
 
@@ -110,6 +110,18 @@ def drop_expired(prefix: str, window_seconds: int) -> None:
     cutoff = utcnow() - timedelta(seconds=window_seconds)
     db.session.execute(delete(table).where(table.c.key.startswith(prefix, autoescape=True),
                                            table.c.window_started_at < cutoff))
+
+
+KEPT_DAYS = 2  # longer than any window a counter is kept for (the longest: a keypad's day)
+
+
+@use_case
+def purge() -> int:
+    """Forget every counter whose window began more than KEPT_DAYS ago (the table would grow with each
+    address, username and keypad that ever tried); returns how many."""
+    table = Throttle.__table__
+    return db.session.execute(delete(table).where(
+        table.c.window_started_at < utcnow() - timedelta(days=KEPT_DAYS))).rowcount
 
 
 def clear(key: str) -> None:

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 
 from ..services import accounts, sessions
 from ..services.errors import DomainError, InvalidInput
-from ..web import auth
+from ..web import auth, limits
 from .routes import bp
 
 
@@ -22,6 +22,7 @@ def login():
 
 
 @bp.post("/login")
+@limits.attempts("LIMIT_SIGN_IN", "sign-in")
 def login_submit():
     username = request.form.get("username", "")[:64]
     try:

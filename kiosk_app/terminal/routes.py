@@ -12,7 +12,7 @@ from flask_login import current_user
 from ..models import Channel, ItemKind, ItemState, LockerItem, Size, TerminalKind
 from ..services import catalogue, locker, tickets, validation
 from ..services.errors import DomainError, InvalidInput, NotFound
-from ..web import htmx, i18n, no_store
+from ..web import htmx, i18n, limits, no_store
 from ..web.context import bind_phone, current_terminal, door_page_url, owns_item, phone_terminal
 
 bp = Blueprint("terminal", __name__)
@@ -103,6 +103,7 @@ def _form(terminal, service, *, form, errors, status=200):
 
 
 @bp.post("/dropoff/<int:service_id>")
+@limits.submission
 def dropoff_submit(service_id: int):
     terminal = _require_terminal()
     service = catalogue.get_service(service_id, terminal.community)

@@ -67,6 +67,8 @@ def init_app(app) -> None:
     def _http_error(error: HTTPException):
         if request.path.startswith("/static/"):
             return error
+        if error.response is not None:  # the page made for this refusal (a limit's, in web/limits.py)
+            return error.response
         message = _messages().get(error.code or 500)
         if message is None:
             return error

@@ -133,3 +133,19 @@ def test_the_command_line_refuses_weak_passwords_too(ctx):
 
     with pytest.raises(InvalidInput):
         administration.save_staff("new-worker", role="community_staff", area_code="HQ", password="1234567890")
+
+
+def test_old_attempt_counters_are_purged_and_current_ones_kept(ctx):
+    from datetime import timedelta
+
+    from kiosk_app.models import Throttle
+    from kiosk_app.models.base import utcnow
+    from kiosk_app.services import throttle
+
+    for n in range(3):
+        throttle.count_attempt(f"login:someone{n}", 900)
+    old = db.session.get(Throttle, "login:someone0")
+    old.window_started_at = utcnow() - timedelta(days=3)
+    db.session.commit()
+    assert throttle.purge() == 1
+    assert sorted(db.session.scalars(db.select(Throttle.key))) == ["login:someone1", "login:someone2"]

@@ -26,7 +26,9 @@ def test_a_new_ticket_writes_its_message_in_the_same_transaction(ctx):
     ticket = make_ticket(name="欧阳娜娜", mobile="13912345678")
     [message] = outbox()
     assert message.kind == "issued" and message.to_mobile == "13912345678"
-    assert ticket.number in message.body and f"/t/{ticket.token}" in message.body
+    assert ticket.number in message.body and "手机号码后四位" in message.body
+    # Anyone may hand in a request with any number: the text that causes carries no link.
+    assert ticket.token not in message.body and "http" not in message.body
     assert "欧阳" not in message.body  # no more personal data than needed
     assert message.body.startswith("【社区云柜】")
     assert message.state == MessageState.PENDING and len(message.idempotency_key) == 32
@@ -168,3 +170,23 @@ def test_the_log_sender_and_the_worker_command(app, caplog):
     assert result.exit_code == 0 and "sent 1" in result.output
     with app.app_context():
         assert outbox()[0].state == MessageState.SENT
+
+
+def test_a_mobile_number_gets_three_texts_an_hour_and_ten_a_day_whoever_asks(ctx, app):
+    from datetime import timedelta
+
+    for _ in range(5):
+        make_ticket(mobile="13900009999")
+    assert len(outbox("issued")) == 3
+    for message in outbox():
+        message.created_at -= timedelta(hours=2)  # an hour later: three more
+    db.session.commit()
+    for _ in range(5):
+        make_ticket(mobile="13900009999")
+    assert len(outbox("issued")) == 6
+    make_ticket(mobile="13900008888")  # another number is not affected
+    assert len(outbox("issued")) == 7
+    app.config["TEXTS_PER_MOBILE_HOUR"] = 100
+    for _ in range(6):
+        make_ticket(mobile="13900009999")
+    assert len([m for m in outbox("issued") if m.to_mobile == "13900009999"]) == 10  # the day's share
