@@ -37,6 +37,8 @@ class BaseConfig:
     # first request after a database restart then fails once.
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": os.environ.get("DB_POOL_PRE_PING", "1") == "1",
                                        "pool_recycle": 3600}
+    # Roles that must sign in with a code from an authenticator app besides the password (comma-separated).
+    TWO_FACTOR_ROLES = os.environ.get("TWO_FACTOR_ROLES", "district_admin")
     # Limits on abuse (web/limits.py), as Flask-Limiter reads them: "N per minute; M per hour".
     # RATELIMIT_STORAGE_URI=redis://host:6379/0 shares the counts among workers and servers.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
@@ -152,6 +154,7 @@ class TestingConfig(BaseConfig):
     SERVER_NAME = None
     PRINTER_TIMEOUT = 0.5
     CACHE_SECONDS = 0  # each test builds its own catalogue
+    TWO_FACTOR_ROLES = ""  # the demo's district admin signs in with a password; tests of two factors set it
     SWEEP_SECONDS = 0  # each test's terminal traffic sweeps (a worker's memory of the last sweep is not the test's)
 
 

@@ -124,6 +124,15 @@ def account_unlock(staff_id: int):
     return redirect(url_for("admin.account_page", staff_id=staff_id), code=303)
 
 
+@bp.post("/accounts/<int:staff_id>/two-factor/reset")
+def account_two_factor_reset(staff_id: int):
+    from ..services import two_factor
+
+    two_factor.reset(current_user, staff_id)
+    flash(_("Two-factor sign-in is reset: the account sets it up again with its new phone."), "ok")
+    return redirect(url_for("admin.account_page", staff_id=staff_id), code=303)
+
+
 @bp.post("/accounts/<int:staff_id>/<any(disable, enable):change>")
 def account_active(staff_id: int, change: str):
     accounts.set_active(current_user, staff_id, change == "enable")

@@ -64,6 +64,11 @@ class Staff(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     # Set with a one-time password from an administrator: every page asks for a new one first.
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Two-factor sign-in (TOTP, RFC 6238): the shared secret once confirmed, and the last time step a
+    # code was taken for (a code is taken once).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int] = mapped_column(Integer, default=0)
 
     area: Mapped[Area] = relationship()
     grid_posts: Mapped[list[StaffGrid]] = relationship(

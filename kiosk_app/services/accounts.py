@@ -16,7 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..extensions import db
 from ..models import Staff
 from ..models.base import utcnow
-from . import sessions, throttle
+from . import sessions, throttle, two_factor
 from .admin.audit import AuditAction, record
 from .errors import InvalidInput, Throttled, Unauthorized
 from .uow import separate, unit_of_work, use_case
@@ -39,7 +39,7 @@ def _key(username: str) -> str:
 @dataclass(frozen=True)
 class SignedIn:
     staff: Staff
-    token: str  # the new session's, for the cookie (services.sessions)
+    token: str | None  # the new session's, for the cookie (services.sessions); None: a code is asked first
 
 
 def authenticate(username: str, password: str, *, address: str = "", user_agent: str = "") -> SignedIn:
@@ -62,10 +62,18 @@ def authenticate(username: str, password: str, *, address: str = "", user_agent:
         raise Throttled(LOCKED) if attempts >= MAX_FAILURES else Unauthorized(WRONG)
     with unit_of_work():
         throttle.clear(key)
-        staff.last_login_at = utcnow()
-        token = sessions.start(staff, address=address, user_agent=user_agent)
-        record(staff, AuditAction.SIGN_IN, "staff", staff.id, name=staff.username, area_id=staff.area_id,
-               after={"address": address[:45]})
+        if two_factor.enabled(staff):  # the password was right: the code comes next (finish_sign_in)
+            return SignedIn(staff, None)
+        return finish_sign_in(staff, address=address, user_agent=user_agent)
+
+
+@use_case
+def finish_sign_in(staff: Staff, *, address: str = "", user_agent: str = "") -> SignedIn:
+    """The account is who it says (its password, and its code if it has two factors): a new session."""
+    staff.last_login_at = utcnow()
+    token = sessions.start(staff, address=address, user_agent=user_agent)
+    record(staff, AuditAction.SIGN_IN, "staff", staff.id, name=staff.username, area_id=staff.area_id,
+           after={"address": address[:45]})
     return SignedIn(staff, token)
 
 

@@ -1,13 +1,16 @@
-"""The back office's own account pages: signing in and out, the password, and the account's sessions
-(where it is signed in, ending one, signing out everywhere)."""
+"""The back office's own account pages: signing in and out (with a code from an authenticator app, for
+an account with two factors), the password, two-factor sign-in, and the account's sessions (where it
+is signed in, ending one, signing out everywhere)."""
 
 from __future__ import annotations
+
+import time
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..services import accounts, sessions
+from ..services import accounts, qr, sessions, two_factor
 from ..services.errors import DomainError, InvalidInput
 from ..web import auth, limits
 from .routes import bp
@@ -31,8 +34,49 @@ def login_submit():
     except DomainError as error:  # a wrong password 401, a locked account 429
         return render_template("pages/staff/login.html", error=str(error.message),
                                username=username), error.status_code
+    target = _local_next(request.args.get("next"))
+    if signed_in.token is None:  # the password was right; a code from the authenticator app comes next
+        session.clear()
+        session[PENDING] = {"id": signed_in.staff.id, "at": int(time.time()), "next": target}
+        return redirect(url_for("staff.login_code"), code=303)
     auth.begin(signed_in)
-    return redirect(_local_next(request.args.get("next")), code=303)
+    return redirect(target, code=303)
+
+
+PENDING = "pending_sign_in"  # an account whose password was right, asked for its code (5 minutes)
+
+
+def _pending():
+    pending = session.get(PENDING)
+    if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > 300:
+        return None
+    return two_factor.awaiting_code(pending.get("id"))
+
+
+@bp.get("/login/code")
+def login_code():
+    if _pending() is None:
+        flash(_("Please sign in."), "info")
+        return redirect(url_for("staff.login"))
+    return render_template("pages/staff/login_code.html", error=None)
+
+
+@bp.post("/login/code")
+@limits.attempts("LIMIT_SIGN_IN", "sign-in")
+def login_code_submit():
+    staff = _pending()
+    if staff is None:
+        flash(_("Please sign in."), "info")
+        return redirect(url_for("staff.login"), code=303)
+    try:
+        two_factor.check_code(staff, request.form.get("code", ""))
+    except DomainError as error:  # a wrong code 422, too many 429
+        message = error.errors["code"] if isinstance(error, InvalidInput) else str(error.message)
+        return render_template("pages/staff/login_code.html", error=message), error.status_code
+    target = session[PENDING]["next"]
+    auth.begin(accounts.finish_sign_in(staff, address=request.remote_addr or "",
+                                       user_agent=request.user_agent.string))
+    return redirect(target, code=303)
 
 
 def _local_next(target: str | None) -> str:
@@ -85,7 +129,50 @@ def password_submit():
 def security_page():
     token = session.get(auth.SESSION_TOKEN)
     return render_template("pages/staff/security.html", sessions=sessions.active(current_user),
-                           is_current=lambda row: sessions.is_current(row, token))
+                           is_current=lambda row: sessions.is_current(row, token),
+                           two_factor_on=two_factor.enabled(current_user),
+                           two_factor_required=two_factor.required(current_user))
+
+
+SETUP = "two_factor_setup"  # the secret shown while the app is being set up
+
+
+@bp.get("/security/two-factor")
+@login_required
+def two_factor_setup(error=None, status=200):
+    if two_factor.enabled(current_user):
+        return redirect(url_for("staff.security_page"))
+    secret = session.get(SETUP) or two_factor.new_secret()
+    session[SETUP] = secret
+    uri = two_factor.provisioning_uri(current_user, secret)
+    return render_template("pages/staff/two_factor.html", secret=secret, qr_svg=qr.svg(uri), error=error,
+                           required=two_factor.required(current_user)), status
+
+
+@bp.post("/security/two-factor")
+@login_required
+@limits.attempts("LIMIT_SIGN_IN", "sign-in")
+def two_factor_enable():
+    try:
+        two_factor.enable(current_user, session.get(SETUP) or "", request.form.get("code", ""))
+    except InvalidInput as error:
+        return two_factor_setup(error=error.errors["code"], status=422)
+    session.pop(SETUP, None)
+    flash(_("Two-factor sign-in is on: from now on you sign in with your password and a code from the app."), "ok")
+    return redirect(url_for("staff.security_page"), code=303)
+
+
+@bp.post("/security/two-factor/off")
+@login_required
+@limits.attempts("LIMIT_SIGN_IN", "sign-in")
+def two_factor_disable():
+    try:
+        two_factor.disable(current_user, request.form.get("code", ""))
+    except InvalidInput as error:
+        flash(error.errors["code"], "error")
+        return redirect(url_for("staff.security_page"), code=303)
+    flash(_("Two-factor sign-in is off."), "ok")
+    return redirect(url_for("staff.security_page"), code=303)
 
 
 @bp.post("/security/sessions/<int:session_id>/end")

@@ -126,6 +126,25 @@ def require_own_password():
     return htmx.redirect(target) if htmx.is_swap() else redirect(target, code=303)
 
 
+# What an account whose role must sign in with two factors may reach before it has set them up.
+TWO_FACTOR_ENDPOINTS = OWN_PASSWORD_ENDPOINTS | {"staff.two_factor_setup", "staff.two_factor_enable"}
+
+
+def require_two_factor():
+    """Before every request: an account whose role must sign in with two factors (TWO_FACTOR_ROLES)
+    reaches nothing but the set-up page until it has (its password first, if that is a one-time one)."""
+    if "_user_id" not in session or request.endpoint in TWO_FACTOR_ENDPOINTS:
+        return None
+    from ..services import two_factor
+
+    if not current_user.is_authenticated or two_factor.enabled(current_user) \
+            or not two_factor.required(current_user):
+        return None
+    target = url_for("staff.two_factor_setup")
+    return htmx.redirect(target) if htmx.is_swap() else redirect(target, code=303)
+
+
 def init_app(app) -> None:
     app.before_request(enforce_terminal_staff_limits)
     app.before_request(require_own_password)
+    app.before_request(require_two_factor)

@@ -147,6 +147,16 @@ def test_ending_sessions(ctx):
     assert_atomic(lambda: sessions.end_everywhere(staff("staff-hq")))
 
 
+def test_two_factor_sign_in(ctx):
+    import pyotp
+
+    from kiosk_app.services import two_factor
+
+    secret = pyotp.random_base32()
+    assert_atomic(lambda: two_factor.enable(staff("staff-hq"), secret, pyotp.TOTP(secret).now()))
+    assert_atomic(lambda: two_factor.reset(staff("admin-hq"), staff("staff-hq").id))
+
+
 def test_enrolling_and_revoking_a_terminal(ctx):
     assert_atomic(lambda: terminals.issue_enrolment_code(terminal()))
     code = terminals.issue_enrolment_code(terminal())

@@ -130,6 +130,7 @@ def changes(v: dict) -> list[tuple[str, str, dict]]:
          {"display_name": "王社工（改）", "role": "community_staff", "area_id": v["area_id"]}),
         ("admin.account_reset", f"{base}/accounts/{v['staff_id']}/reset", {}),
         ("admin.account_unlock", f"{base}/accounts/{v['staff_id']}/unlock", {}),
+        ("admin.account_two_factor_reset", f"{base}/accounts/{v['staff_id']}/two-factor/reset", {}),
         ("admin.account_active", f"{base}/accounts/{v['staff_id']}/disable", {}),
         ("admin.account_post_add", f"{base}/accounts/{v['staff_id']}/posts",
          {"grid_id": hq_grid, "level_id": v["level_id"]}),

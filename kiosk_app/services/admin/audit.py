@@ -38,6 +38,8 @@ class AuditAction(enum.StrEnum):
     SIGN_IN_FAILED = "sign_in_failed"
     SIGN_OUT = "sign_out"
     END_SESSIONS = "end_sessions"
+    TWO_FACTOR_ON = "two_factor_on"
+    TWO_FACTOR_OFF = "two_factor_off"
 
     @property
     def label(self) -> str:
@@ -60,6 +62,8 @@ ACTION_LABELS = {
     AuditAction.SIGN_IN_FAILED: _l("Sign-in refused"),
     AuditAction.SIGN_OUT: _l("Signed out"),
     AuditAction.END_SESSIONS: _l("Sessions ended"),
+    AuditAction.TWO_FACTOR_ON: _l("Two-factor sign-in turned on"),
+    AuditAction.TWO_FACTOR_OFF: _l("Two-factor sign-in turned off"),
 }
 
 ENTITY_LABELS = {
