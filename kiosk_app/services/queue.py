@@ -158,6 +158,8 @@ def export_rows(actor: Staff, filters: Filters, today: date | None = None) -> li
     """The filtered queue for a CSV file; every export is recorded (who, when, what, how many)."""
     from ..models import DataExport
 
+    from .admin.audit import AuditAction, record
+
     today = today or workdays.local_date(_now())
     stmt = (
         select(Ticket)
@@ -168,8 +170,11 @@ def export_rows(actor: Staff, filters: Filters, today: date | None = None) -> li
         .limit(EXPORT_LIMIT)
     )
     rows = list(db.session.scalars(stmt).unique())
+    unmasked = scope.may_export_personal_data(actor)
     db.session.add(DataExport(staff_id=actor.id, filters=filters.query_string(page=1)[:500], rows=len(rows),
-                              unmasked=scope.may_export_personal_data(actor)))
+                              unmasked=unmasked))
+    record(actor, AuditAction.EXPORT, "queue", None, name=filters.query_string(page=1)[:200], area_id=actor.area_id,
+           after={"rows": len(rows), "unmasked": unmasked})
     return rows
 
 

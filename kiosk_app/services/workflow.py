@@ -16,6 +16,7 @@ from ..extensions import db
 from ..models import Role, Staff, Status, Ticket, TicketEvent, TicketEventKind
 from ..models.base import utcnow
 from . import notifications, scope
+from .admin.audit import AuditAction, record
 from .errors import Conflict, DomainError, InvalidInput, NotFound
 from .uow import unit_of_work, use_case
 
@@ -314,4 +315,6 @@ def reveal_personal_data(actor: Staff, ticket_id) -> Ticket:
         raise DomainError(_l("Your role may not see this resident's personal data."))
     ticket.events.append(TicketEvent(action=TicketEventKind.PERSONAL_DATA_VIEWED, actor_staff_id=actor.id,
                                      public=False, created_at=utcnow()))
+    record(actor, AuditAction.VIEW_PERSONAL_DATA, "ticket", ticket.id, name=ticket.number,
+           area_id=ticket.community_id)  # the auditor's one list of who saw what
     return ticket

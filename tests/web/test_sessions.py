@@ -116,3 +116,16 @@ def test_sign_ins_and_refusals_are_in_the_audit_trail(app):
     assert 'data-audit="sign_in:None:sign_in_failed"' in page and "nobody" in page
     assert "wrong" not in page  # never a password typed
     assert 'data-audit="staff:' in text(admin.get("/staff/admin/audit?action=sign_in"))
+
+
+def test_personal_data_views_and_exports_are_in_the_audit_trail(app):
+    with app.app_context():
+        ticket_id, number = (lambda t: (t.id, t.number))(make_ticket())
+    admin = sign_in(app, "admin-hq")
+    assert admin.post(f"/staff/tickets/{ticket_id}/reveal", data={"csrf_token": token_of(admin)}).status_code == 200
+    assert admin.get("/staff/export.csv").status_code == 200
+    district = sign_in(app, "admin-district")
+    views = text(district.get("/staff/admin/audit?action=view_personal_data"))
+    assert f'data-audit="ticket:{ticket_id}:view_personal_data"' in views and number in views
+    exports = district.get("/staff/admin/audit.csv?action=export").get_data(as_text=True)
+    assert "admin-hq" in exports and '""rows"": 1' in exports

@@ -40,6 +40,8 @@ class AuditAction(enum.StrEnum):
     END_SESSIONS = "end_sessions"
     TWO_FACTOR_ON = "two_factor_on"
     TWO_FACTOR_OFF = "two_factor_off"
+    VIEW_PERSONAL_DATA = "view_personal_data"
+    EXPORT = "export"
 
     @property
     def label(self) -> str:
@@ -64,11 +66,15 @@ ACTION_LABELS = {
     AuditAction.END_SESSIONS: _l("Sessions ended"),
     AuditAction.TWO_FACTOR_ON: _l("Two-factor sign-in turned on"),
     AuditAction.TWO_FACTOR_OFF: _l("Two-factor sign-in turned off"),
+    AuditAction.VIEW_PERSONAL_DATA: _l("Personal data viewed"),
+    AuditAction.EXPORT: _l("Exported"),
 }
 
 ENTITY_LABELS = {
     "staff": _l("Account"),
     "sign_in": _l("Sign-in"),
+    "ticket": _l("Ticket"),
+    "queue": _l("Queue"),
     "service": _l("Service"),
     "category": _l("Category"),
     "area": _l("Area"),
