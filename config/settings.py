@@ -37,6 +37,9 @@ class BaseConfig:
     # first request after a database restart then fails once.
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": os.environ.get("DB_POOL_PRE_PING", "1") == "1",
                                        "pool_recycle": 3600}
+    # Residents' personal data (name, mobile, ID number, free text) is erased this many days after
+    # their ticket ends (`flask privacy purge`); the ticket's counts stay for the figures.
+    PERSONAL_DATA_DAYS = int(os.environ.get("PERSONAL_DATA_DAYS", "180"))
     # Roles that must sign in with a code from an authenticator app besides the password (comma-separated).
     TWO_FACTOR_ROLES = os.environ.get("TWO_FACTOR_ROLES", "district_admin")
     # Limits on abuse (web/limits.py), as Flask-Limiter reads them: "N per minute; M per hour".

@@ -198,13 +198,14 @@ def register(app: Flask) -> None:
 
         from .services import notifications
 
-        from .services import throttle
+        from .services import privacy, throttle
 
         sender = notifications.sender_from_config()
         purged_at = 0.0
         while True:
-            if time.monotonic() - purged_at > 3600:  # the loop's hourly chore: old attempt counters go
-                throttle.purge()
+            if time.monotonic() - purged_at > 3600:  # the loop's hourly chores: old attempt counters go,
+                throttle.purge()                      # and personal data kept long enough is erased
+                privacy.purge()
                 purged_at = time.monotonic()
             counts = notifications.send_due(sender)
             if counts["sent"] or counts["retry"] or counts["failed"] or not loop:
@@ -213,6 +214,17 @@ def register(app: Flask) -> None:
                 return
             db.session.remove()
             time.sleep(interval)
+
+    @app.cli.group("privacy")
+    def privacy_group():
+        """Residents' personal data."""
+
+    @privacy_group.command("purge")
+    def privacy_purge_command():
+        """Erase the personal data of tickets that ended more than PERSONAL_DATA_DAYS ago (run daily)."""
+        from .services import privacy
+
+        click.echo(f"personal data erased from {privacy.purge()} tickets")
 
     @app.cli.command("terminal-enrolment")
     @click.argument("terminal_code")

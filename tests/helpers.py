@@ -91,7 +91,7 @@ _mobile_counter = [0]
 
 
 def make_ticket(community_code="HQ", service_code="facility-repair", building_index=0, *, status=None,
-                assignee=None, due_date=None, created_at=None, name="张三", mobile=None):
+                assignee=None, due_date=None, created_at=None, name="张三", mobile=None, details="测试"):
     """A ticket submitted as a resident would, then put straight into the state a test needs."""
     from kiosk_app.models import Channel
     from kiosk_app.services import tickets
@@ -100,7 +100,7 @@ def make_ticket(community_code="HQ", service_code="facility-repair", building_in
     mobile = mobile or f"1380000{_mobile_counter[0] % 10000:04d}"
     ticket = tickets.submit_request(
         {"name": name, "mobile": mobile, "building": str(building_of(community_code, building_index).id),
-         "details": "测试", "id_number": "11010519491231002X"},
+         "details": details, "id_number": "11010519491231002X"},
         service=service_by_code(service_code), community=community(community_code), channel=Channel.KIOSK,
     )
     if status is not None:

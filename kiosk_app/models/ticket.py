@@ -198,6 +198,8 @@ class Ticket(db.Model):
     # Only for services that need it (stored nowhere else).
     id_number: Mapped[str | None] = mapped_column(String(18))
     details: Mapped[str] = mapped_column(Text, default="")
+    # When the resident's personal data was erased (services/privacy.py): the ticket stays for figures.
+    personal_data_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The resident may decline text messages when submitting.
     sms_opt_in: Mapped[bool] = mapped_column(Boolean, default=True)
     # The resident's language, for messages sent later.

@@ -94,6 +94,16 @@ def ticket_detail(ticket_id: int):
                        **_ticket_context(ticket, revealed=False))
 
 
+@bp.post("/tickets/<int:ticket_id>/erase")
+@login_required
+def ticket_erase(ticket_id: int):
+    from ..services import privacy
+
+    privacy.erase(current_user, ticket_id)
+    flash(_("The resident's personal data is erased; the ticket stays in the figures."), "ok")
+    return redirect(url_for("staff.ticket_detail", ticket_id=ticket_id), code=303)
+
+
 @bp.post("/tickets/<int:ticket_id>/reveal")
 @login_required
 def ticket_reveal(ticket_id: int):

@@ -15,6 +15,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import event, select
+from sqlalchemy import update as sa_update
 
 from kiosk_app.extensions import db
 from kiosk_app.models import (Channel, Compartment, CompartmentState, DoorReason, ItemKind, ItemState, LockerItem, Size,
@@ -155,6 +156,16 @@ def test_two_factor_sign_in(ctx):
     secret = pyotp.random_base32()
     assert_atomic(lambda: two_factor.enable(staff("staff-hq"), secret, pyotp.TOTP(secret).now()))
     assert_atomic(lambda: two_factor.reset(staff("admin-hq"), staff("staff-hq").id))
+
+
+def test_erasing_personal_data(ctx):
+    from kiosk_app.models import Status, Ticket
+    from kiosk_app.services import privacy
+
+    ticket = make_ticket()
+    db.session.execute(sa_update(Ticket).where(Ticket.id == ticket.id).values(status=Status.CLOSED))
+    db.session.commit()
+    assert_atomic(lambda: privacy.erase(staff("admin-hq"), ticket.id))
 
 
 def test_enrolling_and_revoking_a_terminal(ctx):

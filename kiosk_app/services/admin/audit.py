@@ -42,6 +42,7 @@ class AuditAction(enum.StrEnum):
     TWO_FACTOR_OFF = "two_factor_off"
     VIEW_PERSONAL_DATA = "view_personal_data"
     EXPORT = "export"
+    ERASE_PERSONAL_DATA = "erase_personal_data"
 
     @property
     def label(self) -> str:
@@ -68,6 +69,7 @@ ACTION_LABELS = {
     AuditAction.TWO_FACTOR_OFF: _l("Two-factor sign-in turned off"),
     AuditAction.VIEW_PERSONAL_DATA: _l("Personal data viewed"),
     AuditAction.EXPORT: _l("Exported"),
+    AuditAction.ERASE_PERSONAL_DATA: _l("Personal data erased"),
 }
 
 ENTITY_LABELS = {
