@@ -87,25 +87,35 @@ def test_a_server_failure_during_an_htmx_request_is_said_in_place(live_server, n
     notice.wait_for(state="hidden")
 
 
-def test_connections_cut_by_the_database_cost_no_request(app, live_server, new_page, postgres_url):
-    """PostgreSQL ends every connection of the app (as a restart does): the next pages still work."""
+def test_connections_cut_by_the_database_cost_no_request(app, browser, postgres_url, database_url):
+    """PostgreSQL ends every connection of the app (as a restart does): the next pages still work.
+    (``app`` puts the demo district in the test database; the app served here reads it.)"""
     import pytest
     from sqlalchemy import create_engine, text
 
+    from ..conftest import _build_app, serving
+
     if not postgres_url:
         pytest.skip("PostgreSQL only (runs in the PostgreSQL pass): SQLite has no server to restart")
-    desk = new_page(viewport={"width": 1400, "height": 900})
-    staff_sign_in(desk, "staff-hq")
-    with app.app_context():
-        from kiosk_app.extensions import db
+    # The app under test names its connections, so that only they are cut (not the test's own).
+    served = _build_app(f"{database_url}?application_name=kiosk-under-test")
+    with serving(served) as base_url:
+        context = browser.new_context(base_url=base_url, locale="zh-CN", viewport={"width": 1400, "height": 900})
+        try:
+            desk = context.new_page()
+            staff_sign_in(desk, "staff-hq")
+            admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+            with admin.connect() as connection:
+                ended = connection.execute(text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE application_name = 'kiosk-under-test'")).scalar()
+            admin.dispose()
+            assert ended >= 1
+            for path in ("/staff/", "/staff/figures", "/staff/"):
+                assert desk.goto(path).status == 200, path
+        finally:
+            context.close()
+            with served.app_context():
+                from kiosk_app.extensions import db
 
-        database = db.engine.url.database
-    admin = create_engine(postgres_url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        ended = connection.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                                        "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": database}).scalar()
-    admin.dispose()
-    assert ended >= 1
-    for path in ("/staff/", "/staff/figures", "/staff/"):
-        response = desk.goto(path)
-        assert response.status == 200, path
+                db.engine.dispose()
