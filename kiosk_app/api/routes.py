@@ -53,8 +53,9 @@ def _body(expected: str) -> dict:
         raise BadBody(f"the body is larger than {MAX_BODY} bytes")
     try:
         body = json.loads(raw or b"null")
-        # JSON may carry lone surrogates ("\udcff"), which no text column or hash can take.
-        json.dumps(body, ensure_ascii=False).encode()
+        # JSON may carry lone surrogates ("\udcff") or NUL ("\u0000"), which no text column takes.
+        if "\\u0000" in json.dumps(body, ensure_ascii=False).encode().decode():  # (dumps writes NUL so)
+            raise ValueError("NUL")
     except (ValueError, RecursionError):  # not JSON, nested deeper than any report is, or not text
         raise BadBody(f"send a JSON object: {expected}") from None
     if not isinstance(body, dict):
@@ -64,7 +65,7 @@ def _body(expected: str) -> dict:
 
 def _number(key, what: str) -> int:
     """A board's or lock's number, as a JSON object's key ("3") gives it."""
-    if not isinstance(key, str) or not key.isdigit() or len(key) > 4:
+    if not isinstance(key, str) or not key.isascii() or not key.isdigit() or len(key) > 4:
         raise BadBody(f"{what} must be numbers, e.g. \"1\"")
     return int(key)
 

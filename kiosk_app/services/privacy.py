@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from ..extensions import db
-from ..models import FollowUp, Notification, Rating, Staff, Status, Ticket, TicketEvent
+from ..models import FollowUp, MessageState, Notification, Rating, Staff, Status, Ticket, TicketEvent
 from ..models.base import utcnow
 from . import scope
 from .admin.audit import AuditAction, record
@@ -38,6 +38,10 @@ def _erase(ticket_ids: list[int]) -> None:
     db.session.execute(update(Rating).where(Rating.ticket_id.in_(ticket_ids)).values(comment=""))
     db.session.execute(update(FollowUp).where(FollowUp.ticket_id.in_(ticket_ids)).values(findings="",
                                                                                        actions_taken=""))
+    # A text still waiting is not sent to a number no longer known: given up, and blanked like the rest.
+    db.session.execute(update(Notification).where(Notification.ticket_id.in_(ticket_ids),
+                                                  Notification.state == MessageState.PENDING)
+                       .values(state=MessageState.FAILED, last_error="personal data erased"))
     db.session.execute(update(Notification).where(Notification.ticket_id.in_(ticket_ids)).values(to_mobile="",
                                                                                                body=""))
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import pyotp
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import update
 
 from ..extensions import db
 from ..models import Staff
@@ -37,12 +38,15 @@ def enabled(staff: Staff) -> bool:
     return staff.totp_enabled_at is not None and bool(staff.totp_secret)
 
 
-def awaiting_code(staff_id) -> Staff | None:
-    """The account a browser gave the right password for, if it (still) signs in with a code."""
+def awaiting_code(staff_id, session_version) -> Staff | None:
+    """The account a browser gave the right password for, if it (still) signs in with a code and its
+    password has not changed since (a reset or a new password ends a sign-in half done too)."""
     from .validation import record_id
 
     staff = db.session.get(Staff, record_id(staff_id) or 0)
-    return staff if staff is not None and staff.active and enabled(staff) else None
+    if staff is None or not staff.active or not enabled(staff) or staff.session_version != session_version:
+        return None
+    return staff
 
 
 def new_secret() -> str:
@@ -73,14 +77,23 @@ def check_code(staff: Staff, code: str) -> None:
     if throttle.count_attempt(key, LOCK_SECONDS) > MAX_FAILURES:
         raise Throttled(LOCKED)
     step = _step(staff.totp_secret or "", code)
-    if step is None or step <= (staff.totp_last_step or 0):
+    if step is None or not _take(staff, step):
         raise InvalidInput({"code": str(WRONG)})
-    _taken(staff, step, key)
+    _forget_failures(key)
 
 
 @use_case
-def _taken(staff: Staff, step: int, key: str) -> None:
-    staff.totp_last_step = step
+def _take(staff: Staff, step: int) -> bool:
+    """Take the code of ``step`` for good, unless it (or a later one) was taken already: one statement,
+    so two requests with the same code cannot both pass."""
+    taken = db.session.execute(update(Staff).where(Staff.id == staff.id, Staff.totp_last_step < step)
+                               .values(totp_last_step=step)).rowcount
+    db.session.expire(staff, ["totp_last_step"])
+    return bool(taken)
+
+
+@use_case
+def _forget_failures(key: str) -> None:
     throttle.clear(key)
 
 
@@ -102,7 +115,7 @@ def disable(staff: Staff, code: str) -> None:
     if required(staff):
         raise DomainError(_l("Your role must sign in with two factors."))
     step = _step(staff.totp_secret or "", code)
-    if step is None:
+    if step is None or not _take(staff, step):  # a code that signed someone in does not turn it off
         raise InvalidInput({"code": str(WRONG)})
     _clear(staff)
     record(staff, AuditAction.TWO_FACTOR_OFF, "staff", staff.id, name=staff.username, area_id=staff.area_id)

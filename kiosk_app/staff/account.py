@@ -36,8 +36,10 @@ def login_submit():
                                username=username), error.status_code
     target = _local_next(request.args.get("next"))
     if signed_in.token is None:  # the password was right; a code from the authenticator app comes next
+        auth.end_here()  # whoever was signed in on this browser before
         session.clear()
-        session[PENDING] = {"id": signed_in.staff.id, "at": int(time.time()), "next": target}
+        session[PENDING] = {"id": signed_in.staff.id, "v": signed_in.staff.session_version, "at": int(time.time()),
+                            "next": target}
         return redirect(url_for("staff.login_code"), code=303)
     auth.begin(signed_in)
     return redirect(target, code=303)
@@ -50,7 +52,7 @@ def _pending():
     pending = session.get(PENDING)
     if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > 300:
         return None
-    return two_factor.awaiting_code(pending.get("id"))
+    return two_factor.awaiting_code(pending.get("id"), pending.get("v"))
 
 
 @bp.get("/login/code")

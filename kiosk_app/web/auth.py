@@ -35,7 +35,9 @@ def unauthorized():
 
 
 def begin(signed_in) -> None:
-    """A new sign-in (``accounts.SignedIn``): a fresh cookie session (no fixation) holding its token."""
+    """A new sign-in (``accounts.SignedIn``): a fresh cookie session (no fixation) holding its token; the
+    session this browser had before ends (a copy of its old cookie would otherwise stay signed in)."""
+    sessions.end(session.get(SESSION_TOKEN), "signed_out")
     session.clear()
     session[SESSION_TOKEN] = signed_in.token
     login_user(signed_in.staff)

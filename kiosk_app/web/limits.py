@@ -28,9 +28,15 @@ def client() -> str:
 
 
 def mobile() -> str:
-    """The mobile number a submission gives (digits only), so another address cannot reset its count."""
-    digits = "".join(ch for ch in request.form.get("mobile", "")[:32] if ch.isdigit())
-    return f"mobile:{digits or 'none'}"
+    """The mobile number a submission gives, as the ticket would keep it (+86, full-width digits and
+    spaces make no other number), so neither another address nor another spelling resets its count."""
+    from ..services.validation import FieldError, clean_mobile
+
+    raw = request.form.get("mobile", "")[:32]
+    try:
+        return f"mobile:{clean_mobile(raw)}"
+    except FieldError:  # not a number the form would take: counted as typed
+        return "mobile:" + "".join(ch for ch in raw if ch.isascii() and ch.isdigit())
 
 
 def configured(name: str):

@@ -214,3 +214,12 @@ def test_a_formula_in_a_name_is_exported_as_text(app):
     # …and the CSV reads back as the name it was, not with the quote.
     again = upload(admin, csv_export.encode("utf-8-sig"), name="c.csv", sheet="catalogue", action="import")
     assert "已导入：共 0 处更改" in text(again), text(again)
+
+
+def test_a_nul_in_a_cell_is_dropped_not_a_server_error(app):
+    admin = sign_in(app, "admin-hq")
+    body = "\ufeffusername,display_name,role,area_code,grid_posts,active\r\nnul.one,张\x00三,volunteer,HQ,,\r\n"
+    response = upload(admin, body.encode(), name="a.csv", sheet="accounts", action="import")
+    assert response.status_code == 200, text(response)
+    with app.app_context():
+        assert db.session.scalar(db.select(Staff.display_name).filter_by(username="nul.one")) == "张三"

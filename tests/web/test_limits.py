@@ -55,6 +55,18 @@ def test_a_mobile_number_is_limited_whichever_address_sends_it(app):
     assert statuses.count(303) == 5 and statuses.count(429) == 3
 
 
+def test_another_spelling_of_the_number_is_the_same_number(app):
+    spellings = ["13700001111", "+8613700001111", "8613700001111", "137 0000 1111", "１３７００００１１１１",
+                 "+86 137-0000-1111", "13700001111"]
+    statuses = []
+    for n, spelling in enumerate(spellings):
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = f"10.0.1.{n + 1}"
+        client.get("/kiosk/community/HQ")
+        statuses += [a.status_code for a in burst(app, client, 1, mobile=spelling)]
+    assert statuses.count(303) == 5 and statuses.count(429) == 2
+
+
 def test_a_forged_forwarded_for_changes_nothing_without_a_trusted_proxy(app, resident):
     service_id, token, _key = open_form(resident, app)
     statuses = []

@@ -9,7 +9,7 @@ import pytest
 from kiosk_app.extensions import db
 from kiosk_app.models import AuditEvent, StaffSession
 
-from ..helpers import CSRF_RE, make_ticket, sign_in, staff
+from ..helpers import CSRF_RE, STAFF_PASSWORD, make_ticket, sign_in, staff
 
 
 def text(response) -> str:
@@ -129,3 +129,12 @@ def test_personal_data_views_and_exports_are_in_the_audit_trail(app):
     assert f'data-audit="ticket:{ticket_id}:view_personal_data"' in views and number in views
     exports = district.get("/staff/admin/audit.csv?action=export").get_data(as_text=True)
     assert "admin-hq" in exports and '""rows"": 1' in exports
+
+
+def test_signing_in_again_on_a_browser_ends_the_session_it_had(app):
+    desk = sign_in(app, "staff-hq")
+    thief = copy_of(app, desk)
+    csrf = token_of(desk, "/staff/security")
+    desk.post("/staff/login", data={"csrf_token": csrf, "username": "admin-hq", "password": STAFF_PASSWORD})
+    assert text(desk.get("/staff/security")).count("本浏览器") == 1  # now admin-hq's
+    assert not signed_in(thief)  # the copy of staff-hq's cookie is out

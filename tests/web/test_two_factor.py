@@ -113,7 +113,11 @@ def test_anyone_may_turn_it_on_and_off_with_a_current_code(app):
     desk = sign_in(app, "staff-hq")
     assert desk.get("/staff/").status_code == 200  # not made to
     secret = set_up(desk)
-    off = desk.post("/staff/security/two-factor/off", data={"csrf_token": token(desk), "code": code(secret, -1)})
+    used = code(secret)  # the code that turned it on: taken, it turns nothing off
+    desk.post("/staff/security/two-factor/off", data={"csrf_token": token(desk), "code": used})
+    with app.app_context():
+        assert staff("staff-hq").totp_secret == secret
+    off = desk.post("/staff/security/two-factor/off", data={"csrf_token": token(desk), "code": code(secret, 1)})
     assert off.status_code == 303
     with app.app_context():
         assert staff("staff-hq").totp_secret is None

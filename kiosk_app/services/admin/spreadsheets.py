@@ -71,7 +71,7 @@ def _text(cell) -> str:
         return ""
     if isinstance(cell, float) and cell.is_integer():
         cell = int(cell)  # Excel keeps every number as a float: 3 is read as 3.0
-    return str(cell).strip()
+    return str(cell).replace("\x00", "").strip()  # a NUL is never meant (and no text column takes one)
 
 
 def _xlsx_rows(data: bytes) -> list[list]:
@@ -79,7 +79,13 @@ def _xlsx_rows(data: bytes) -> list[list]:
 
     try:
         sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
-        return [list(row) for row in sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 2)]
+        rows = []
+        for row in sheet.iter_rows(values_only=True):  # blank rows are skipped later: count those with text
+            if any(cell not in (None, "") for cell in row):
+                rows.append(list(row))
+                if len(rows) > MAX_ROWS + 1:  # the header and one row too many: refused, never cut short
+                    break
+        return rows
     except Exception:  # noqa: BLE001 - any damage to the file: said plainly, nothing read
         raise InvalidInput({"file": str(_l("This file could not be read as a spreadsheet."))}) from None
 
