@@ -15,6 +15,7 @@ from sqlalchemy import func, insert, select
 
 from kiosk_app.extensions import db
 from kiosk_app.models import Area, AreaLevel, Building, Channel, Service, Staff, Status, Ticket, TicketCounter, TicketEvent
+from kiosk_app.models import sealed
 from kiosk_app.models.base import utcnow
 from kiosk_app.services import workdays
 
@@ -75,7 +76,7 @@ def generate(count: int, *, days: int = 365, seed: int = 7, chunk: int = 5000) -
                 token=secrets.token_urlsafe(24), community_id=community_id, service_id=service_id,
                 grid_id=grid_id, building_id=building_id, channel=rng.choice(list(Channel)), status=status,
                 resident_name=rng.choice("王李张刘陈杨赵黄周吴") + rng.choice(["伟", "芳", "秀英", "敏", "静", "强"]),
-                resident_mobile=mobile, mobile_last4=mobile[-4:], details="", locale="zh_CN",
+                resident_mobile=mobile, mobile_lookup=sealed.lookup(mobile), mobile_last4=mobile[-4:], details="", locale="zh_CN",
                 due_date=workdays.add_working_days(day, deadline), physical_result=False,
                 opened_at=None if status == Status.SUBMITTED else created, completed_at=completed,
                 created_at=created, updated_at=completed or created, version=len(PATHS[status]),

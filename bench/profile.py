@@ -25,8 +25,8 @@ import sys
 import time
 from pathlib import Path
 
-from .run import (CSRF, DEFAULT_POSTGRES, ENDPOINTS, OUT_OF_REACH_LIMITS, PASSWORD, SECRET_KEY, Database, postgres_answers,
-                  prepare)
+from .run import (CSRF, DEFAULT_POSTGRES, ENDPOINTS, OUT_OF_REACH_LIMITS, PASSWORD, PERSONAL_DATA_KEYS, SECRET_KEY,
+                  Database, postgres_answers, prepare)
 
 FLOWS = [key for key, _label, _connections in ENDPOINTS]
 
@@ -131,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
         from kiosk_app.extensions import db
 
         os.environ["KIOSK_CONFIG"] = "production"  # the settings the benchmark's server runs with
-        app = create_app({"SECRET_KEY": SECRET_KEY, "SQLALCHEMY_DATABASE_URI": database.url,
+        app = create_app({"SECRET_KEY": SECRET_KEY, "PERSONAL_DATA_KEYS": PERSONAL_DATA_KEYS,
+                          "SQLALCHEMY_DATABASE_URI": database.url,
                           "SESSION_COOKIE_SECURE": False, "PUBLIC_BASE_URL": "http://127.0.0.1:8000",
                           **OUT_OF_REACH_LIMITS})
         flow = Flow(app, fixture, args.flow)

@@ -26,6 +26,7 @@ are shown next to them.
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import logging
 import os
@@ -54,6 +55,8 @@ WRK_SCRIPT = ROOT / "bench" / "wrk.lua"
 RESULTS = ROOT / "bench" / "RESULTS.md"
 PASSWORD = secrets.token_urlsafe(12)  # the throwaway database's staff accounts, this run only
 SECRET_KEY = secrets.token_hex(32)  # the served app's, this run only (the door poll's session is signed with it)
+# The key residents' numbers are sealed with (kiosk_app/models/sealed.py), this run only.
+PERSONAL_DATA_KEYS = "bench:aes:" + base64.urlsafe_b64encode(os.urandom(32)).decode()
 WORKERS = 3
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -143,7 +146,8 @@ def prepare(url: str, tickets: int) -> Fixture:
 
     from . import data
 
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET_KEY})
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET_KEY,
+                      "PERSONAL_DATA_KEYS": PERSONAL_DATA_KEYS})
     fixture = Fixture()
     logging.disable(logging.INFO)  # the migrations' progress lines
     with app.app_context():
@@ -415,7 +419,7 @@ OUT_OF_REACH_LIMITS = {name: "100000000 per minute" for name in (
 
 def run_backend(backend: str, database_url: str, fixture: Fixture, seconds: float,
                 only: list[str] | None = None) -> tuple[list[Row], dict]:
-    env = {"KIOSK_CONFIG": "production", "SECRET_KEY": SECRET_KEY,
+    env = {"KIOSK_CONFIG": "production", "SECRET_KEY": SECRET_KEY, "PERSONAL_DATA_KEYS": PERSONAL_DATA_KEYS,
            "DATABASE_URL": database_url, "SESSION_COOKIE_SECURE": "0", **OUT_OF_REACH_LIMITS}
     server = Server("wsgi:app", env, "/healthz")
     rows, checks = [], {}

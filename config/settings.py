@@ -10,6 +10,8 @@ import os
 from pathlib import Path
 
 DEV_SECRET_KEY = "dev-not-secret-change-me"
+# The demo's and the tests' key for residents' personal data (kiosk_app/models/sealed.py): public.
+DEV_PERSONAL_DATA_KEYS = "dev:aes:ZGV2ZWxvcG1lbnQta2V5LW5vdC1zZWNyZXQtMDAwMDA="
 BASE_DIR = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = BASE_DIR / "instance"
 
@@ -40,6 +42,10 @@ class BaseConfig:
     # Residents' personal data (name, mobile, ID number, free text) is erased this many days after
     # their ticket ends (`flask privacy purge`); the ticket's counts stay for the figures.
     PERSONAL_DATA_DAYS = int(os.environ.get("PERSONAL_DATA_DAYS", "180"))
+    # The keys that seal ID numbers, mobile numbers and two-factor secrets in the database, kept
+    # outside it (and backed up apart from it): "id:aes:base64,…", the key for new values first.
+    # `python -m kiosk_app.keys k1` makes one; README, "Personal data", says how to rotate.
+    PERSONAL_DATA_KEYS = os.environ.get("PERSONAL_DATA_KEYS", DEV_PERSONAL_DATA_KEYS)
     # Roles that must sign in with a code from an authenticator app besides the password (comma-separated).
     TWO_FACTOR_ROLES = os.environ.get("TWO_FACTOR_ROLES", "district_admin")
     # Limits on abuse (web/limits.py), as Flask-Limiter reads them: "N per minute; M per hour".
@@ -175,6 +181,12 @@ class ProductionConfig(BaseConfig):
             )
         if not config.get("PUBLIC_BASE_URL"):
             raise RuntimeError("ProductionConfig needs PUBLIC_BASE_URL (the address in ticket QR codes).")
+        keys = config.get("PERSONAL_DATA_KEYS") or ""
+        if not keys or DEV_PERSONAL_DATA_KEYS.split(":")[2] in keys:
+            raise RuntimeError(
+                "ProductionConfig needs PERSONAL_DATA_KEYS from the environment (make one with "
+                "`python -m kiosk_app.keys k1`); refusing to start with the development key."
+            )
 
 
 CONFIGS = {

@@ -27,6 +27,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .extensions import babel, csrf, db, htmx, login_manager, migrate
     from .web import auth, context, errors, headers, i18n, limits, transactions  # noqa: F401  (auth: the user loader)
 
+    from .models.sealed import Keyring
+
+    # The keys of residents' personal data: a wrong ring stops the start, not a resident's request.
+    app.extensions["personal_data_keys"] = Keyring.parse(app.config["PERSONAL_DATA_KEYS"])
     _prepare_sqlite(app)
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True,

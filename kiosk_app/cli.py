@@ -226,6 +226,29 @@ def register(app: Flask) -> None:
 
         click.echo(f"personal data erased from {privacy.purge()} tickets")
 
+    @privacy_group.command("keys")
+    def privacy_keys_command():
+        """How many sealed values each key of PERSONAL_DATA_KEYS holds (and any in clear or under a lost key)."""
+        from .services import sealing
+
+        _echo_keys(sealing.report())
+
+    @privacy_group.command("rotate-key")
+    def privacy_rotate_key_command():
+        """Seal every value again under the first key of PERSONAL_DATA_KEYS (README, "Personal data")."""
+        from .models.sealed import SealError, keyring
+        from .services import sealing
+
+        try:
+            done = sealing.rotate()
+        except SealError as error:
+            raise click.ClickException(str(error)) from None
+        for name, count in done.items():
+            click.echo(f"{name}: {count} sealed again under key {keyring().current.id}")
+        old = _echo_keys(sealing.report())
+        if not old:
+            click.echo("every value is under the current key: the other keys may be removed from PERSONAL_DATA_KEYS")
+
     @app.cli.command("terminal-enrolment")
     @click.argument("terminal_code")
     def terminal_enrolment_command(terminal_code):
@@ -254,3 +277,15 @@ def _demo_staff():
     from .demo import STAFF
 
     return STAFF
+
+
+def _echo_keys(columns) -> int:
+    """Print the report; returns how many values are held otherwise than under the current key."""
+    from .models.sealed import keyring
+
+    current, elsewhere = keyring().current.id, 0
+    for column in columns:
+        keys = ", ".join(f"{key_id} {count}" for key_id, count in column.by_key.items())
+        click.echo(f"{column.name}: {keys}; in clear {column.clear}; under a key not in the ring {column.unknown}")
+        elsewhere += column.clear + column.unknown + sum(n for key_id, n in column.by_key.items() if key_id != current)
+    return elsewhere

@@ -4,7 +4,7 @@ import enum
 from datetime import datetime, timezone
 
 from flask_babel import get_locale
-from sqlalchemy import DateTime, Enum, TypeDecorator
+from sqlalchemy import DateTime, Enum, String, TypeDecorator
 
 
 def utcnow() -> datetime:
@@ -76,4 +76,6 @@ def render_migration_item(type_, obj, autogen_context):
     """Autogenerate writes our column types as plain SQLAlchemy ones, so migrations import nothing of ours."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, TypeDecorator) and isinstance(obj.impl, String):  # models/sealed.py
+        return f"sa.String(length={obj.impl.length})"
     return False

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import UTCDateTime, str_enum, utcnow
+from .sealed import LOOKUP_LENGTH, Sealed
 from .ticket import Ticket
 
 
@@ -22,12 +23,13 @@ class MessageState(enum.StrEnum):
 class Notification(db.Model):
     __tablename__ = "notifications"
     __table_args__ = (Index("ix_notifications_due", "state", "next_attempt_at"),
-                      Index("ix_notifications_mobile", "to_mobile", "created_at"))  # texts a number had lately
+                      Index("ix_notifications_mobile", "mobile_lookup", "created_at"))  # texts a number had lately
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
     kind: Mapped[str] = mapped_column(String(32))  # issued, needs_info, pickup_ready, done
-    to_mobile: Mapped[str] = mapped_column(String(11))
+    to_mobile: Mapped[str] = mapped_column(Sealed("notifications.to_mobile", "mobile_lookup"))  # models/sealed.py
+    mobile_lookup: Mapped[str] = mapped_column(String(LOOKUP_LENGTH), default="")  # its keyed digest
     body: Mapped[str] = mapped_column(Text)
     params: Mapped[str] = mapped_column(Text, default="{}")  # JSON, for gateways with template ids
     # Sent with every try: a gateway recognises a retry after a lost answer as the same message.

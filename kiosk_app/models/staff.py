@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from .base import Bilingual, UTCDateTime, str_enum, utcnow
 from .org import Area, Grid  # noqa: F401  (Grid is named in a relationship)
+from .sealed import Sealed
 
 
 class Role(enum.StrEnum):
@@ -66,7 +67,7 @@ class Staff(UserMixin, db.Model):
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     # Two-factor sign-in (TOTP, RFC 6238): the shared secret once confirmed, and the last time step a
     # code was taken for (a code is taken once).
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_secret: Mapped[str | None] = mapped_column(Sealed("staff.totp_secret"))  # models/sealed.py
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     totp_last_step: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -97,6 +98,9 @@ class StaffSession(db.Model):
     ended_reason: Mapped[str] = mapped_column(String(20), default="")
     address: Mapped[str] = mapped_column(String(45), default="")
     user_agent: Mapped[str] = mapped_column(String(200), default="")
+    # The authenticator secret shown while two-factor sign-in is being set up in this session: kept
+    # here (sealed), not in the cookie, until a code made from it confirms it.
+    two_factor_setup: Mapped[str | None] = mapped_column(Sealed("staff_sessions.two_factor_setup"))
 
     staff: Mapped[Staff] = relationship()
 

@@ -25,6 +25,7 @@ from ..extensions import db
 from .base import UTCDateTime, in_reader_language, str_enum, utcnow
 from .catalogue import Service
 from .org import Area, Building, Grid
+from .sealed import LOOKUP_LENGTH, Sealed
 from .staff import Staff
 from .terminal import Terminal
 
@@ -192,11 +193,14 @@ class Ticket(db.Model):
     channel: Mapped[Channel] = mapped_column(str_enum(Channel))
     status: Mapped[Status] = mapped_column(str_enum(Status), default=Status.SUBMITTED)
     resident_name: Mapped[str] = mapped_column(String(40))
-    resident_mobile: Mapped[str] = mapped_column(String(11))
+    # Sealed (models/sealed.py); found by its keyed digest, e.g. a household's tickets by its members' numbers.
+    resident_mobile: Mapped[str] = mapped_column(Sealed("tickets.resident_mobile", "mobile_lookup"))
+    mobile_lookup: Mapped[str] = mapped_column(String(LOOKUP_LENGTH), default="", index=True)
     # For "ticket number + last four digits" and the staff search.
     mobile_last4: Mapped[str] = mapped_column(String(4), index=True)
-    # Only for services that need it (stored nowhere else).
-    id_number: Mapped[str | None] = mapped_column(String(18))
+    # Only for services that need it (stored nowhere else), sealed like the mobile.
+    id_number: Mapped[str | None] = mapped_column(Sealed("tickets.id_number", "id_number_lookup"))
+    id_number_lookup: Mapped[str | None] = mapped_column(String(LOOKUP_LENGTH), index=True)
     details: Mapped[str] = mapped_column(Text, default="")
     # When the resident's personal data was erased (services/privacy.py): the ticket stays for figures.
     personal_data_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import MessageState, Notification, Ticket
+from ..models import sealed
 from ..models.base import utcnow
 from . import urls
 from .locales import parsed_locale
@@ -57,7 +58,8 @@ def compose(ticket: Ticket, kind: str, **params) -> dict | None:
     params = {"number": ticket.number, "url": urls.ticket_status(ticket.token), **params}
     with force_locale(parsed_locale(ticket.locale or "zh_CN")):
         body = str(TEXTS[kind]) % params
-    return dict(ticket_id=ticket.id, kind=kind, to_mobile=ticket.resident_mobile, body=body,
+    return dict(ticket_id=ticket.id, kind=kind, to_mobile=ticket.resident_mobile,
+                mobile_lookup=sealed.lookup(ticket.resident_mobile), body=body,
                 params=json.dumps(params, ensure_ascii=False), idempotency_key=uuid.uuid4().hex,
                 next_attempt_at=utcnow())
 
@@ -66,7 +68,8 @@ def _texts_used_up(mobile: str) -> bool:
     now = utcnow()
     since = db.session.execute(select(
         func.count().filter(Notification.created_at >= now - timedelta(hours=1)),
-        func.count()).where(Notification.to_mobile == mobile, Notification.created_at >= now - timedelta(days=1))).one()
+        func.count()).where(Notification.mobile_lookup.in_(sealed.lookups(mobile)),
+                            Notification.created_at >= now - timedelta(days=1))).one()
     config = current_app.config
     used_up = since[0] >= config["TEXTS_PER_MOBILE_HOUR"] or since[1] >= config["TEXTS_PER_MOBILE_DAY"]
     if used_up:

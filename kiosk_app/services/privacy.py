@@ -32,7 +32,8 @@ BATCH = 500
 def _erase(ticket_ids: list[int]) -> None:
     now = utcnow()
     db.session.execute(update(Ticket).where(Ticket.id.in_(ticket_ids)).values(
-        resident_name="", resident_mobile="", mobile_last4="", id_number=None, details="",
+        resident_name="", resident_mobile="", mobile_lookup="", mobile_last4="", id_number=None,
+        id_number_lookup=None, details="",
         personal_data_erased_at=now))
     db.session.execute(update(TicketEvent).where(TicketEvent.ticket_id.in_(ticket_ids)).values(note=""))
     db.session.execute(update(Rating).where(Rating.ticket_id.in_(ticket_ids)).values(comment=""))
@@ -43,7 +44,7 @@ def _erase(ticket_ids: list[int]) -> None:
                                                   Notification.state == MessageState.PENDING)
                        .values(state=MessageState.FAILED, last_error="personal data erased"))
     db.session.execute(update(Notification).where(Notification.ticket_id.in_(ticket_ids)).values(to_mobile="",
-                                                                                               body=""))
+                                                                                               mobile_lookup="", body=""))
 
 
 @use_case

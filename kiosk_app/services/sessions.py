@@ -115,6 +115,14 @@ def active(staff: Staff) -> list[StaffSession]:
         .order_by(StaffSession.seen_at.desc(), StaffSession.id.desc())))
 
 
+def current(staff: Staff, token: str | None) -> StaffSession | None:
+    """The session of this browser (by its cookie's token), if it is the account's and still on."""
+    if not isinstance(token, str) or not token:
+        return None
+    row = db.session.scalar(select(StaffSession).where(StaffSession.token_hash == _hash(token)))
+    return row if row is not None and row.staff_id == staff.id and row.ended_at is None else None
+
+
 def is_current(row: StaffSession, token: str | None) -> bool:
     return isinstance(token, str) and row.token_hash == _hash(token)
 

@@ -32,6 +32,7 @@ from ..models import (
     TicketEvent,
     TicketEventKind,
 )
+from ..models import sealed
 from ..models.base import utcnow
 from . import notifications, throttle, validation, workdays
 from .errors import DomainError, InvalidInput, NotFound, Throttled
@@ -186,7 +187,8 @@ def _issue(clean: CleanRequest, key: str | None, *, service: Service, community:
         service_name_zh=service.name_zh, service_name_en=service.name_en,
         grid_id=clean.building.grid_id, building_id=clean.building.id, terminal_id=terminal.id if terminal else None,
         channel=channel, status=Status.SUBMITTED, resident_name=clean.name, resident_mobile=clean.mobile,
-        mobile_last4=clean.mobile[-4:], id_number=clean.id_number, details=clean.details, locale=locale,
+        mobile_lookup=sealed.lookup(clean.mobile), mobile_last4=clean.mobile[-4:], id_number=clean.id_number,
+        id_number_lookup=sealed.lookup(clean.id_number) if clean.id_number else None, details=clean.details, locale=locale,
         sms_opt_in=sms_opt_in, due_date=workdays.due_date_for(now, service.deadline_days), physical_result=False,
         assignee_id=None, opened_at=None, completed_at=None, created_at=now, updated_at=now, version=1,
     )

@@ -18,7 +18,7 @@ from sqlalchemy import update
 from ..extensions import db
 from ..models import Staff
 from ..models.base import utcnow
-from . import throttle
+from . import sessions, throttle
 from .admin.audit import AuditAction, record
 from .errors import DomainError, InvalidInput, Throttled
 from .uow import use_case
@@ -97,15 +97,33 @@ def _forget_failures(key: str) -> None:
     throttle.clear(key)
 
 
+AFRESH = _l("Start again: open this page afresh.")
+
+
 @use_case
-def enable(staff: Staff, secret: str, code: str) -> None:
-    """Keep ``secret`` once a code made from it is right (the app is set up)."""
-    if not secret or len(secret) > 64:
-        raise InvalidInput({"code": str(_l("Start again: open this page afresh."))})
+def setup_secret(staff: Staff, token: str | None) -> str:
+    """The secret shown while this session sets the app up: made at first sight and kept (sealed) with
+    the session on the server until a code confirms it, so reloading the page shows the same one."""
+    row = sessions.current(staff, token)
+    if row is None:
+        raise InvalidInput({"code": str(AFRESH)})
+    if not row.two_factor_setup:
+        row.two_factor_setup = new_secret()
+    return row.two_factor_setup
+
+
+@use_case
+def enable(staff: Staff, token: str | None, code: str) -> None:
+    """Keep the secret this session was shown once a code made from it is right (the app is set up)."""
+    row = sessions.current(staff, token)
+    secret = row.two_factor_setup if row is not None else None
+    if not secret:
+        raise InvalidInput({"code": str(AFRESH)})
     step = _step(secret, code)
     if step is None:
         raise InvalidInput({"code": str(WRONG)})
     staff.totp_secret, staff.totp_enabled_at, staff.totp_last_step = secret, utcnow(), step
+    row.two_factor_setup = None
     record(staff, AuditAction.TWO_FACTOR_ON, "staff", staff.id, name=staff.username, area_id=staff.area_id)
 
 

@@ -136,16 +136,15 @@ def security_page():
                            two_factor_required=two_factor.required(current_user))
 
 
-SETUP = "two_factor_setup"  # the secret shown while the app is being set up
-
-
 @bp.get("/security/two-factor")
 @login_required
 def two_factor_setup(error=None, status=200):
     if two_factor.enabled(current_user):
         return redirect(url_for("staff.security_page"))
-    secret = session.get(SETUP) or two_factor.new_secret()
-    session[SETUP] = secret
+    try:
+        secret = two_factor.setup_secret(current_user, session.get(auth.SESSION_TOKEN))
+    except InvalidInput:  # not a session on the server (cannot be: every sign-in starts one)
+        return redirect(url_for("staff.login"))
     uri = two_factor.provisioning_uri(current_user, secret)
     return render_template("pages/staff/two_factor.html", secret=secret, qr_svg=qr.svg(uri), error=error,
                            required=two_factor.required(current_user)), status
@@ -156,10 +155,9 @@ def two_factor_setup(error=None, status=200):
 @limits.attempts("LIMIT_SIGN_IN", "sign-in")
 def two_factor_enable():
     try:
-        two_factor.enable(current_user, session.get(SETUP) or "", request.form.get("code", ""))
+        two_factor.enable(current_user, session.get(auth.SESSION_TOKEN), request.form.get("code", ""))
     except InvalidInput as error:
         return two_factor_setup(error=error.errors["code"], status=422)
-    session.pop(SETUP, None)
     flash(_("Two-factor sign-in is on: from now on you sign in with your password and a code from the app."), "ok")
     return redirect(url_for("staff.security_page"), code=303)
 

@@ -29,14 +29,17 @@ def client() -> str:
 
 def mobile() -> str:
     """The mobile number a submission gives, as the ticket would keep it (+86, full-width digits and
-    spaces make no other number), so neither another address nor another spelling resets its count."""
+    spaces make no other number), so neither another address nor another spelling resets its count.
+    The limiter's store (Redis) sees its keyed digest, not the number."""
+    from ..models.sealed import lookup
     from ..services.validation import FieldError, clean_mobile
 
     raw = request.form.get("mobile", "")[:32]
     try:
-        return f"mobile:{clean_mobile(raw)}"
+        number = clean_mobile(raw)
     except FieldError:  # not a number the form would take: counted as typed
-        return "mobile:" + "".join(ch for ch in raw if ch.isascii() and ch.isdigit())
+        number = "".join(ch for ch in raw if ch.isascii() and ch.isdigit())
+    return f"mobile:{lookup(number)}"
 
 
 def configured(name: str):

@@ -4,6 +4,7 @@ import pytest
 
 from config import settings
 from kiosk_app import create_app
+from kiosk_app.models.sealed import new_key
 
 
 def test_production_refuses_the_development_secret_key(monkeypatch):
@@ -26,8 +27,24 @@ def test_production_starts_with_real_settings(monkeypatch, tmp_path):
     monkeypatch.setattr(settings.ProductionConfig, "SECRET_KEY", "x" * 40)
     monkeypatch.setattr(settings.ProductionConfig, "PUBLIC_BASE_URL", "https://fw.example.cn")
     monkeypatch.setattr(settings.ProductionConfig, "SQLALCHEMY_DATABASE_URI", f"sqlite:///{tmp_path}/p.db")
+    monkeypatch.setattr(settings.ProductionConfig, "PERSONAL_DATA_KEYS", new_key("k1"))
     app = create_app()
     assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+@pytest.mark.parametrize("keys", ["", settings.DEV_PERSONAL_DATA_KEYS, f"{new_key('k2')},{settings.DEV_PERSONAL_DATA_KEYS}"])
+def test_production_refuses_to_seal_residents_data_without_a_key_of_its_own(monkeypatch, keys):
+    monkeypatch.setenv("KIOSK_CONFIG", "production")
+    monkeypatch.setattr(settings.ProductionConfig, "SECRET_KEY", "x" * 40)
+    monkeypatch.setattr(settings.ProductionConfig, "PUBLIC_BASE_URL", "https://fw.example.cn")
+    monkeypatch.setattr(settings.ProductionConfig, "PERSONAL_DATA_KEYS", keys)
+    with pytest.raises(RuntimeError, match="PERSONAL_DATA_KEYS"):
+        create_app()
+
+
+def test_a_key_ring_written_wrong_stops_the_start_with_what_is_wrong():
+    with pytest.raises(ValueError, match="key k1: the algorithm"):
+        create_app({"TESTING": True, "PERSONAL_DATA_KEYS": "k1:rot13:" + "A" * 44})
 
 
 def test_an_unknown_config_name_is_an_error(monkeypatch):

@@ -153,8 +153,9 @@ def test_two_factor_sign_in(ctx):
 
     from kiosk_app.services import two_factor
 
-    secret = pyotp.random_base32()
-    assert_atomic(lambda: two_factor.enable(staff("staff-hq"), secret, pyotp.TOTP(secret).now()))
+    token = accounts.authenticate("staff-hq", STAFF_PASSWORD).token
+    secret = two_factor.setup_secret(staff("staff-hq"), token)
+    assert_atomic(lambda: two_factor.enable(staff("staff-hq"), token, pyotp.TOTP(secret).now()))
     assert_atomic(lambda: two_factor.reset(staff("admin-hq"), staff("staff-hq").id))
 
 

@@ -67,6 +67,18 @@ def test_a_district_admin_without_two_factors_reaches_only_its_set_up(app):
     assert sign_in(app, "admin-hq").get("/staff/").status_code == 200
 
 
+def test_the_secret_being_set_up_stays_on_the_server_and_is_the_same_on_reload(app):
+    admin = sign_in(app, "staff-hq")
+    shown = [re.search(r'id="two-factor-secret">([A-Z2-7]+)<', text(admin.get("/staff/security/two-factor"))).group(1)
+             for _ in range(2)]
+    assert shown[0] == shown[1]
+    cookie = app.session_interface.get_signing_serializer(app).loads(admin.get_cookie("session").value)
+    assert shown[0] not in repr(cookie)
+    # Another browser of the same account is shown a secret of its own.
+    other = sign_in(app, "staff-hq")
+    assert shown[0] not in text(other.get("/staff/security/two-factor"))
+
+
 def test_with_two_factors_the_password_alone_signs_nobody_in_and_a_code_is_taken_once(app):
     secret = set_up(sign_in(app, "admin-district"))
     client, response = password_step(app)

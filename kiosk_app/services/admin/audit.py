@@ -43,6 +43,7 @@ class AuditAction(enum.StrEnum):
     VIEW_PERSONAL_DATA = "view_personal_data"
     EXPORT = "export"
     ERASE_PERSONAL_DATA = "erase_personal_data"
+    ROTATE_KEY = "rotate_key"
 
     @property
     def label(self) -> str:
@@ -70,6 +71,7 @@ ACTION_LABELS = {
     AuditAction.VIEW_PERSONAL_DATA: _l("Personal data viewed"),
     AuditAction.EXPORT: _l("Exported"),
     AuditAction.ERASE_PERSONAL_DATA: _l("Personal data erased"),
+    AuditAction.ROTATE_KEY: _l("Personal data sealed with a new key"),
 }
 
 ENTITY_LABELS = {
@@ -86,6 +88,7 @@ ENTITY_LABELS = {
     "building": _l("Building"),
     "terminal": _l("Terminal"),
     "compartment": _l("Compartment"),
+    "personal_data": _l("Residents' personal data"),
 }
 
 

@@ -1,0 +1,106 @@
+"""ID numbers, mobile numbers and two-factor secrets sealed at rest, with keyed digests for look-ups
+
+The values already stored are sealed here with the running app's key (PERSONAL_DATA_KEYS): set it
+before upgrading a database that holds residents' data.  Downgrading opens them again.
+
+Revision ID: 0021
+Revises: 0020
+Create Date: 2026-12-01 11:00:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0021'
+down_revision = '0020'
+branch_labels = None
+depends_on = None
+
+BATCH = 1000
+# table, key column, sealed columns (with the digest column each keeps, if any)
+SEALED = (
+    ('tickets', (('resident_mobile', 'mobile_lookup'), ('id_number', 'id_number_lookup'))),
+    ('notifications', (('to_mobile', 'mobile_lookup'),)),
+    ('staff', (('totp_secret', None),)),
+)
+
+
+def _rewrite(seal: bool) -> None:
+    from kiosk_app.models.sealed import key_id_of, keyring
+
+    ring = keyring()
+    connection = op.get_bind()
+    for table_name, columns in SEALED:
+        names = [name for name, _ in columns] + [digest for _, digest in columns if digest]
+        table = sa.table(table_name, sa.column('id', sa.Integer), *(sa.column(name, sa.String) for name in names))
+        last = 0
+        while True:
+            rows = connection.execute(sa.select(table).where(table.c.id > last).order_by(table.c.id)
+                                      .limit(BATCH)).mappings().all()
+            if not rows:
+                break
+            last = rows[-1]['id']
+            for row in rows:
+                values = {}
+                for name, digest in columns:
+                    value, context = row[name], f'{table_name}.{name}'
+                    if not value:
+                        continue
+                    if seal and key_id_of(value) is None:
+                        values[name] = ring.seal(value, context)
+                        if digest:
+                            values[digest] = ring.lookup(value)
+                    elif not seal and key_id_of(value) is not None:
+                        values[name] = ring.open(value, context)
+                if values:
+                    connection.execute(sa.update(table).where(table.c.id == row['id']).values(**values))
+
+
+def upgrade():
+    with op.batch_alter_table('tickets', schema=None) as batch_op:
+        batch_op.alter_column('resident_mobile', existing_type=sa.String(length=11), type_=sa.String(length=160),
+                              existing_nullable=False)
+        batch_op.alter_column('id_number', existing_type=sa.String(length=18), type_=sa.String(length=160),
+                              existing_nullable=True)
+        batch_op.add_column(sa.Column('mobile_lookup', sa.String(length=32), nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('id_number_lookup', sa.String(length=32), nullable=True))
+        batch_op.create_index(batch_op.f('ix_tickets_mobile_lookup'), ['mobile_lookup'], unique=False)
+        batch_op.create_index(batch_op.f('ix_tickets_id_number_lookup'), ['id_number_lookup'], unique=False)
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.alter_column('to_mobile', existing_type=sa.String(length=11), type_=sa.String(length=160),
+                              existing_nullable=False)
+        batch_op.add_column(sa.Column('mobile_lookup', sa.String(length=32), nullable=False, server_default=''))
+        batch_op.drop_index('ix_notifications_mobile')
+        batch_op.create_index('ix_notifications_mobile', ['mobile_lookup', 'created_at'], unique=False)
+    with op.batch_alter_table('staff', schema=None) as batch_op:
+        batch_op.alter_column('totp_secret', existing_type=sa.String(length=64), type_=sa.String(length=160),
+                              existing_nullable=True)
+    with op.batch_alter_table('staff_sessions', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('two_factor_setup', sa.String(length=160), nullable=True))
+    _rewrite(seal=True)
+
+
+def downgrade():
+    _rewrite(seal=False)
+    with op.batch_alter_table('staff_sessions', schema=None) as batch_op:
+        batch_op.drop_column('two_factor_setup')
+    with op.batch_alter_table('staff', schema=None) as batch_op:
+        batch_op.alter_column('totp_secret', existing_type=sa.String(length=160), type_=sa.String(length=64),
+                              existing_nullable=True)
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.drop_index('ix_notifications_mobile')
+        batch_op.create_index('ix_notifications_mobile', ['to_mobile', 'created_at'], unique=False)
+        batch_op.drop_column('mobile_lookup')
+        batch_op.alter_column('to_mobile', existing_type=sa.String(length=160), type_=sa.String(length=11),
+                              existing_nullable=False)
+    with op.batch_alter_table('tickets', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_tickets_id_number_lookup'))
+        batch_op.drop_index(batch_op.f('ix_tickets_mobile_lookup'))
+        batch_op.drop_column('id_number_lookup')
+        batch_op.drop_column('mobile_lookup')
+        batch_op.alter_column('id_number', existing_type=sa.String(length=160), type_=sa.String(length=18),
+                              existing_nullable=True)
+        batch_op.alter_column('resident_mobile', existing_type=sa.String(length=160), type_=sa.String(length=11),
+                              existing_nullable=False)
