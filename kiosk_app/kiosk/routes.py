@@ -133,9 +133,12 @@ def field_check(service_id: int, field: str):
     community = current_community()
     if community is None or field not in tickets.FIELDS:
         abort(404)
-    message = tickets.field_message(field, request.form.get(field), service=catalogue.get_service(service_id),
-                                    community=community)
-    return htmx.partial("partials/kiosk/field_error.html", field=field, message=message)
+    service = catalogue.get_service(service_id)
+    message = tickets.field_message(field, request.form.get(field), service=service, community=community)
+    # A form that was sent back with errors shows how many are left, counted again with each check.
+    left = tickets.form_messages(request.form, service=service, community=community) \
+        if request.form.get("summary") == "1" else None
+    return htmx.partial("partials/kiosk/field_check.html", field=field, message=message, errors=left)
 
 
 @bp.get("/tickets/<token>")

@@ -116,6 +116,12 @@ def field_message(field: str, value: str | None, *, service: Service, community:
     return ""
 
 
+def form_messages(form, *, service: Service, community: Area) -> dict[str, str]:
+    """The message of every field of the form that is wrong, by field."""
+    return {field: message for field in FIELDS
+            if (message := field_message(field, form.get(field), service=service, community=community))}
+
+
 def validate_request(form: dict, *, service: Service, community: Area) -> CleanRequest:
     """Every field's rule at once; ``InvalidInput`` carries a message per wrong field."""
     cleaned, errors = {}, {}

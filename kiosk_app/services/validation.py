@@ -1,8 +1,9 @@
 """Rules for what residents type: names, mainland mobile numbers, ID numbers, free text.
 
-Each ``clean_*`` function returns the normalised value or raises ``FieldError`` with a message
-in the resident's language.  Kiosk keyboards and phone IMEs produce full-width digits and stray
-spaces, so everything is NFKC-normalised before it is judged.
+Each ``clean_*`` function returns the value to keep or raises ``FieldError`` with a message in
+the resident's language.  Kiosk keyboards and phone IMEs produce full-width digits and stray spaces,
+so a value is judged in its NFKC form; but a resident's words are kept as they were written (full-width
+punctuation and all): numbers are stored in their one canonical form, names and free text as typed.
 """
 
 from __future__ import annotations
@@ -18,8 +19,12 @@ NAME_MAX = 40
 DETAILS_MAX = 2000
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
-# Letters of any script, with the separators real names use: 阿卜杜·热合曼, Mary-Jane O'Neil.
-_NAME = re.compile(r"^[^\W\d_]+(?:[ ·•.'’-][^\W\d_]+)*\.?$")
+# What a real name is made of: letters of any script (with their combining marks), and between its
+# parts a space or one of the separators real names use: 阿卜杜·热合曼 (and the other dots an IME
+# gives for it), Mary-Jane O'Neil, Martin Luther King Jr.  A name has a family name and a given name,
+# so at least two letters: "张" alone or "A" is not yet a name.
+NAME_SEPARATORS = "·•・‧.'’-"
+_NAME = re.compile(r"^[^\W\d_]+(?: ?[" + re.escape(NAME_SEPARATORS) + r"] ?[^\W\d_]+| [^\W\d_]+)*\.?$")
 
 
 class FieldError(ValueError):
@@ -34,13 +39,25 @@ def _normalise(value: str | None) -> str:
 
 
 def clean_name(value: str | None) -> str:
-    name = _normalise(value)
-    if not name:
+    """The name as written (spaces trimmed and single), once its NFKC form passes the rules above."""
+    name = " ".join((value or "").split())
+    checked = _normalise(name)
+    if not checked:
         raise FieldError(_l("Please enter your name."))
     if len(name) > NAME_MAX:
         raise FieldError(_l("A name can have at most %(max)d characters.", max=NAME_MAX))
-    if len(name) < 2 or not _NAME.match(name):
-        raise FieldError(_l("Please enter your real name, in letters only."))
+    if any(ch.isdigit() for ch in checked):
+        raise FieldError(_l("A name has no digits: please write it in letters."))
+    for typed in name:
+        plain = unicodedata.normalize("NFKC", typed)
+        if not all(ch.isalpha() or unicodedata.category(ch)[0] == "M" or ch in NAME_SEPARATORS or ch == " "
+                   for ch in plain):
+            raise FieldError(_l("“%(char)s” cannot be part of a name.", char=typed))
+    if not _NAME.match(checked):
+        first = next((typed for typed in name if unicodedata.normalize("NFKC", typed) in NAME_SEPARATORS), "·")
+        raise FieldError(_l("“%(char)s” goes between two parts of a name, as in 阿卜杜·热合曼.", char=first))
+    if sum(ch.isalpha() for ch in checked) < 2:
+        raise FieldError(_l("Please enter your full name: family name and given name."))
     return name
 
 
@@ -86,8 +103,9 @@ def clean_id_number(value: str | None) -> str:
 
 
 def clean_details(value: str | None) -> str:
-    # Keep line breaks; only trim the ends and normalise width.
-    text = unicodedata.normalize("NFKC", value or "").strip()
+    """The resident's words as written: line breaks kept (one kind), control characters dropped, the
+    ends trimmed; full-width punctuation stays (NFC only composes accents, it changes no width)."""
+    text = unicodedata.normalize("NFC", (value or "").replace("\r\n", "\n").replace("\r", "\n")).strip()
     text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
     if len(text) > DETAILS_MAX:
         raise FieldError(

@@ -31,7 +31,12 @@ def message(fn, value) -> str:
     ("  欧阳  娜娜 ", "欧阳 娜娜"),
     ("阿卜杜·热合曼", "阿卜杜·热合曼"),
     ("Mary-Jane O'Neil", "Mary-Jane O'Neil"),
-    ("ＺＨＡＮＧ San", "ZHANG San"),  # full-width letters are normalised
+    ("Martin Luther King Jr.", "Martin Luther King Jr."),
+    ("买买提・艾力", "买买提・艾力"),  # the katakana dot an IME gives for "·", kept as typed
+    ("阿卜杜 · 热合曼", "阿卜杜 · 热合曼"),
+    ("ＺＨＡＮＧ San", "ＺＨＡＮＧ San"),  # checked as ZHANG San, kept as written
+    ("Zoë", "Zoë"),
+    ("王　五", "王 五"),  # a full-width space is a space
 ])
 def test_names_accepted_and_normalised(raw, clean):
     assert validation.clean_name(raw) == clean
@@ -40,9 +45,16 @@ def test_names_accepted_and_normalised(raw, clean):
 @pytest.mark.parametrize("raw, expected", [
     ("", "Please enter your name."),
     ("   ", "Please enter your name."),
-    ("张", "Please enter your real name, in letters only."),
-    ("张三3", "Please enter your real name, in letters only."),
-    ("<script>", "Please enter your real name, in letters only."),
+    ("张", "Please enter your full name: family name and given name."),
+    ("A", "Please enter your full name: family name and given name."),
+    ("张三3", "A name has no digits: please write it in letters."),
+    ("张三３", "A name has no digits: please write it in letters."),
+    ("<script>", "“<” cannot be part of a name."),
+    ("张三@", "“@” cannot be part of a name."),
+    ("张三！", "“！” cannot be part of a name."),
+    ("·阿卜杜", "“·” goes between two parts of a name, as in 阿卜杜·热合曼."),
+    ("阿卜杜··热合曼", "“·” goes between two parts of a name, as in 阿卜杜·热合曼."),
+    ("Mary--Jane", "“-” goes between two parts of a name, as in 阿卜杜·热合曼."),
     ("张" * 41, "A name can have at most 40 characters."),
 ])
 def test_names_refused_with_a_reason(raw, expected):
@@ -102,7 +114,12 @@ def test_an_unlisted_region_code_is_accepted():
 
 
 def test_details_keep_line_breaks_and_drop_control_characters():
-    assert validation.clean_details("  灯不亮\n3单元\x00\x07 ") == "灯不亮\n3单元"
+    assert validation.clean_details("  灯不亮\r\n3单元\x00\x07 ") == "灯不亮\n3单元"
+
+
+def test_details_are_kept_as_the_resident_wrote_them():
+    written = "我在本社区住了半年，申请居住证。材料：身份证（原件）、照片２张；“急”！"
+    assert validation.clean_details(written) == written
 
 
 def test_details_too_long_says_how_long():

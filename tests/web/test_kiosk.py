@@ -7,7 +7,7 @@ import pytest
 from kiosk_app.extensions import db
 from kiosk_app.models import Channel, Ticket
 
-from ..helpers import HX, KEY_RE, QueryCounter, csrf_token, open_form, service_by_code, valid_form
+from ..helpers import HX, KEY_RE, QueryCounter, building_of, csrf_token, open_form, service_by_code, valid_form
 
 
 def text(response) -> str:
@@ -166,6 +166,26 @@ def test_a_field_is_checked_as_soon_as_it_is_left(app, resident):
     assert "hidden" in text(ok) and "身份证" not in text(ok)
     assert resident.post(f"/kiosk/services/{service_id}/check/password",
                          data={"csrf_token": token}, headers=HX).status_code == 404
+
+
+def test_a_field_check_of_a_form_sent_back_counts_what_is_left_to_put_right(app, resident):
+    service_id, token, _ = open_form(resident, app)
+    url = f"/kiosk/services/{service_id}/check/name"
+    form = {"csrf_token": token, "name": "张三", "mobile": "123", "building": "", "details": "", "summary": "1"}
+    answer = text(resident.post(url, data=form, headers=HX))
+    assert 'id="error-summary"' in answer and 'hx-swap-oob="true"' in answer and "2 处" in answer
+    with app.app_context():
+        building = str(building_of("HQ").id)
+    fixed = text(resident.post(url, data={**form, "mobile": "13812345678", "building": building}, headers=HX))
+    assert re.search(r'<div id="error-summary"[^>]*hidden', fixed)
+    # Before the form was sent, a check says nothing of the other fields.
+    assert "error-summary" not in text(resident.post(url, data={**form, "summary": ""}, headers=HX))
+
+
+def test_the_site_has_an_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200 and response.mimetype in ("image/vnd.microsoft.icon", "image/x-icon")
+    assert 'rel="icon"' in text(client.get("/kiosk/"))
 
 
 def test_errors_follow_the_chosen_language(app, resident):

@@ -4,7 +4,9 @@
 (function () {
   "use strict";
   function resend(event) {
-    var form = event.target && event.target.closest && event.target.closest("form[data-resend-on-failure]");
+    // Only the form's own request: a field check inside it that failed sends nothing.
+    var form = event.target && event.target.matches && event.target.matches("form[data-resend-on-failure]")
+      ? event.target : null;
     if (form && !form.dataset.resent) {
       form.dataset.resent = "1";
       HTMLFormElement.prototype.submit.call(form);
@@ -30,6 +32,21 @@
   });
   document.addEventListener("htmx:sendError", function () { show("send"); });
   document.addEventListener("htmx:afterSwap", function () { var box = notice(); if (box) box.hidden = true; });
+})();
+
+// A field checked as the resident leaves it: its red frame and aria-invalid follow the answer, so a
+// field put right no longer looks wrong (the error summary is updated by the server's answer).
+(function () {
+  "use strict";
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var input = event.detail.requestConfig ? event.detail.requestConfig.elt : event.detail.elt;
+    if (!input || !input.name || !input.closest || input.tagName === "FORM") return;
+    var message = document.getElementById("err-" + input.name), field = input.closest(".field");
+    if (!message || !field) return;
+    var invalid = !message.hidden && message.textContent.trim() !== "";
+    field.classList.toggle("invalid", invalid);
+    if (invalid) input.setAttribute("aria-invalid", "true"); else input.removeAttribute("aria-invalid");
+  });
 })();
 
 // What used to be inline handlers (a Content-Security-Policy allows no inline script): a print
