@@ -36,6 +36,15 @@ def home():
     return render_template("pages/kiosk/home.html", catalogue_html=catalogue_html)
 
 
+@bp.get("/community")
+@reads_only
+def community_list():
+    """A phone's way back to the choice of community (an enrolled kiosk belongs to one)."""
+    if current_terminal() is not None:
+        return redirect(url_for("kiosk.home"))
+    return render_template("pages/kiosk/choose_community.html", communities=catalogue.communities())
+
+
 @bp.get("/community/<code>")
 def community_choose(code: str):
     if current_terminal() is not None:

@@ -82,3 +82,18 @@ def test_a_residents_words_are_kept_as_written(app, live_server, new_page):
     with app.app_context():
         ticket = db.session.scalars(db.select(Ticket).order_by(Ticket.id.desc())).first()
         assert (ticket.resident_name, ticket.details) == ("阿卜杜·热合曼", written)
+
+
+def test_on_a_phone_the_ticket_page_offers_to_keep_the_link_not_to_scan_itself(app, live_server, new_page, shot):
+    page = new_page(viewport={"width": 390, "height": 844})
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    start_request(page, "公共设施报修")
+    fill_request(page, "李四", "13812345678")
+    submit_request(page)
+    assert not page.get_by_text("用手机扫码").is_visible()
+    assert not page.get_by_text("没有手机").is_visible()
+    assert page.locator("#keep-link").is_visible()
+    page.locator("#share-link").click()
+    page.locator("#share-result", has_text="链接已复制").wait_for()
+    assert "/t/" in page.evaluate("navigator.clipboard.readText()")
+    shot(page, "phone-ticket")

@@ -210,7 +210,7 @@ def test_a_ticket_prints_as_an_80mm_receipt(app, live_server, new_page, shot):
     assert not page.locator(".topbar").is_visible() and not page.locator("#print-receipt").is_visible()
     assert page.locator("#ticket-number").is_visible() and page.locator("svg.qr").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 302
-    assert "红旗路社区" in page.locator(".print-only").inner_text()
+    assert "红旗路社区" in page.locator("p.print-only").inner_text()
     shot(page, "01-receipt-print-media")
     pdf = page.pdf(width="80mm", print_background=False)
     assert pdf.startswith(b"%PDF")

@@ -182,6 +182,25 @@ def test_a_field_check_of_a_form_sent_back_counts_what_is_left_to_put_right(app,
     assert "error-summary" not in text(resident.post(url, data={**form, "summary": ""}, headers=HX))
 
 
+def test_a_phone_keeps_its_ticket_page_instead_of_scanning_it(app, resident):
+    service_id, token, key = open_form(resident, app)
+    response = resident.post(f"/kiosk/services/{service_id}/request",
+                             data={**valid_form(app), "csrf_token": token, "submission_key": key})
+    page = text(resident.get(response.headers["Location"]))
+    assert 'id="keep-link"' in page and 'data-share="http://kiosk.test/t/' in page
+    assert "没有手机" not in page
+    assert '<figure class="qr-box print-only">' in page  # the code is on the printed page only
+
+
+def test_a_phone_can_choose_another_community(app, resident):
+    home = text(resident.get("/kiosk/"))
+    assert 'id="change-community"' in home and "不在红旗路社区" in home
+    picker = text(resident.get("/kiosk/community"))
+    assert "请选择您所在的社区" in picker and "/kiosk/community/XJ" in picker
+    resident.get("/kiosk/community/XJ")
+    assert "不在新建路社区" in text(resident.get("/kiosk/"))
+
+
 def test_the_site_has_an_icon(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 200 and response.mimetype in ("image/vnd.microsoft.icon", "image/x-icon")

@@ -63,6 +63,8 @@ def test_drop_off_opens_a_door_and_issues_the_ticket_when_it_closes(app, cabinet
     assert closed.status_code == 204 and closed.headers["HX-Redirect"].startswith("/kiosk/tickets/")
     ticket_page = text(cabinet.get(closed.headers["HX-Redirect"]))
     assert "您的材料已放入 5 号格口" in ticket_page
+    # … and does not then ask for the papers it just took.
+    assert "请将本业务所需材料送到社区服务中心" not in ticket_page and "材料" in ticket_page
     with app.app_context():
         ticket = db.session.scalar(db.select(Ticket))
         assert ticket.channel == Channel.LOCKER and ticket.terminal.code == "HQ-L1"

@@ -49,6 +49,25 @@
   });
 })();
 
+// "Share or save the link" on a resident's phone: the phone's own share sheet where there is one,
+// otherwise the link copied; without either the button stays hidden (the link is on the page).
+(function () {
+  "use strict";
+  var button = document.querySelector("[data-share]");
+  if (!button || !(navigator.share || (navigator.clipboard && window.isSecureContext))) return;
+  button.hidden = false;
+  button.addEventListener("click", function () {
+    var url = button.getAttribute("data-share"), result = document.getElementById("share-result");
+    if (navigator.share) {
+      navigator.share({title: button.getAttribute("data-share-title"), url: url}).catch(function () {});
+    } else {
+      navigator.clipboard.writeText(url).then(function () {
+        if (result) result.textContent = button.getAttribute("data-copied");
+      });
+    }
+  });
+})();
+
 // What used to be inline handlers (a Content-Security-Policy allows no inline script): a print
 // button, and a choice that submits its form as soon as it changes.
 (function () {
