@@ -75,6 +75,7 @@ class BaseConfig:
     SESSION_COOKIE_SAMESITE = "Lax"
     # Kiosk behaviour
     KIOSK_IDLE_SECONDS = _env_int("KIOSK_IDLE_SECONDS", 90)
+    KIOSK_IDLE_WARNING_SECONDS = _env_int("KIOSK_IDLE_WARNING_SECONDS", 20)  # "are you still there?" before it
     STATUS_REFRESH_SECONDS = _env_int("STATUS_REFRESH_SECONDS", 30)
     # Ticket look-up without the QR: failed attempts allowed per ticket number and per client
     LOOKUP_MAX_FAILURES = 5

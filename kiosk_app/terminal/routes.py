@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..models import Channel, ItemKind, ItemState, LockerItem, Size, TerminalKind
+from ..models import Channel, ItemKind, ItemState, LockerItem, Size, Status, TerminalKind
 from ..services import catalogue, locker, tickets, validation
 from ..services.errors import DomainError, InvalidInput, NotFound
 from ..web import htmx, i18n, limits, no_store
@@ -162,6 +162,12 @@ def item_door(token: str):
     item = _item_here(terminal, token)
     locker.maybe_sweep(terminal)
     locker.refresh_door(item.compartment)
+    if item.state == ItemState.CANCELLED and item.ticket.status == Status.WITHDRAWN:
+        # The resident gave up with the door open: home once it is closed.
+        if not locker.left_open_after_cancelling(item):
+            return htmx.redirect(url_for("terminal.home"))
+        return htmx.partial("partials/terminal/door_state.html", item=item, failed=False,
+                            simulated=locker.is_simulated(terminal))
     progress = locker.item_progress(item)
     if progress == "closed":
         return htmx.redirect(_after_close(item))
@@ -172,6 +178,8 @@ def item_door(token: str):
 
 
 def _after_close(item) -> str:
+    if item.state == ItemState.CANCELLED and item.ticket.status == Status.WITHDRAWN:
+        return url_for("terminal.home")
     if item.kind == ItemKind.SUBMISSION and item.state == ItemState.HELD:
         return url_for("kiosk.ticket_issued", token=item.ticket.token)
     return url_for("terminal.done_page", token=item.token)
@@ -194,7 +202,10 @@ def item_cancel(token: str):
     terminal = _require_terminal()
     item = _item_here(terminal, token)
     locker.cancel_drop_off(item)
-    return redirect(url_for("terminal.home"), code=303)
+    # The door the resident opened stays on screen until it is closed again (an open door left
+    # behind is the next passer-by's).
+    return redirect(door_page_url(item) if locker.left_open_after_cancelling(item) else url_for("terminal.home"),
+                    code=303)
 
 
 @bp.get("/items/<token>/done")

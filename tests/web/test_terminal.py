@@ -82,9 +82,20 @@ def test_a_door_page_of_another_terminal_is_404(app, cabinet):
 def test_cancelling_a_drop_off_withdraws_the_ticket(app, cabinet):
     location = drop_off(app, cabinet).headers["Location"]
     token = CSRF_RE.search(text(cabinet.get(location))).group(1)
-    assert cabinet.post(f"{location}/cancel", data={"csrf_token": token}).status_code == 303
+    cancelled = cabinet.post(f"{location}/cancel", data={"csrf_token": token})
+    assert cancelled.status_code == 303
     with app.app_context():
         assert db.session.scalar(db.select(Ticket)).status == Status.WITHDRAWN
+    # The door it opened is still open: the screen stays on it and says to close it, until it is.
+    assert cancelled.headers["Location"] == location
+    page = text(cabinet.get(location))
+    assert "您已取消。请关好柜门并稍候" in page and 'id="door-number">5<' in page and "回执编号" not in page
+    assert "请关好柜门" in text(cabinet.get(f"{location}/door", headers=HX))
+    closed = cabinet.post(f"{location}/close", data={"csrf_token": token}, headers=HX)
+    assert closed.headers["HX-Redirect"] == "/terminal/"
+    assert cabinet.get(f"{location}/door", headers=HX).headers["HX-Redirect"] == "/terminal/"
+    with app.app_context():
+        assert db.session.scalar(db.select(LockerItem)).compartment.door == DoorState.CLOSED
 
 
 def test_a_full_cabinet_still_issues_the_ticket_and_says_where_to_go(app, cabinet):

@@ -63,6 +63,7 @@ from .reservation import (
     drop_off_problem,
     drop_off_tried,
     item_by_token,
+    left_open_after_cancelling,
     maybe_sweep,
     reserve,
     reserve_and_open,
@@ -100,7 +101,7 @@ __all__ = [
     "LockerUnavailable", "active_item", "check_boards", "door_closed", "item_progress", "open_door",
     "open_too_long", "refresh_door",
     # reservation
-    "DROP_OFF_PROBLEMS", "RETRYABLE", "TerminalFull", "active_item_of", "cancel_drop_off", "drop_off_problem",
+    "DROP_OFF_PROBLEMS", "RETRYABLE", "TerminalFull", "active_item_of", "cancel_drop_off", "drop_off_problem", "left_open_after_cancelling",
     "drop_off_tried", "item_by_token", "maybe_sweep", "reserve", "reserve_and_open", "retry_drop_off",
     "submission_in_locker", "sweep", "tries_left",
     # pickup

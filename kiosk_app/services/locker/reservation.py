@@ -207,6 +207,13 @@ def cancel_drop_off(item: LockerItem) -> LockerItem:
     return item
 
 
+def left_open_after_cancelling(item: LockerItem) -> bool:
+    """The resident gave up (the ticket withdrawn) and the door they opened may still be open: their
+    screen stays on it, saying to close it, until it is closed."""
+    return item.kind == ItemKind.SUBMISSION and item.state == ItemState.CANCELLED \
+        and item.ticket.status == Status.WITHDRAWN and item.compartment.door in (DoorState.OPEN, DoorState.UNKNOWN)
+
+
 def submission_in_locker(ticket: Ticket) -> LockerItem | None:
     """The resident's papers, while they wait in a compartment."""
     if ticket.channel != Channel.LOCKER:  # only a locker drop-off puts papers in a compartment

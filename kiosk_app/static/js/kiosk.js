@@ -1,23 +1,62 @@
-// Idle reset for an enrolled kiosk: after a quiet spell, go home and forget what was typed.
+// Idle reset for an enrolled kiosk: after a quiet spell, go home and forget what was typed.  For the
+// last seconds a dialog asks "are you still there?": one tap anywhere (or "Continue") keeps the page
+// and what was typed, so a resident who was reading loses nothing.
 (function () {
   "use strict";
   var form = document.getElementById("idle-reset");
   if (!form) return;
   var seconds = parseInt(form.getAttribute("data-idle-seconds"), 10) || 90;
-  var timer = null;
+  var warnFor = Math.min(parseInt(form.getAttribute("data-warning-seconds"), 10) || 20, Math.floor(seconds / 2));
+  var dialog = document.getElementById("idle-warning"), count = document.getElementById("idle-count");
+  var button = document.getElementById("idle-continue");
+  var warnTimer = null, tick = null, left = 0, resetting = false;
 
   function reset() {
+    if (resetting) return;
+    resetting = true;
     document.querySelectorAll("form").forEach(function (f) { if (f !== form) f.reset(); });
     form.submit();
   }
+  function show() {
+    if (count) count.textContent = String(left);
+  }
+  function warn() {
+    if (!dialog) { reset(); return; }
+    left = warnFor;
+    show();
+    dialog.hidden = false;
+    if (button) button.focus();
+    tick = window.setInterval(function () {
+      left -= 1;
+      show();
+      if (left <= 0) { window.clearInterval(tick); reset(); }
+    }, 1000);
+  }
   function restart() {
-    if (timer) window.clearTimeout(timer);
-    timer = window.setTimeout(reset, seconds * 1000);
+    if (resetting) return;
+    if (warnTimer) window.clearTimeout(warnTimer);
+    if (tick) window.clearInterval(tick);
+    tick = null;
+    if (dialog) dialog.hidden = true;
+    warnTimer = window.setTimeout(warn, (seconds - warnFor) * 1000);
   }
   ["pointerdown", "keydown", "input", "touchstart", "scroll"].forEach(function (name) {
     window.addEventListener(name, restart, { passive: true, capture: true });
   });
+  if (button) button.addEventListener("click", restart);
   // A page brought back by the Back button must not show the last resident's form.
   window.addEventListener("pageshow", function (event) { if (event.persisted) reset(); });
   restart();
+})();
+
+// The kiosk's start page is where Back ends: Back from it (after an idle reset, or "Finish") stays
+// there instead of returning to the last resident's pages.
+(function () {
+  "use strict";
+  if (!document.body.hasAttribute("data-kiosk-start")) return;
+  history.replaceState({ kioskStart: true }, "", location.href);
+  history.pushState({ kioskStart: true }, "", location.href);
+  window.addEventListener("popstate", function (event) {
+    if (event.state && event.state.kioskStart) history.pushState({ kioskStart: true }, "", location.href);
+  });
 })();
