@@ -152,7 +152,7 @@ def field_check(service_id: int, field: str):
 
 @bp.get("/tickets/<token>")
 def ticket_issued(token: str):
-    from ..services import locker, receipts
+    from ..services import event_texts, locker, receipts
 
     ticket = tickets.get_by_token(token)
     in_locker = locker.submission_in_locker(ticket)
@@ -168,7 +168,7 @@ def ticket_issued(token: str):
     at_its_locker = terminal is not None and ticket.terminal_id == terminal.id
     if at_its_locker:
         receipt = receipts.print_once(terminal, ticket, receipts.TICKET, item=in_locker,
-                                      locker_problem=problem.note if problem else "")
+                                      locker_problem=event_texts.event_note(problem) if problem else "")
     can_retry = at_its_locker and problem is not None and problem.action in locker.RETRYABLE \
         and locker.tries_left(ticket)
     return render_template("pages/kiosk/ticket.html", ticket=ticket, in_locker=in_locker, problem=problem,

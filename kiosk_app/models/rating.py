@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, ForeignKey, Integer, Text
+from sqlalchemy import Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -67,6 +67,9 @@ class FollowUp(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    # "" when staff closed it with what they found and did; "rating_raised" when the resident changed
+    # the rating to a good one before that (services/ratings.py).
+    closed_reason: Mapped[str] = mapped_column(String(20), default="")
 
     ticket: Mapped[Ticket] = relationship()
     closed_by: Mapped[Staff | None] = relationship()

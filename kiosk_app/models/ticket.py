@@ -144,6 +144,11 @@ EVENT_LABELS = {
     TicketEventKind.REASSIGN: _l("Reassigned"),
     TicketEventKind.PAPERS_DEPOSITED: _l("Papers placed in the locker"),
     TicketEventKind.RESULT_READY: _l("Result ready for pickup"),
+    # The locker's own steps are named by what happened, not by the status they led to (a pickup
+    # closes the ticket, but the resident's step is "picked up").
+    TicketEventKind.RECEIVE: _l("Papers collected from the locker"),
+    TicketEventKind.WITHDRAW: _l("Drop-off withdrawn"),
+    TicketEventKind.PICK_UP: _l("Result picked up"),
     TicketEventKind.RESULT_TAKEN_BACK: _l("Result taken back to the service centre"),
     TicketEventKind.LOCKER_FULL: _l("No compartment free"),
     TicketEventKind.LOCKER_FAULT: _l("The locker could not open a door"),
@@ -250,6 +255,7 @@ class TimelineEvent(Protocol):
     action: str
     to_status: Status | None
     note: str
+    params: str
     public: bool
     created_at: datetime
 
@@ -300,7 +306,10 @@ class TicketEvent(db.Model):
     actor_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     # Who acted when it was not a member of staff: "resident", "system", a terminal code.
     actor_label: Mapped[str] = mapped_column(String(64), default="")
+    # What a person typed (a staff note, a rating's comment); the system's own words are not stored
+    # but made from the kind and ``params`` (JSON) in the reader's language (services/event_texts.py).
     note: Mapped[str] = mapped_column(Text, default="")
+    params: Mapped[str] = mapped_column(Text, default="")
     # Shown on the resident's status page (internal notes are not).
     public: Mapped[bool] = mapped_column(Boolean, default=True)
 

@@ -13,12 +13,19 @@ from ..models import FollowUp, FollowUpState, Rating, Role, Staff, Status, Ticke
 from ..models.base import utcnow
 from ..models.rating import POOR, RATING_LABELS
 from . import scope, workdays
+from .event_texts import RATING_RAISED, params_json
 from .errors import DomainError, Forbidden, InvalidInput, NotFound
 from .validation import record_id
 from .uow import use_case
 
 COMMENT_MAX = 500
 RATEABLE = (Status.COMPLETED, Status.CLOSED)
+
+
+def rateable(ticket: TicketView) -> bool:
+    """Done from the resident's side: closed, or completed with nothing to pick up.  A result waiting
+    in the locker or at the counter is rated once it has been picked up (the ticket then closes)."""
+    return ticket.status == Status.CLOSED or (ticket.status == Status.COMPLETED and not ticket.physical_result)
 
 
 def rating_of(ticket: TicketView) -> Rating | None:
@@ -32,7 +39,7 @@ _UNKNOWN = object()
 
 def can_rate(ticket: TicketView, rating=_UNKNOWN) -> bool:
     """``rating``: the ticket's rating when the caller has already loaded it."""
-    if ticket.status not in RATEABLE:
+    if not rateable(ticket):
         return False
     rating = rating_of(ticket) if rating is _UNKNOWN else rating
     return rating is None or _changeable(rating)
@@ -45,8 +52,8 @@ def _changeable(rating: Rating) -> bool:
 @use_case
 def rate(ticket: Ticket, level, comment: str = "") -> Rating:
     """One rating per ticket, changeable for RATING_CHANGE_DAYS; only once the ticket is done."""
-    if ticket.status not in RATEABLE:
-        raise DomainError(_l("You can rate the service once your request is done."))
+    if not rateable(ticket):
+        raise DomainError(_l("You can rate the service once your request is done and its result is in your hands."))
     value = record_id(level)
     if value not in RATING_LABELS:
         raise InvalidInput({"level": str(_l("Choose one of the five answers."))})
@@ -63,10 +70,17 @@ def rate(ticket: Ticket, level, comment: str = "") -> Rating:
                              days=current_app.config["RATING_CHANGE_DAYS"]))
     else:
         rating.level, rating.comment, rating.updated_at = value, comment, now
-    ticket.events.append(TicketEvent(action=TicketEventKind.RATED,
-                                     note=f"{RATING_LABELS[value]}" + (f": {comment}" if comment else ""),
+    ticket.events.append(TicketEvent(action=TicketEventKind.RATED, note=comment, params=params_json(level=value),
                                      actor_label="resident", public=False, created_at=now))
-    if value in POOR and _open_follow_up(ticket) is None:
+    follow_up = _open_follow_up(ticket)
+    if follow_up is not None:
+        follow_up.level = value  # the list and the page show the rating as it stands
+        if value not in POOR:  # the resident is satisfied after all: nothing left to follow up
+            follow_up.state, follow_up.closed_at, follow_up.closed_reason = FollowUpState.CLOSED, now, RATING_RAISED
+            ticket.events.append(TicketEvent(action=TicketEventKind.FOLLOW_UP_CLOSED, actor_label="resident",
+                                             params=params_json(reason=RATING_RAISED, level=value), public=False,
+                                             created_at=now))
+    elif value in POOR:
         db.session.add(FollowUp(ticket_id=ticket.id, community_id=ticket.community_id, level=value,
                                 due_date=workdays.add_working_days(workdays.local_date(now),
                                                                    current_app.config["FOLLOW_UP_DAYS"])))

@@ -26,6 +26,7 @@ class PublicEvent:
     action: str  # as stored: a ``TicketEventKind`` value (see ``event_label``)
     to_status: Status | None
     note: str
+    params: str
     public: bool
     created_at: datetime
 
@@ -68,7 +69,7 @@ def _status_statement():
                   services.c.name_zh, services.c.name_en, tickets.c.community_id, areas.c.name_zh, areas.c.name_en,
                   tickets.c.service_name_zh, tickets.c.service_name_en,
                   # The kind as stored, not looked up in the enum: the page shows any value it finds.
-                  type_coerce(events.c.action, String), events.c.to_status, events.c.note, events.c.public,
+                  type_coerce(events.c.action, String), events.c.to_status, events.c.note, events.c.params, events.c.public,
                   events.c.created_at)
         .join(services, services.c.id == tickets.c.service_id)
         .join(areas, areas.c.id == tickets.c.community_id)

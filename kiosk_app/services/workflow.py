@@ -15,7 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..extensions import db
 from ..models import Role, Staff, Status, Ticket, TicketEvent, TicketEventKind
 from ..models.base import utcnow
-from . import notifications, scope
+from . import event_texts, notifications, scope
 from .admin.audit import AuditAction, record
 from .errors import Conflict, DomainError, InvalidInput, NotFound
 from .uow import unit_of_work, use_case
@@ -199,9 +199,10 @@ def _apply(actor: Staff, ticket_id, action: str, *, note: str, version, physical
 
     before = ticket.status
     now = utcnow()
+    params = ""
     if action == Action.REASSIGN:
         assignee = _assignable(actor, ticket, assignee_id)
-        note = note or str(_l("Assigned to %(name)s", name=assignee.display_name))
+        params = event_texts.params_json(assignee=assignee.display_name)  # shown in the reader's language
         ticket.assignee_id = assignee.id
     if action in TAKING_UP:
         ticket.assignee_id = actor.id
@@ -222,6 +223,7 @@ def _apply(actor: Staff, ticket_id, action: str, *, note: str, version, physical
             to_status=ticket.status,
             actor_staff_id=actor.id,
             note=note,
+            params=params,
             public=action in PUBLIC,
             created_at=now,
         ))

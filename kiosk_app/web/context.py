@@ -115,7 +115,7 @@ def local_time(value, pattern: str = "%Y-%m-%d %H:%M") -> str:
 
 
 def init_links(app) -> None:
-    from ..services import qr, ticket_status, validation
+    from ..services import event_texts, qr, ticket_status, validation
 
     @app.template_global()
     def ticket_qr(ticket):
@@ -131,6 +131,7 @@ def init_links(app) -> None:
 
         return qr.svg(urls.public_url(url_for("terminal.phone_link", token=terminals.phone_link_token(terminal))))
     app.add_template_global(ticket_status.event_label)
+    app.add_template_global(event_texts.event_note)
     app.add_template_filter(validation.mask_name, "mask_name")
     app.add_template_filter(validation.mask_mobile, "mask_mobile")
     app.add_template_filter(validation.mask_id_number, "mask_id_number")

@@ -10,6 +10,7 @@ from kiosk_app.models import (Channel, Compartment, CompartmentState, DoorEvent,
                               Size, Status, Terminal, Ticket)
 from kiosk_app.models.base import utcnow
 from kiosk_app.services import locker, workflow
+from kiosk_app.services.event_texts import event_note
 from kiosk_app.services.errors import DomainError, NotFound
 from kiosk_app.services.locker import DoorReason, SimulatedDoors, TerminalFull
 
@@ -34,7 +35,7 @@ def test_a_drop_off_takes_the_smallest_fitting_compartment_and_records_it(ctx):
     assert item.compartment.door == DoorState.OPEN and item.state == ItemState.RESERVED
     locker.door_closed(item.compartment)
     assert item.state == ItemState.HELD and item.compartment.door == DoorState.CLOSED
-    assert ticket.events[-1].note == "材料已放入 5 号格口"
+    assert (ticket.events[-1].note, event_note(ticket.events[-1])) == ("", "材料已放入 5 号格口")
     events = db.session.scalars(db.select(DoorEvent).filter_by(compartment_id=item.compartment_id)).all()
     assert [(e.event, e.reason) for e in events] == [("opened", DoorReason.DROP_OFF), ("closed", DoorReason.DROP_OFF)]
 

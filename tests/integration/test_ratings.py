@@ -8,6 +8,7 @@ from kiosk_app.extensions import db
 from kiosk_app.models import FollowUp, FollowUpState, Rating, Status
 from kiosk_app.models.base import utcnow
 from kiosk_app.services import ratings, workdays
+from kiosk_app.services.event_texts import event_note
 from kiosk_app.services.errors import DomainError, Forbidden, InvalidInput, NotFound
 
 from ..helpers import make_ticket, staff
@@ -44,8 +45,32 @@ def test_a_poor_rating_opens_one_follow_up_due_in_five_working_days(ctx):
     ratings.rate(ticket, 2, "等太久")
     ratings.rate(ticket, 1, "等太久了")
     [follow_up] = db.session.scalars(db.select(FollowUp)).all()
-    assert follow_up.level == 2 and follow_up.state == FollowUpState.OPEN
+    assert follow_up.level == 1 and follow_up.state == FollowUpState.OPEN  # the rating as it stands
     assert follow_up.due_date == workdays.add_working_days(workdays.local_date(utcnow()), 5)
+
+
+def test_a_poor_rating_changed_to_a_good_one_closes_its_follow_up_and_a_poor_one_again_opens_another(ctx):
+    ticket = make_ticket(status=Status.CLOSED)
+    ratings.rate(ticket, 2, "等太久")
+    ratings.rate(ticket, 4, "后来解决了")
+    [follow_up] = db.session.scalars(db.select(FollowUp)).all()
+    assert (follow_up.state, follow_up.level, follow_up.closed_reason) == (FollowUpState.CLOSED, 4, "rating_raised")
+    closed = [e for e in ticket.events if e.action == "follow_up_closed"]
+    assert len(closed) == 1 and event_note(closed[0]) == "已自动结束：居民已将评价改为“满意”。"
+    ratings.rate(ticket, 1)
+    assert [f.state for f in db.session.scalars(db.select(FollowUp).order_by(FollowUp.id))] == \
+        [FollowUpState.CLOSED, FollowUpState.OPEN]
+
+
+def test_a_result_still_to_pick_up_is_not_rated_yet(ctx):
+    waiting = make_ticket(status=Status.COMPLETED)
+    waiting.physical_result = True
+    db.session.commit()
+    assert not ratings.can_rate(waiting)
+    with pytest.raises(DomainError):
+        ratings.rate(waiting, 5)
+    nothing_to_collect = make_ticket(status=Status.COMPLETED)
+    assert ratings.can_rate(nothing_to_collect)
 
 
 def test_good_ratings_open_nothing(ctx):

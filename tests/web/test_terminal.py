@@ -123,6 +123,7 @@ def place_result(app):
 def test_pickup_with_the_code_from_the_status_page(app, cabinet, client):
     token, number = place_result(app)
     status_page = text(client.get(f"/t/{token}"))
+    assert 'id="rating"' not in status_page  # the result is still in the locker: not rated yet
     shown = re.search(r'id="pickup-code">(\d{4} \d{4})<', status_page).group(1)  # grouped for reading
     code = shown.replace(" ", "")
     assert f"{number} 号格口" in status_page
@@ -142,8 +143,9 @@ def test_pickup_with_the_code_from_the_status_page(app, cabinet, client):
                          data={"csrf_token": form_token, "level": "5"})
     assert rated.status_code == 303
     assert "您的评价：" in text(cabinet.get(closed.headers["Location"]))
-    assert 'id="status-label">已办结<' in text(client.get(f"/t/{token}"))
-    assert 'id="pickup-code"' not in text(client.get(f"/t/{token}"))
+    after = text(client.get(f"/t/{token}"))
+    assert 'id="status-label">已办结<' in after and "<strong>结果已取走</strong>" in after  # a step of its own
+    assert 'id="pickup-code"' not in after
 
 
 def test_wrong_codes_make_the_screen_wait_in_chinese_and_its_idle_reset_does_not_clear_it(app, cabinet, client):

@@ -41,7 +41,7 @@ from .doors import (
     open_too_long,
     refresh_door,
 )
-from .notes import LOCKER_NOTES
+from ..event_texts import LOCKER_NOTES
 from .pickup import (
     CODE_LENGTH,
     CODE_REFUSED,
