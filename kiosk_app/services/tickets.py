@@ -200,7 +200,7 @@ def _issue(clean: CleanRequest, key: str | None, *, service: Service, community:
     )
     event = dict(action=TicketEventKind.SUBMITTED, from_status=None, to_status=Status.SUBMITTED,
                  actor_staff_id=entered_by.id if entered_by else None, actor_label=f"resident:{channel.value}",
-                 note="", public=True, created_at=now)
+                 note="", params="", public=True, created_at=now)
     # The caller shows this ticket at once: kept loaded, it is not read back after the commit.
     with write_turn(), separate("the day's numbers: every submission of a community waits for the counter's "
                                 "lock while this transaction holds it", keep_loaded=True):
