@@ -46,7 +46,7 @@ def _service_page(service, form, errors, status=200):
     return render_template(
         "pages/admin/service_form.html", service=service, form=form, errors=errors,
         category_options=[(c.id, c.name) for c in categories],
-        size_options=[(s.value, s.value) for s in Size],
+        size_options=[(s.value, s.label) for s in Size],
         kind_options=[("request", _("A request (a ticket is issued)")),
                       ("guidance", _("Guidance only (社区事务准入: says where to go instead)")),
                       ("proposal", _("A proposal for the community (民事民提)"))]), status

@@ -23,7 +23,7 @@ def _form(names) -> dict:
 def _options() -> dict:
     return {"kind_options": [(TerminalKind.KIOSK.value, _("Kiosk")), (TerminalKind.LOCKER.value, _("Locker terminal"))],
             "community_options": [(c.id, c.name) for c in terminals.communities_for(current_user)],
-            "size_options": [(s.value, s.value) for s in Size]}
+            "size_options": [(s.value, s.label) for s in Size]}
 
 
 @bp.get("/terminals")

@@ -4,6 +4,7 @@ import enum
 from datetime import datetime, timezone
 
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import DateTime, Enum, String, TypeDecorator
 
 
@@ -51,6 +52,14 @@ class Size(enum.StrEnum):
     @property
     def rank(self) -> int:
         return "SML".index(self.value)
+
+    @property
+    def label(self) -> str:
+        """小格 / 中格 / 大格 in Chinese; the letter is for the wiring sheet, not for people."""
+        return str(SIZE_LABELS[self])
+
+
+SIZE_LABELS = {Size.S: _l("Small (S)"), Size.M: _l("Medium (M)"), Size.L: _l("Large (L)")}
 
 
 def in_reader_language(zh: str, en: str) -> str:

@@ -39,6 +39,7 @@ def test_the_terminal_home_offers_pickup_drop_off_and_shows_the_cabinet(cabinet)
     page = text(cabinet.get("/terminal/"))
     assert "居住证申领" in page and "公共设施报修" not in page  # paperwork services only
     assert page.count('data-door="') == 12
+    assert "<span>小格</span>" in page and "<span>S</span>" not in page
 
 
 def drop_off(app, client, service_code="residence-permit"):
@@ -283,6 +284,8 @@ def test_admins_see_each_terminal_live_and_take_a_compartment_out_of_service(app
     assert "红旗路社区云柜" in text(admin.get("/staff/terminals")) and "新建路" not in text(admin.get("/staff/terminals"))
     page = text(admin.get(f"/staff/terminals/{terminal_id}"))
     assert page.count('data-door="') == 12 and 'hx-trigger="every 5s"' in page
+    # Sizes in words, and "in service" is not the terminal's "occupied".
+    assert "<td>中格</td>" in page and "正常启用" in page and "使用中" not in page
     with app.app_context():
         compartment_id = db.session.scalar(db.select(locker.Compartment.id).filter_by(terminal_id=terminal_id, number=5))
     token = CSRF_RE.search(page).group(1)
