@@ -89,7 +89,7 @@ def terminal_enrolment(terminal_id: int):
     terminal, code = terminals.issue_code(current_user, terminal_id)
     address = urls.public_url(url_for("kiosk.enrol_form", code=code))
     return render_template("pages/admin/enrolment_code.html", terminal=terminal, code=code, address=address,
-                           qr_svg=qr.svg(address))
+                           qr_svg=qr.svg(address, _("QR code of the enrolment address")))
 
 
 @bp.post("/terminals/<int:terminal_id>/revoke")

@@ -146,7 +146,7 @@ def two_factor_setup(error=None, status=200):
     except InvalidInput:  # not a session on the server (cannot be: every sign-in starts one)
         return redirect(url_for("staff.login"))
     uri = two_factor.provisioning_uri(current_user, secret)
-    return render_template("pages/staff/two_factor.html", secret=secret, qr_svg=qr.svg(uri), error=error,
+    return render_template("pages/staff/two_factor.html", secret=secret, qr_svg=qr.svg(uri, _("QR code for the authenticator app")), error=error,
                            required=two_factor.required(current_user)), status
 
 

@@ -151,7 +151,7 @@ def dropoff_retry(token: str):
 def item_page(token: str):
     terminal = _require_terminal()
     item = _item_here(terminal, token)
-    return render_template("pages/terminal/door.html", item=item, terminal=terminal,
+    return render_template("pages/terminal/door.html", item=item, terminal=terminal, cabinet=locker.cabinet(terminal),
                            simulated=locker.is_simulated(terminal))
 
 

@@ -8,6 +8,7 @@ and it is kept in the session.
 from __future__ import annotations
 
 from flask import current_app, g, session
+from flask_babel import gettext as _
 
 from ..models import Terminal
 from ..services import catalogue, terminals, urls
@@ -119,7 +120,7 @@ def init_links(app) -> None:
 
     @app.template_global()
     def ticket_qr(ticket):
-        return qr.svg(status_url(ticket))
+        return qr.svg(status_url(ticket), _("QR code: scan it to see how your request is going"))
 
     app.add_template_global(status_url)
 
@@ -129,7 +130,8 @@ def init_links(app) -> None:
 
         from ..services import terminals
 
-        return qr.svg(urls.public_url(url_for("terminal.phone_link", token=terminals.phone_link_token(terminal))))
+        return qr.svg(urls.public_url(url_for("terminal.phone_link", token=terminals.phone_link_token(terminal))),
+                      _("QR code: scan it to use this locker from your phone"))
     app.add_template_global(ticket_status.event_label)
     app.add_template_global(event_texts.event_note)
     app.add_template_filter(validation.mask_name, "mask_name")

@@ -70,7 +70,8 @@ def shot(request):
 
     def _shot(page, name: str, **options):
         path = folder / f"{name}.png"
-        page.screenshot(path=str(path), full_page=True, **options)
+        options.setdefault("full_page", True)
+        page.screenshot(path=str(path), **options)
         return path
 
     return _shot
