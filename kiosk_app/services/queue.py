@@ -34,6 +34,7 @@ class Filters:
     overdue: bool = False
     due_today: bool = False
     mine: bool = False
+    to_hand_back: bool = False  # done, with a physical result neither in a locker nor handed over yet
     q: str = ""
     page: int = 1
 
@@ -51,6 +52,7 @@ class Filters:
             overdue=args.get("overdue") == "1",
             due_today=args.get("due_today") == "1",
             mine=args.get("mine") == "1",
+            to_hand_back=args.get("to_hand_back") == "1",
             q="".join((args.get("q") or "").split())[:32],
             page=min(page, 100_000),
         )
@@ -61,7 +63,8 @@ class Filters:
             "status": values.status if values.status != "open" else None,
             "service": values.service, "grid": values.grid, "channel": values.channel,
             "overdue": "1" if values.overdue else None, "due_today": "1" if values.due_today else None,
-            "mine": "1" if values.mine else None, "q": values.q or None,
+            "mine": "1" if values.mine else None, "to_hand_back": "1" if values.to_hand_back else None,
+            "q": values.q or None,
             "page": values.page if values.page != 1 else None,
         }
         return urlencode({k: v for k, v in pairs.items() if v is not None})
@@ -91,6 +94,10 @@ def _conditions(actor: Staff, filters: Filters, today: date, *, with_status: boo
         conditions += [Ticket.status.in_(OPEN), Ticket.due_date == today]
     if filters.mine:
         conditions.append(Ticket.assignee_id == actor.id)
+    if filters.to_hand_back:
+        from .locker import awaiting_hand_back
+
+        conditions.append(awaiting_hand_back())
     if filters.q:
         text = filters.q.upper()
         if text.isdigit() and len(text) == 4:
@@ -100,7 +107,7 @@ def _conditions(actor: Staff, filters: Filters, today: date, *, with_status: boo
             conditions.append(Ticket.number == text)  # a whole number, as on the receipt (unique index)
         else:
             conditions.append(Ticket.number.contains(text))  # part of a number
-    if with_status:
+    if with_status and not filters.to_hand_back:  # (those are all done: the status filter steps aside)
         if filters.status == "open":
             conditions.append(Ticket.status.in_(OPEN))
         elif filters.status != "all":

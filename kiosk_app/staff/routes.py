@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..models import Channel, Status
-from ..services import catalogue, exports, figures, queue, scope, tickets, validation, workdays, workflow
+from ..services import catalogue, exports, figures, locker, queue, scope, tickets, validation, workdays, workflow
 from ..services.errors import DomainError, InvalidInput, NotFound
 from ..web import htmx, i18n, no_store
 from ..web.auth import enforce_idle_timeout
@@ -78,6 +78,7 @@ def _ticket_context(ticket, **extra):
         actions=workflow.available_actions(current_user, ticket),
         candidates=workflow.reassign_candidates(current_user, ticket),
         may_reveal=scope.may_see_personal_data(current_user, ticket),
+        hand_back=locker.hand_back_state(ticket),
         today=_today(),
         Action=workflow.Action,
         errors=extra.pop("errors", {}),
@@ -193,7 +194,17 @@ def counter_submit(service_id: int):
                                         entered_by=current_user)
     except InvalidInput as error:
         return _counter_form(service, community, form=form, errors=error.errors, status=422)
-    return htmx.redirect(url_for("kiosk.ticket_issued", token=ticket.token))
+    return htmx.redirect(url_for("staff.counter_ticket", ticket_id=ticket.id))
+
+
+@bp.get("/counter/tickets/<int:ticket_id>")
+@login_required
+def counter_ticket(ticket_id: int):
+    """The ticket just entered, at the counter: shown for the resident's phone, printed as a receipt,
+    then the next resident (the back office stays around it)."""
+    ticket = scope.get_ticket(current_user, ticket_id)
+    return render_template("pages/staff/counter_ticket.html", ticket=ticket,
+                           next_url=url_for("staff.counter_home", community=ticket.community_id))
 
 
 @bp.post("/counter/<int:service_id>/check/<field>")
@@ -202,9 +213,11 @@ def counter_check(service_id: int, field: str):
     community, _all = _counter_community()
     if field not in tickets.FIELDS:
         return htmx.partial("partials/kiosk/field_error.html", status=404, field=field, message="")
-    message = tickets.field_message(field, request.form.get(field), service=catalogue.get_service(service_id),
-                                    community=community)
-    return htmx.partial("partials/kiosk/field_error.html", field=field, message=message)
+    service = catalogue.get_service(service_id)
+    message = tickets.field_message(field, request.form.get(field), service=service, community=community)
+    left = tickets.form_messages(request.form, service=service, community=community) \
+        if request.form.get("summary") == "1" else None
+    return htmx.partial("partials/kiosk/field_check.html", field=field, message=message, errors=left)
 
 
 # ---------------------------------------------------------------- figures

@@ -357,11 +357,18 @@ def test_staff_enter_a_request_for_a_walk_in_resident(app):
     bad = client.post(action, data={**valid_form(app, mobile="123"), "csrf_token": token, "submission_key": key})
     assert bad.status_code == 422 and "手机号码应为11位数字。" in text(bad)
     good = client.post(action, data={**valid_form(app), "csrf_token": token, "submission_key": key})
-    assert good.status_code == 303 and good.headers["Location"].startswith("/kiosk/tickets/")
+    assert good.status_code == 303 and good.headers["Location"].startswith("/staff/counter/tickets/")
     with app.app_context():
         ticket = db.session.scalar(db.select(Ticket))
         assert ticket.channel == Channel.COUNTER
         assert ticket.events[0].actor_staff.username == "staff-hq"
+        number, community_id = ticket.number, ticket.community_id
+    # The counter's own ticket page: the back office around it, the code to scan, the next resident.
+    shown = text(client.get(good.headers["Location"]))
+    assert number in shown and 'class="staff-nav' in shown and '<svg class="qr"' in shown
+    assert f'href="/staff/counter?community={community_id}" id="next-resident"' in shown
+    # Another community's staff do not see it.
+    assert sign_in(app, "staff-xj").get(good.headers["Location"]).status_code == 404
 
 
 def test_counter_entry_cannot_target_another_community(app):
@@ -443,3 +450,28 @@ def test_the_figures_page(app):
     assert '<svg class="chart" id="satisfaction-chart"' in page
     assert "按服务事项" in page and "按网格" in page and "环境卫生问题反映" in page
     assert sign_in(app, "admin-hq").get("/staff/figures?from=garbage&to=2026-13-40").status_code == 200
+
+
+def test_a_physical_result_to_hand_back_is_said_on_the_ticket_and_listed_until_it_is_in_the_locker(app):
+    from kiosk_app.services import locker, terminals, workflow
+
+    with app.app_context():
+        ticket = make_ticket()
+        admin = staff("admin-hq")
+        workflow.apply_action(admin, ticket.id, "accept")
+        workflow.apply_action(admin, ticket.id, "complete", note="证明已开具", physical_result=True)
+        ticket_id, number = ticket.id, ticket.number
+        plain = make_ticket()
+        workflow.apply_action(admin, plain.id, "accept")
+        workflow.apply_action(admin, plain.id, "complete", note="已办好")
+        plain_number = plain.number
+    desk = sign_in(app, "admin-hq")
+    panel = text(desk.get(f"/staff/tickets/{ticket_id}"))
+    assert 'id="hand-back"' in panel and "办理结果待交还" in panel
+    listed = text(desk.get("/staff/?to_hand_back=1"))
+    assert number in listed and plain_number not in listed
+    with app.app_context():
+        item = locker.start_return(staff("admin-hq"), terminals.get_by_code("HQ-L1"), ticket_id)
+        locker.door_closed(item.compartment, actor=staff("admin-hq"))
+    assert "办理结果已放入云柜" in text(desk.get(f"/staff/tickets/{ticket_id}"))
+    assert number not in text(desk.get("/staff/?to_hand_back=1"))

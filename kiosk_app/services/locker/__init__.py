@@ -75,11 +75,13 @@ from .reservation import (
 from .staff import (
     LOCK_URL_HELP,
     admin_terminal,
+    awaiting_hand_back,
     cabinet,
     check_open,
     checked_empty,
     collect,
     collectable,
+    hand_back_state,
     normalise_lock_url,
     returnable,
     set_compartment_service,
@@ -101,7 +103,7 @@ __all__ = [
     "LockerUnavailable", "active_item", "check_boards", "door_closed", "item_progress", "open_door",
     "open_too_long", "refresh_door",
     # reservation
-    "DROP_OFF_PROBLEMS", "RETRYABLE", "TerminalFull", "active_item_of", "cancel_drop_off", "drop_off_problem", "left_open_after_cancelling",
+    "DROP_OFF_PROBLEMS", "RETRYABLE", "TerminalFull", "active_item_of", "cancel_drop_off", "drop_off_problem", "left_open_after_cancelling", "awaiting_hand_back", "hand_back_state",
     "drop_off_tried", "item_by_token", "maybe_sweep", "reserve", "reserve_and_open", "retry_drop_off",
     "submission_in_locker", "sweep", "tries_left",
     # pickup

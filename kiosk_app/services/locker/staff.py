@@ -176,6 +176,24 @@ def returnable(actor: Staff, terminal: Terminal) -> list[Ticket]:
         .order_by(Ticket.completed_at).limit(50)))
 
 
+def awaiting_hand_back():
+    """Tickets done whose physical result (a certificate, returned originals) is neither in a locker nor
+    handed over yet: staff place it in a compartment, or hand it over at the counter and close."""
+    in_a_locker = exists().where(LockerItem.ticket_id == Ticket.id, LockerItem.kind == ItemKind.RESULT,
+                                 LockerItem.state.in_((ItemState.RESERVED, ItemState.HELD)))
+    return (Ticket.status == Status.COMPLETED) & Ticket.physical_result.is_(True) & ~in_a_locker
+
+
+def hand_back_state(ticket: Ticket) -> str | None:
+    """For a ticket's page: "to_hand_back" (nothing done with the result yet), "in_locker", or None."""
+    if ticket.status != Status.COMPLETED or not ticket.physical_result:
+        return None
+    held = db.session.scalar(select(exists().where(
+        LockerItem.ticket_id == ticket.id, LockerItem.kind == ItemKind.RESULT,
+        LockerItem.state.in_((ItemState.RESERVED, ItemState.HELD)))))
+    return "in_locker" if held else "to_hand_back"
+
+
 # ---------------------------------------------------------------- admin: terminals and compartments
 
 def terminals_in_scope(actor: Staff) -> list[Terminal]:
