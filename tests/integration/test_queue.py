@@ -179,3 +179,19 @@ def test_figures_for_a_period(ctx):
     services = dict(result.by_service)
     assert services["公共设施报修"].received == 2 and services["环境卫生问题反映"].done == 1
     assert sum(row.received for _, row in result.by_grid) == 3
+
+
+def test_figures_list_grids_in_the_order_of_their_codes_and_say_what_a_median_of_zero_means(ctx):
+    monday = datetime(2025, 6, 9, 1, 0, tzinfo=timezone.utc)  # 09:00 in Beijing
+    for index in (6, 3):  # grids G3 (第三网格) and G2 (第二网格): by their characters 第三 sorts before 第二
+        make_ticket(created_at=monday, building_index=index)
+    evening = make_ticket(created_at=monday + timedelta(hours=12))  # 21:00, after office hours
+    admin = staff("admin-hq")
+    workflow.apply_action(admin, evening.id, "accept")
+    done = workflow.apply_action(admin, evening.id, "complete", note="当晚办好")
+    done.completed_at = monday + timedelta(hours=13)  # 22:00 the same evening
+    db.session.commit()
+    result = figures.community_figures(admin, date(2025, 6, 1), date(2025, 6, 30), "09:00-12:00,13:30-17:30",
+                                       today=date(2025, 6, 30))
+    assert [name for name, _ in result.by_grid] == ["红旗路社区 · 第一网格", "红旗路社区 · 第二网格", "红旗路社区 · 第三网格"]
+    assert (result.median_hours, result.outside_office_hours, result.median_elapsed_hours) == (0, 1, 1.0)
