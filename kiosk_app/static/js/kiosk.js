@@ -25,7 +25,7 @@
     left = warnFor;
     show();
     dialog.hidden = false;
-    if (button) button.focus();
+    if (button) button.focus({ preventScroll: true });
     tick = window.setInterval(function () {
       left -= 1;
       show();
@@ -40,10 +40,15 @@
     if (dialog) dialog.hidden = true;
     warnTimer = window.setTimeout(warn, (seconds - warnFor) * 1000);
   }
+  function activity(event) {
+    // While the question is shown, a tap on it answers by its click (below), and scrolling is no answer.
+    if (dialog && !dialog.hidden && (event.type === "scroll" || dialog.contains(event.target))) return;
+    restart();
+  }
   ["pointerdown", "keydown", "input", "touchstart", "scroll"].forEach(function (name) {
-    window.addEventListener(name, restart, { passive: true, capture: true });
+    window.addEventListener(name, activity, { passive: true, capture: true });
   });
-  if (button) button.addEventListener("click", restart);
+  if (dialog) dialog.addEventListener("click", restart);  // "Continue", or anywhere on the dimmed screen
   // A page brought back by the Back button must not show the last resident's form.
   window.addEventListener("pageshow", function (event) { if (event.persisted) reset(); });
   restart();
