@@ -22,8 +22,8 @@ run: setup
 	@bash scripts/install-test-system-deps.sh --font-only
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo
-	@$(BIN)/flask terminal-enrolment HQ-K1 | sed 's/^/  /'
-	@$(BIN)/flask terminal-enrolment HQ-L1 | sed 's/^/  /'
+	@PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/flask terminal-enrolment HQ-K1 | sed 's/^/  /'
+	@PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/flask terminal-enrolment HQ-L1 | sed 's/^/  /'
 	@echo
 	@echo "  Kiosk (phone mode): http://$(HOST):$(PORT)/kiosk/"
 	@echo "  Landing page:       http://$(HOST):$(PORT)/"
