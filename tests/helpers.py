@@ -115,6 +115,14 @@ def make_ticket(community_code="HQ", service_code="facility-repair", building_in
     return ticket
 
 
+def completed(ticket, *, physical_result: bool = False, by: str = "admin-hq"):
+    """A ticket accepted and completed by staff (with a physical result to hand back, if asked)."""
+    from kiosk_app.services import workflow
+
+    workflow.apply_action(staff(by), ticket.id, "accept")
+    return workflow.apply_action(staff(by), ticket.id, "complete", note="证明已开具", physical_result=physical_result)
+
+
 def sign_in(app, username: str, password: str = STAFF_PASSWORD):
     """A test client signed in to the back office as ``username``."""
     client = app.test_client()

@@ -210,8 +210,7 @@ def item_cancel(token: str):
 
 @bp.get("/items/<token>/done")
 def done_page(token: str):
-    from ..models import RATING_LABELS
-    from ..services import ratings, receipts
+    from ..services import receipts
 
     terminal = _require_terminal()
     item = _item_here(terminal, token)

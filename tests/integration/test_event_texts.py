@@ -10,7 +10,7 @@ from kiosk_app.extensions import db
 from kiosk_app.models import Status, TicketEvent, TicketEventKind
 from kiosk_app.services import locker, ratings, workflow
 from kiosk_app.services.event_texts import LOCKER_NOTES, event_note, params_json
-from kiosk_app.services.ticket_status import event_label, status_by_token
+from kiosk_app.services.ticket_status import event_label
 
 from ..helpers import csrf_token, make_ticket, sign_in
 

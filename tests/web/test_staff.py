@@ -453,18 +453,14 @@ def test_the_figures_page(app):
 
 
 def test_a_physical_result_to_hand_back_is_said_on_the_ticket_and_listed_until_it_is_in_the_locker(app):
-    from kiosk_app.services import locker, terminals, workflow
+    from kiosk_app.services import locker, terminals
+
+    from ..helpers import completed
 
     with app.app_context():
-        ticket = make_ticket()
-        admin = staff("admin-hq")
-        workflow.apply_action(admin, ticket.id, "accept")
-        workflow.apply_action(admin, ticket.id, "complete", note="证明已开具", physical_result=True)
+        ticket = completed(make_ticket(), physical_result=True)
         ticket_id, number = ticket.id, ticket.number
-        plain = make_ticket()
-        workflow.apply_action(admin, plain.id, "accept")
-        workflow.apply_action(admin, plain.id, "complete", note="已办好")
-        plain_number = plain.number
+        plain_number = completed(make_ticket()).number
     desk = sign_in(app, "admin-hq")
     panel = text(desk.get(f"/staff/tickets/{ticket_id}"))
     assert 'id="hand-back"' in panel and "办理结果待交还" in panel

@@ -6,9 +6,10 @@ import pytest
 
 from kiosk_app.extensions import db
 from kiosk_app.models import Channel, DoorState, ItemState, LockerItem, Status, Ticket
-from kiosk_app.services import locker, terminals, workflow
+from kiosk_app.services import locker, terminals
 
-from ..helpers import CSRF_RE, HX, KEY_RE, STAFF_PASSWORD, csrf_token, make_ticket, service_by_code, staff, valid_form
+from ..helpers import (CSRF_RE, HX, KEY_RE, STAFF_PASSWORD, completed, csrf_token, make_ticket, service_by_code, staff,
+                       valid_form)
 
 
 def text(response) -> str:
@@ -112,10 +113,8 @@ def test_a_full_cabinet_still_issues_the_ticket_and_says_where_to_go(app, cabine
 
 def place_result(app):
     with app.app_context():
-        ticket = make_ticket()
+        ticket = completed(make_ticket(), physical_result=True)
         admin = staff("admin-hq")
-        workflow.apply_action(admin, ticket.id, "accept")
-        workflow.apply_action(admin, ticket.id, "complete", note="证明已开具", physical_result=True)
         item = locker.start_return(admin, terminals.get_by_code("HQ-L1"), ticket.id)
         locker.door_closed(item.compartment, actor=admin)
         return ticket.token, item.compartment.number
