@@ -58,6 +58,13 @@ class BaseConfig:
     LIMIT_ENROL = os.environ.get("LIMIT_ENROL", "10 per hour")
     LIMIT_LOOKUP = os.environ.get("LIMIT_LOOKUP", "30 per minute")
     LIMIT_SIGN_IN = os.environ.get("LIMIT_SIGN_IN", "20 per minute; 200 per hour")
+    # The periodic work of `flask worker` (services/scheduler.py): each job's interval in seconds, and
+    # how long a worker holds a job it runs (another may take it once that has run out).
+    WORKER_OUTBOX_SECONDS = float(os.environ.get("WORKER_OUTBOX_SECONDS", "10"))
+    WORKER_SWEEP_SECONDS = float(os.environ.get("WORKER_SWEEP_SECONDS", "15"))
+    WORKER_BOARDS_SECONDS = float(os.environ.get("WORKER_BOARDS_SECONDS", "60"))
+    WORKER_PURGE_SECONDS = float(os.environ.get("WORKER_PURGE_SECONDS", "3600"))
+    WORKER_LEASE_SECONDS = float(os.environ.get("WORKER_LEASE_SECONDS", "120"))
     # Texts to one mobile number, whatever asks for them.
     TEXTS_PER_MOBILE_HOUR = int(os.environ.get("TEXTS_PER_MOBILE_HOUR", "3"))
     TEXTS_PER_MOBILE_DAY = int(os.environ.get("TEXTS_PER_MOBILE_DAY", "10"))

@@ -215,6 +215,23 @@ def register(app: Flask) -> None:
             db.session.remove()
             time.sleep(interval)
 
+    @app.cli.command("worker")
+    @click.option("--once", is_flag=True, help="Run what is due once and stop (for a cron line or a check).")
+    def worker_command(once):
+        """The periodic work, as a service: the text outbox, stranded reservations, lock boards, the
+        erasure of personal data and old attempt counters, each at its interval (services/scheduler.py).
+        Run one per server, or several: they share the work and never run a job twice over."""
+        from .services import scheduler
+
+        if once:
+            scheduler.ensure()
+            for name, ok, line in scheduler.run_due(scheduler.worker_name()):
+                click.echo(f"{name}: {'ok' if ok else 'failed'}: {line}")
+            return
+        click.echo(f"worker {scheduler.worker_name()} started: " + ", ".join(
+            f"{job.name} every {job.interval():g} s" for job in scheduler.JOBS))
+        scheduler.loop()
+
     @app.cli.group("privacy")
     def privacy_group():
         """Residents' personal data."""

@@ -33,8 +33,10 @@ def _signed_in():
 
 @bp.get("/")
 def index():
+    from ..services import scheduler
+
     accounts.require_account_admin(current_user)
-    return render_template("pages/admin/index.html")
+    return render_template("pages/admin/index.html", jobs=scheduler.status(), job_labels=scheduler.JOB_LABELS)
 
 
 # ---------------------------------------------------------------- accounts

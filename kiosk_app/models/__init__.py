@@ -4,6 +4,7 @@ from .audit import AuditEvent
 from .cache import CacheVersion
 from .calendar import CalendarDay
 from .catalogue import CommunityService, Service, ServiceCategory
+from .job import JobState
 from .locker import (
     CommandState,
     Compartment,
@@ -29,7 +30,7 @@ from .throttle import Throttle
 from .ticket import Channel, Status, Ticket, TicketCounter, TicketEvent, TicketEventKind, TicketView
 
 __all__ = [
-    "AuditEvent", "CacheVersion", "CalendarDay",
+    "AuditEvent", "CacheVersion", "CalendarDay", "JobState",
     "DoorEventKind",
     "Compartment", "CompartmentState", "DoorEvent", "DoorReason", "DoorState", "ItemKind", "ItemState",
     "LockBoardState", "LockerItem", "Size", "DataExport", "CommandState", "DoorCommand", "RATING_LABELS", "FollowUp",

@@ -60,6 +60,12 @@ def healthz():
     body = {"status": "ok" if healthy else "degraded"}
     if current_user.is_authenticated and current_user.role.is_admin:  # anyone else learns nothing of the server
         body.update(database=database, database_backend=db.engine.dialect.name, version=__version__)
+        if healthy:  # the periodic work (flask worker): when each job last succeeded, and whether it is late
+            from ..services import scheduler
+
+            body["jobs"] = {job.name: {"last_ok": job.last_ok_at.isoformat() if job.last_ok_at else None,
+                                       "late": job.late, "last_error": job.last_error}
+                            for job in scheduler.status()}
     response = jsonify(body)
     response.status_code = 200 if healthy else 503
     response.headers["Cache-Control"] = "no-store"
