@@ -54,6 +54,9 @@
   restart();
 })();
 
+// No context menu on a kiosk's screen (a long press would offer "open in new tab", "inspect", …).
+document.addEventListener("contextmenu", function (event) { event.preventDefault(); });
+
 // The kiosk's start page is where Back ends: Back from it (after an idle reset, or "Finish") stays
 // there instead of returning to the last resident's pages.
 (function () {
