@@ -65,6 +65,9 @@ class BaseConfig:
     WORKER_BOARDS_SECONDS = float(os.environ.get("WORKER_BOARDS_SECONDS", "60"))
     WORKER_PURGE_SECONDS = float(os.environ.get("WORKER_PURGE_SECONDS", "3600"))
     WORKER_LEASE_SECONDS = float(os.environ.get("WORKER_LEASE_SECONDS", "120"))
+    # `flask backup`: where backups go and how many are kept (services/backups.py; README, "Backups").
+    BACKUP_DIR = os.environ.get("BACKUP_DIR", str(INSTANCE_DIR / "backups"))
+    BACKUP_KEEP = _env_int("BACKUP_KEEP", 14)
     # Texts to one mobile number, whatever asks for them.
     TEXTS_PER_MOBILE_HOUR = int(os.environ.get("TEXTS_PER_MOBILE_HOUR", "3"))
     TEXTS_PER_MOBILE_DAY = int(os.environ.get("TEXTS_PER_MOBILE_DAY", "10"))

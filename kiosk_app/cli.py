@@ -232,6 +232,35 @@ def register(app: Flask) -> None:
             f"{job.name} every {job.interval():g} s" for job in scheduler.JOBS))
         scheduler.loop()
 
+    @app.cli.command("backup")
+    @click.option("--to", "folder", default=None, help="The folder (BACKUP_DIR unless given).")
+    @click.option("--keep", default=None, type=int, help="How many backups to keep (BACKUP_KEEP unless given).")
+    def backup_command(folder, keep):
+        """Back the database up (PostgreSQL: pg_dump's custom format; SQLite: its online backup) and keep
+        only the newest ones.  The personal-data key is not in it: back that up apart."""
+        from .services import backups
+
+        try:
+            made = backups.backup(folder or app.config["BACKUP_DIR"],
+                                  app.config["BACKUP_KEEP"] if keep is None else keep)
+        except backups.BackupError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"backup written: {made.path} ({made.size:,} bytes); {len(made.removed)} older ones removed")
+
+    @app.cli.command("restore")
+    @click.argument("path")
+    @click.option("--replace", is_flag=True, help="Replace a database that already holds tickets.")
+    def restore_command(path, replace):
+        """Put a backup made by `flask backup` back into the configured database (an empty one, unless
+        --replace).  Stop the web and worker services first."""
+        from .services import backups
+
+        try:
+            backups.restore(path, replace=replace)
+        except backups.BackupError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"restored from {path}")
+
     @app.cli.group("privacy")
     def privacy_group():
         """Residents' personal data."""

@@ -15,6 +15,8 @@ missing=()
 [ "${1:-}" = "--font-only" ] || command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 [ "${1:-}" = "--font-only" ] || command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 [ "${1:-}" = "--font-only" ] || command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# The backup tests on PostgreSQL: pg_dump and pg_restore.
+[ "${1:-}" = "--font-only" ] || command -v pg_dump >/dev/null 2>&1 || missing+=(postgresql-client)
 fc-list 2>/dev/null | grep -qi "wenquanyi\|wqy" || missing+=(fonts-wqy-microhei)
 [ ${#missing[@]} -eq 0 ] && exit 0
 

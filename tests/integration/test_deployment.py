@@ -28,14 +28,14 @@ def tool(name: str) -> str:
     return found
 
 
-@pytest.mark.parametrize("unit", sorted(p.name for p in (DEPLOY / "systemd").glob("*.service")))
+@pytest.mark.parametrize("unit", sorted(p.name for p in (DEPLOY / "systemd").iterdir()))
 def test_each_systemd_unit_verifies(unit, tmp_path):
     """systemd-analyze verify, with the install path pointed at this checkout (its .venv and scripts
     are what the units start), so every command a unit runs must exist and be executable."""
     verify = tool("systemd-analyze")
-    text = (DEPLOY / "systemd" / unit).read_text().replace(INSTALLED_AT, str(ROOT))
+    for name in [unit] + ([unit.replace(".timer", ".service")] if unit.endswith(".timer") else []):
+        (tmp_path / name).write_text((DEPLOY / "systemd" / name).read_text().replace(INSTALLED_AT, str(ROOT)))
     copy = tmp_path / unit
-    copy.write_text(text)
     result = subprocess.run([verify, "verify", str(copy)], capture_output=True, text=True, timeout=60)
     problems = [line for line in (result.stdout + result.stderr).splitlines()
                 if unit in line and "Unknown" not in line or "not executable" in line or "Failed" in line]
@@ -43,11 +43,12 @@ def test_each_systemd_unit_verifies(unit, tmp_path):
 
 
 def test_the_units_run_the_apps_real_commands():
-    units = {p.name: p.read_text() for p in (DEPLOY / "systemd").glob("*.service")}
+    units = {p.name: p.read_text() for p in (DEPLOY / "systemd").iterdir()}
     assert "--app wsgi worker" in units["cloudlocker-worker.service"]
     assert "gunicorn" in units["cloudlocker-web.service"] and "TRUSTED_PROXIES=1" in units["cloudlocker-web.service"]
     assert "terminal-agent" in units["cloudlocker-agent.service"]
-    assert all("Restart=" in text for text in units.values())
+    assert all("Restart=" in text for name, text in units.items() if "backup" not in name)
+    assert "--app wsgi backup" in units["cloudlocker-backup.service"] and "OnCalendar=" in units["cloudlocker-backup.timer"]
     kiosk = (DEPLOY / "kiosk" / "start-kiosk.sh").read_text()
     for flag in ("--kiosk", "--disable-pinch", "--overscroll-history-navigation=0", "--noerrdialogs"):
         assert flag in kiosk
