@@ -20,4 +20,5 @@ USER cloudlocker
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --retries=3 \
   CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status != 200)"]
-CMD ["gunicorn", "--workers", "4", "--threads", "2", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "wsgi:app"]
+ENV BIND=0.0.0.0:8000 PROMETHEUS_MULTIPROC_DIR=/tmp/metrics
+CMD ["gunicorn", "--config", "deploy/gunicorn.conf.py", "wsgi:app"]

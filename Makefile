@@ -29,7 +29,7 @@ run: setup
 	@echo "  Landing page:       http://$(HOST):$(PORT)/"
 	@echo "  Back office:        http://$(HOST):$(PORT)/staff/"
 	@echo
-	$(BIN)/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+	$(BIN)/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) wsgi:app
 
 test: setup-test
 	$(MAKE) --no-print-directory test-sqlite

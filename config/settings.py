@@ -68,6 +68,10 @@ class BaseConfig:
     # `flask backup`: where backups go and how many are kept (services/backups.py; README, "Backups").
     BACKUP_DIR = os.environ.get("BACKUP_DIR", str(INSTANCE_DIR / "backups"))
     BACKUP_KEEP = _env_int("BACKUP_KEEP", 14)
+    # Monitoring (kiosk_app/web/observability.py): who may read /metrics (addresses or networks, comma-
+    # separated), and one JSON log line per request (production's default) instead of plain text.
+    METRICS_ALLOW = os.environ.get("METRICS_ALLOW", "127.0.0.1,::1")
+    LOG_JSON = os.environ.get("LOG_JSON", "0") == "1"
     # Texts to one mobile number, whatever asks for them.
     TEXTS_PER_MOBILE_HOUR = int(os.environ.get("TEXTS_PER_MOBILE_HOUR", "3"))
     TEXTS_PER_MOBILE_DAY = int(os.environ.get("TEXTS_PER_MOBILE_DAY", "10"))
@@ -180,6 +184,7 @@ class TestingConfig(BaseConfig):
 
 class ProductionConfig(BaseConfig):
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "1") != "0"
+    LOG_JSON = os.environ.get("LOG_JSON", "1") == "1"
     HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", str(365 * 24 * 3600)))
 
     @staticmethod

@@ -25,7 +25,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import models  # noqa: F401  (registers the tables)
     from .extensions import babel, csrf, db, htmx, login_manager, migrate
-    from .web import auth, context, errors, headers, i18n, limits, transactions  # noqa: F401  (auth: the user loader)
+    from .web import auth, context, errors, headers, i18n, limits, observability, transactions  # noqa: F401
 
     from .models.sealed import Keyring
 
@@ -35,6 +35,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True,
                      render_item=models.base.render_migration_item)
+    observability.init_app(app)  # first: its timer starts before, and its log line ends after, everything else
     csrf.init_app(app)
     htmx.init_app(app)
     from .services.workdays import LOCAL_TZ

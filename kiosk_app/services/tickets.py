@@ -33,6 +33,7 @@ from ..models import (
     TicketEventKind,
 )
 from ..models import sealed
+from ..metrics import TICKETS as TICKETS_ISSUED
 from ..models.base import utcnow
 from . import notifications, throttle, validation, workdays
 from .errors import DomainError, InvalidInput, NotFound, Throttled
@@ -164,8 +165,10 @@ def submit_request(
     clean = validate_request(form, service=service, community=community)
     for _attempt in range(3):
         try:
-            return _issue(clean, key, service=service, community=community, channel=channel, terminal=terminal,
-                          locale=locale, entered_by=entered_by, sms_opt_in=sms_opt_in)
+            ticket = _issue(clean, key, service=service, community=community, channel=channel, terminal=terminal,
+                            locale=locale, entered_by=entered_by, sms_opt_in=sms_opt_in)
+            TICKETS_ISSUED.labels(channel.value).inc()
+            return ticket
         except IntegrityError:
             # The same form again (a double tap, a re-sent page, or both at once): the unique
             # submission key refused the second ticket; the first one is the answer.

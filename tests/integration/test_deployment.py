@@ -60,7 +60,8 @@ def test_the_nginx_site_passes_nginx_t_with_a_throwaway_certificate(tmp_path):
     subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=test",
                     "-keyout", str(tmp_path / "privkey.pem"), "-out", str(tmp_path / "fullchain.pem")],
                    check=True, capture_output=True, timeout=60)
-    site = (DEPLOY / "nginx" / "cloudlocker.conf").read_text().replace("/etc/ssl/cloudlocker", str(tmp_path))
+    site = ((DEPLOY / "nginx" / "cloudlocker.conf").read_text().replace("/etc/ssl/cloudlocker", str(tmp_path))
+            .replace("/var/log/nginx", str(tmp_path)))
     (tmp_path / "site.conf").write_text(site)
     (tmp_path / "nginx.conf").write_text(f"""
 pid {tmp_path}/nginx.pid;
@@ -120,3 +121,18 @@ def test_the_worker_and_agent_commands_exist(app):
     for args in (["worker", "--help"], ["terminal-agent", "--help"], ["db", "upgrade", "--help"]):
         result = app.test_cli_runner().invoke(args=args)
         assert result.exit_code == 0, (args, result.output)
+
+
+def test_gunicorns_settings_load_with_the_app(tmp_path):
+    """The web unit's and the image's gunicorn settings: gunicorn itself checks them with the app."""
+    import os
+    import sys
+
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    env = {**os.environ, "KIOSK_CONFIG": "testing", "DATABASE_URL": f"sqlite:///{tmp_path / 'check.sqlite3'}",
+           "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")}
+    result = subprocess.run([str(gunicorn), "--check-config", "--config", str(ROOT / "deploy" / "gunicorn.conf.py"),
+                             "wsgi:app"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    site = (DEPLOY / "nginx" / "cloudlocker.conf").read_text()
+    assert "$route<token>" in site and "access_log /var/log/nginx/cloudlocker.access.log cloudlocker;" in site
