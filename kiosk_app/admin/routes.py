@@ -12,6 +12,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from .. import __version__
 from ..models import Role
 from ..services.admin import accounts, audit
 from ..services.errors import InvalidInput
@@ -36,7 +37,8 @@ def index():
     from ..services import scheduler
 
     accounts.require_account_admin(current_user)
-    return render_template("pages/admin/index.html", jobs=scheduler.status(), job_labels=scheduler.JOB_LABELS)
+    return render_template("pages/admin/index.html", jobs=scheduler.status(), job_labels=scheduler.JOB_LABELS,
+                           version=__version__, schema=scheduler.schema_revision())
 
 
 # ---------------------------------------------------------------- accounts

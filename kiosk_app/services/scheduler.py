@@ -197,6 +197,16 @@ def loop(worker: str | None = None, *, stop=None, tick: float = 1.0, jobs=JOBS) 
             time.sleep(pause)
 
 
+def schema_revision() -> str | None:
+    """The database's migration revision (alembic_version), for the admin page: after an upgrade of the
+    code, "flask db upgrade" brings it level (README, "Upgrading")."""
+    from sqlalchemy import inspect, text
+
+    if "alembic_version" not in inspect(db.engine).get_table_names():
+        return None
+    return db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
 @dataclass(frozen=True)
 class JobStatus:
     name: str
