@@ -226,11 +226,14 @@ class Server:
     def __init__(self, app: str, env: dict, check_path: str):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
+        # The server's log (a JSON line per request in production) goes to a file: a pipe nobody reads
+        # fills up and stalls every worker that writes to it.
+        self.log = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
             [str(BIN / "gunicorn"), "--workers", str(WORKERS), "--worker-class", "sync",
              "--bind", f"127.0.0.1:{self.port}", "--log-level", "warning", app],
             cwd=ROOT, env={**os.environ, **env, "PUBLIC_BASE_URL": self.base},
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+            stdout=subprocess.DEVNULL, stderr=self.log, start_new_session=True)
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -238,7 +241,8 @@ class Server:
                     break
             except (urllib.error.URLError, ConnectionError, OSError):
                 if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"gunicorn did not start: {self.process.stderr.read().decode()[-2000:]}")
+                    self.log.seek(0)
+                    raise RuntimeError(f"gunicorn did not start: {self.log.read().decode()[-2000:]}")
                 time.sleep(0.2)
 
     def workers(self) -> list[int]:
