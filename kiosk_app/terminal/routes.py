@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..models import Channel, ItemKind, ItemState, LockerItem, Size, Status, TerminalKind
+from ..models import Channel, ItemKind, ItemState, LockerItem, Size, TerminalKind
 from ..services import catalogue, locker, tickets, validation
 from ..services.errors import DomainError, InvalidInput, NotFound
 from ..web import htmx, i18n, limits, no_store
@@ -152,7 +152,7 @@ def item_page(token: str):
     terminal = _require_terminal()
     item = _item_here(terminal, token)
     return render_template("pages/terminal/door.html", item=item, terminal=terminal, cabinet=locker.cabinet(terminal),
-                           simulated=locker.is_simulated(terminal))
+                           simulated=locker.is_simulated(terminal), given_up=locker.given_up_by_resident(item))
 
 
 @bp.get("/items/<token>/door")
@@ -162,11 +162,10 @@ def item_door(token: str):
     item = _item_here(terminal, token)
     locker.maybe_sweep(terminal)
     locker.refresh_door(item.compartment)
-    if item.state == ItemState.CANCELLED and item.ticket.status == Status.WITHDRAWN:
-        # The resident gave up with the door open: home once it is closed.
+    if locker.given_up_by_resident(item):  # with the door open: home once it is closed
         if not locker.left_open_after_cancelling(item):
             return htmx.redirect(url_for("terminal.home"))
-        return htmx.partial("partials/terminal/door_state.html", item=item, failed=False,
+        return htmx.partial("partials/terminal/door_state.html", item=item, failed=False, given_up=True,
                             simulated=locker.is_simulated(terminal))
     progress = locker.item_progress(item)
     if progress == "closed":
@@ -178,7 +177,7 @@ def item_door(token: str):
 
 
 def _after_close(item) -> str:
-    if item.state == ItemState.CANCELLED and item.ticket.status == Status.WITHDRAWN:
+    if locker.given_up_by_resident(item):
         return url_for("terminal.home")
     if item.kind == ItemKind.SUBMISSION and item.state == ItemState.HELD:
         return url_for("kiosk.ticket_issued", token=item.ticket.token)

@@ -62,6 +62,7 @@ from .reservation import (
     cancel_drop_off,
     drop_off_problem,
     drop_off_tried,
+    given_up_by_resident,
     item_by_token,
     left_open_after_cancelling,
     maybe_sweep,
@@ -103,7 +104,7 @@ __all__ = [
     "LockerUnavailable", "active_item", "check_boards", "door_closed", "item_progress", "open_door",
     "open_too_long", "refresh_door",
     # reservation
-    "DROP_OFF_PROBLEMS", "RETRYABLE", "TerminalFull", "active_item_of", "cancel_drop_off", "drop_off_problem", "left_open_after_cancelling", "awaiting_hand_back", "hand_back_state",
+    "DROP_OFF_PROBLEMS", "RETRYABLE", "TerminalFull", "active_item_of", "cancel_drop_off", "drop_off_problem", "left_open_after_cancelling", "given_up_by_resident", "awaiting_hand_back", "hand_back_state",
     "drop_off_tried", "item_by_token", "maybe_sweep", "reserve", "reserve_and_open", "retry_drop_off",
     "submission_in_locker", "sweep", "tries_left",
     # pickup

@@ -207,11 +207,16 @@ def cancel_drop_off(item: LockerItem) -> LockerItem:
     return item
 
 
-def left_open_after_cancelling(item: LockerItem) -> bool:
-    """The resident gave up (the ticket withdrawn) and the door they opened may still be open: their
-    screen stays on it, saying to close it, until it is closed."""
+def given_up_by_resident(item: LockerItem) -> bool:
+    """A drop-off the resident cancelled (its ticket withdrawn), not one the sweeper released."""
     return item.kind == ItemKind.SUBMISSION and item.state == ItemState.CANCELLED \
-        and item.ticket.status == Status.WITHDRAWN and item.compartment.door in (DoorState.OPEN, DoorState.UNKNOWN)
+        and item.ticket.status == Status.WITHDRAWN
+
+
+def left_open_after_cancelling(item: LockerItem) -> bool:
+    """The resident gave up and the door they opened may still be open: their screen stays on it,
+    saying to close it, until it is closed."""
+    return given_up_by_resident(item) and item.compartment.door in (DoorState.OPEN, DoorState.UNKNOWN)
 
 
 def submission_in_locker(ticket: Ticket) -> LockerItem | None:
