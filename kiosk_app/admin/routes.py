@@ -34,11 +34,11 @@ def _signed_in():
 
 @bp.get("/")
 def index():
-    from ..services import scheduler
+    from ..services import monitoring, scheduler
 
     accounts.require_account_admin(current_user)
     return render_template("pages/admin/index.html", jobs=scheduler.status(), job_labels=scheduler.JOB_LABELS,
-                           version=__version__, schema=scheduler.schema_revision())
+                           version=__version__, schema=monitoring.schema_revision())
 
 
 # ---------------------------------------------------------------- accounts

@@ -56,3 +56,13 @@ def state() -> State:
     found.jobs = {row.name: row.last_ok_at.timestamp() if row.last_ok_at else 0.0
                   for row in db.session.scalars(select(JobState))}
     return found
+
+
+def schema_revision() -> str | None:
+    """The database's migration revision (alembic_version), for the admin page: after an upgrade of the
+    code, "flask db upgrade" brings it level (README, "Upgrading")."""
+    from sqlalchemy import inspect, text
+
+    if "alembic_version" not in inspect(db.engine).get_table_names():
+        return None
+    return db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()

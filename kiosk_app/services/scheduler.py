@@ -147,11 +147,24 @@ def finish(job: Job, worker: str, *, summary: str = "", error: str = "") -> None
                        .values(**values).execution_options(synchronize_session=False))
 
 
+def _due(jobs, now: datetime) -> list[Job]:
+    """The jobs that look due and free, by one read: a round with nothing due writes nothing (on
+    SQLite a write takes the database's one write lock, which submissions wait for)."""
+    rows = {row.name: row for row in db.session.scalars(select(JobState).where(
+        JobState.name.in_([job.name for job in jobs])))}
+    db.session.rollback()  # end the read: the claims are units of work of their own
+    if len(rows) < len(jobs):
+        ensure(jobs)
+        return list(jobs)
+    return [job for job in jobs if rows[job.name].next_due_at <= now
+            and (rows[job.name].lease_until is None or rows[job.name].lease_until < now)]
+
+
 def run_due(worker: str, jobs=JOBS) -> list[tuple[str, bool, str]]:
     """One round: every job that is due and free, run by this worker.  Returns (job, ok, line)."""
     done = []
-    for job in jobs:
-        if not claim(job, worker):
+    for job in _due(jobs, utcnow()):
+        if not claim(job, worker):  # (another worker took it between the read and now)
             continue
         started = time.monotonic()
         try:
@@ -183,7 +196,6 @@ def loop(worker: str | None = None, *, stop=None, tick: float = 1.0, jobs=JOBS) 
     pause = tick
     while stop is None or not stop.is_set():
         try:
-            ensure(jobs)
             run_due(worker, jobs)
             pause = tick
         except (OperationalError, DBAPIError) as error:
@@ -195,16 +207,6 @@ def loop(worker: str | None = None, *, stop=None, tick: float = 1.0, jobs=JOBS) 
             stop.wait(pause)
         else:
             time.sleep(pause)
-
-
-def schema_revision() -> str | None:
-    """The database's migration revision (alembic_version), for the admin page: after an upgrade of the
-    code, "flask db upgrade" brings it level (README, "Upgrading")."""
-    from sqlalchemy import inspect, text
-
-    if "alembic_version" not in inspect(db.engine).get_table_names():
-        return None
-    return db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,17 @@ def test_every_job_runs_and_a_failing_one_is_recorded_while_the_others_go_on(ctx
     assert report["outbox"].late and not report["sweep"].late
 
 
+def test_a_round_with_nothing_due_only_reads(ctx):
+    """A worker asks every second: when nothing is due it must not take SQLite's one write lock."""
+    from ..helpers import QueryCounter
+
+    scheduler.ensure()
+    scheduler.run_due("test")
+    with QueryCounter(db.engine) as queries:
+        assert scheduler.run_due("test") == []
+    assert queries.statements and not [s for s in queries.statements if not s.lstrip().upper().startswith("SELECT")]
+
+
 def test_two_workers_at_once_never_run_a_job_twice_in_one_interval(app):
     app.config.update(TEST_JOB_SECONDS=0.3, WORKER_LEASE_SECONDS=0.3)
     runs: list[tuple[str, float, float]] = []
