@@ -11,7 +11,15 @@ def start_request(page, service: str, community: str = "HQ") -> None:
     """From a phone-mode browser: choose the community and open a service's form."""
     page.goto(f"/kiosk/community/{community}")
     page.get_by_role("link", name=re.compile(service)).click()
+    begin(page)
+
+
+def begin(page) -> None:
+    """On a service's page: open its form and wait until its checks are bound (its deferred scripts
+    have run); a field filled and left before then is checked only when the form is sent."""
     page.get_by_role("link", name="开始办理").click()
+    page.wait_for_url(re.compile(r"/request"))
+    page.wait_for_load_state("load")
 
 
 def fill_request(page, name: str, mobile: str, building_index: int = 1) -> None:

@@ -25,6 +25,7 @@ from kiosk_app.models import Terminal, Ticket
 from kiosk_app.services.admin.org_sheet import COLUMNS
 
 from ..conftest import _drop_tables, serving
+from .pages import begin
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_PASSWORD = "first-admin-password-1"
@@ -189,7 +190,7 @@ def walk(app, screen, shot) -> None:
 
     # A resident submits a request at that kiosk.
     kiosk.get_by_role("link", name=re.compile("公共设施报修")).click()
-    kiosk.get_by_role("link", name="开始办理").click()
+    begin(kiosk)
     kiosk.fill("#f-name", "张三")
     kiosk.fill("#f-mobile", "13812345678")
     kiosk.select_option("#f-building", label="云汇2号楼")

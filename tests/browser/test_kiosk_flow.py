@@ -14,7 +14,7 @@ from kiosk_app.models import Status, Ticket, TicketEvent, TicketEventKind
 from kiosk_app.models.base import utcnow
 from kiosk_app.services import terminals
 
-from .pages import fill_request, start_request, submit_request
+from .pages import begin, fill_request, start_request, submit_request
 
 
 def enrol_as_kiosk(app, page):
@@ -58,7 +58,7 @@ def test_kiosk_flow_in_chinese_from_home_to_status_page(app, live_server, new_pa
     page.get_by_role("heading", name="公共设施报修").wait_for()
     assert "3 个工作日" in page.inner_text("main")
     shot(page, "02-service")
-    page.get_by_role("link", name="开始办理").click()
+    begin(page)
 
     # The form: a wrong mobile is pointed out as soon as the field is left (htmx).
     page.fill("#f-name", "张三")
@@ -98,7 +98,7 @@ def test_phone_flow_with_a_mistake_then_lookup_by_number(app, live_server, new_p
     page.goto("/kiosk/")
     page.get_by_role("link", name="新建路社区").click()
     page.get_by_role("link", name=re.compile("居住证申领")).click()
-    page.get_by_role("link", name="开始办理").click()
+    begin(page)
     page.fill("#f-name", "李四")
     page.fill("#f-mobile", "13912345678")
     page.select_option("#f-building", label="商住楼")
@@ -198,7 +198,7 @@ def test_an_idle_kiosk_asks_first_and_continue_keeps_the_form(app, live_server, 
     page = new_page(viewport={"width": 1080, "height": 1920})
     enrol_as_kiosk(app, page)
     page.get_by_role("link", name=re.compile("公共设施报修")).click()
-    page.get_by_role("link", name="开始办理").click()
+    begin(page)
     page.fill("#f-name", "张三")
     dialog = page.get_by_role("alertdialog", name="还在吗？")
     dialog.wait_for(timeout=15_000)  # after six quiet seconds
@@ -252,7 +252,7 @@ def test_a_printer_out_of_paper_at_the_kiosk_and_in_the_back_office(app, live_se
     page = new_page()
     enrol_as_kiosk(app, page)
     page.get_by_role("link", name=re.compile("公共设施报修")).click()
-    page.get_by_role("link", name="开始办理").click()
+    begin(page)
     fill_request(page, "张三", "13812345678")
     page.uncheck("input[name=sms]")  # declined messages at first
     submit_request(page)

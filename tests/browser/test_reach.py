@@ -10,7 +10,7 @@ import re
 import zxingcpp
 from PIL import Image
 
-from .pages import locker_screen, start_drop_off
+from .pages import begin, locker_screen, start_drop_off
 from .test_kiosk_flow import enrol_as_kiosk
 
 PORTRAIT = {"width": 1080, "height": 1920}
@@ -48,7 +48,7 @@ def test_a_residents_buttons_are_within_reach_on_the_kiosk(app, live_server, new
     page.get_by_role("link", name=re.compile("居住证申领")).click()
     shot(page, "02-service")
     assert out_of_reach(page, "main .actions .button") == []
-    page.get_by_role("link", name="开始办理").click()
+    begin(page)
     shot(page, "03-form")
     assert out_of_reach(page, "#request-form button[type=submit], #request-form .actions .button") == []
     page.fill("#f-name", "张三")
