@@ -1,6 +1,7 @@
 import logging
 from logging.config import fileConfig
 
+import sqlalchemy
 from flask import current_app
 
 from alembic import context
@@ -92,6 +93,18 @@ def run_migrations_online():
 
     connectable = get_engine()
 
+    def _transactional_ddl(connection):
+        """SQLite's driver begins a transaction only before a change of rows, so a migration's
+        CREATE TABLE would be kept while the copy of rows after it is rolled back, and a migration
+        that stopped half way could not run again.  Here each transaction begins before its first
+        statement, schema changes included; the driver's own way comes back with the connection."""
+        driver = connection.connection.driver_connection
+        driver.isolation_level = None
+        sqlalchemy.event.listen(connection, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        restore.append(lambda: setattr(driver, "isolation_level", ""))
+
+    restore = []
+
     with connectable.connect() as connection:
         if connection.dialect.name == "sqlite":
             # Batch mode rebuilds a table by copying it; with foreign keys enforced, rebuilding a table
@@ -99,14 +112,22 @@ def run_migrations_online():
             # only takes this outside a transaction, which is where the connection is now.
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
             connection.commit()
+            _transactional_ddl(connection)
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
+            # Each migration commits when it is done: the locks one takes end with it, and an upgrade
+            # stopped half way keeps the migrations it finished (kiosk_app/migration_steps.py).
+            transaction_per_migration=True,
             **conf_args
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            for undo in restore:
+                undo()
 
 
 if context.is_offline_mode():

@@ -367,3 +367,13 @@ def _empty_simulated_printer():
 
     printers.SIMULATED.clear()
     yield
+
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """Figures a test measured (record_property("figures", …)), printed after the run, workers' too."""
+    for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", []):
+        for name, value in getattr(report, "user_properties", []):
+            if name == "figures" and report.when == "call":
+                terminalreporter.write_sep("-", report.nodeid.split("::")[-1])
+                terminalreporter.write_line(value)

@@ -8,6 +8,8 @@ Create Date: 2026-11-26 08:06:45.932875
 from alembic import op
 import sqlalchemy as sa
 
+from kiosk_app import migration_steps as steps
+
 
 # revision identifiers, used by Alembic.
 revision = '0003'
@@ -16,10 +18,14 @@ branch_labels = None
 depends_on = None
 
 
+OPEN = "status IN ('submitted', 'accepted', 'in_progress', 'needs_info')"
+
+
 def upgrade():
-    with op.batch_alter_table('tickets', schema=None) as batch_op:
-        batch_op.create_index('ix_tickets_open_community', ['community_id', 'due_date', 'id'], unique=False, postgresql_where=sa.text("status IN ('submitted', 'accepted', 'in_progress', 'needs_info')"), sqlite_where=sa.text("status IN ('submitted', 'accepted', 'in_progress', 'needs_info')"))
-        batch_op.create_index('ix_tickets_open_grid', ['grid_id', 'due_date', 'id'], unique=False, postgresql_where=sa.text("status IN ('submitted', 'accepted', 'in_progress', 'needs_info')"), sqlite_where=sa.text("status IN ('submitted', 'accepted', 'in_progress', 'needs_info')"))
+    # Built while tickets stay writable (kiosk_app/migration_steps.py).
+    for name, column in (('ix_tickets_open_community', 'community_id'), ('ix_tickets_open_grid', 'grid_id')):
+        steps.create_index(name, 'tickets', [column, 'due_date', 'id'], unique=False,
+                           postgresql_where=sa.text(OPEN), sqlite_where=sa.text(OPEN))
 
 
 

@@ -8,6 +8,8 @@ Create Date: 2026-11-26 11:55:00
 from alembic import op
 import sqlalchemy as sa
 
+from kiosk_app import migration_steps as steps
+
 
 # revision identifiers, used by Alembic.
 revision = '0009'
@@ -20,13 +22,13 @@ NEW_OPEN = "status IN ('submitted', 'received', 'accepted', 'in_progress', 'need
 
 
 def _open_indexes(where):
-    with op.batch_alter_table('tickets', schema=None) as batch_op:
-        batch_op.drop_index('ix_tickets_open_grid')
-        batch_op.drop_index('ix_tickets_open_community')
-        batch_op.create_index('ix_tickets_open_community', ['community_id', 'due_date', 'id'], unique=False,
-                              postgresql_where=sa.text(where), sqlite_where=sa.text(where))
-        batch_op.create_index('ix_tickets_open_grid', ['grid_id', 'due_date', 'id'], unique=False,
-                              postgresql_where=sa.text(where), sqlite_where=sa.text(where))
+    # Dropped and built again while tickets stay writable (kiosk_app/migration_steps.py): the queue
+    # reads without them for the seconds that takes.
+    steps.commit()
+    for name, column in (('ix_tickets_open_community', 'community_id'), ('ix_tickets_open_grid', 'grid_id')):
+        steps.drop_index(name, 'tickets')
+        steps.create_index(name, 'tickets', [column, 'due_date', 'id'], unique=False,
+                           postgresql_where=sa.text(where), sqlite_where=sa.text(where))
 
 
 def upgrade():

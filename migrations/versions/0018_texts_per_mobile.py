@@ -7,6 +7,8 @@ Create Date: 2026-12-01 08:50:00
 """
 from alembic import op
 
+from kiosk_app import migration_steps as steps
+
 
 # revision identifiers, used by Alembic.
 revision = '0018'
@@ -16,8 +18,7 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('notifications', schema=None) as batch_op:
-        batch_op.create_index('ix_notifications_mobile', ['to_mobile', 'created_at'], unique=False)
+    steps.create_index('ix_notifications_mobile', 'notifications', ['to_mobile', 'created_at'], unique=False)
 
 
 def downgrade():

@@ -14,6 +14,8 @@ import re
 from alembic import op
 import sqlalchemy as sa
 
+from kiosk_app import migration_steps as steps
+
 
 # revision identifiers, used by Alembic.
 revision = '0022'
@@ -29,25 +31,29 @@ events = sa.table('ticket_events', sa.column('id', sa.Integer), sa.column('actio
                   sa.column('note', sa.Text), sa.column('params', sa.Text))
 
 
+def _params(action: str, note: str) -> dict | None:
+    if action == 'rated':
+        label, _, comment = note.partition(': ')
+        if label.strip() not in RATING_LABELS:
+            return None
+        return {'params': json.dumps({'level': RATING_LABELS[label.strip()]}), 'note': comment}
+    number = re.search(r'\d+', note)
+    return {'params': json.dumps({'number': int(number.group()) if number else 0}), 'note': ''}
+
+
 def upgrade():
-    with op.batch_alter_table('ticket_events', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('params', sa.Text(), nullable=False, server_default=''))
-    with op.batch_alter_table('follow_ups', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('closed_reason', sa.String(length=20), nullable=False, server_default=''))
-    connection = op.get_bind()
-    rows = connection.execute(sa.select(events.c.id, events.c.action, events.c.note).where(
-        events.c.action.in_(LOCKER_NOTES + ('rated',)))).all()
-    for event_id, action, note in rows:
-        note = note or ''
-        if action == 'rated':
-            label, _, comment = note.partition(': ')
-            if label.strip() not in RATING_LABELS:
-                continue
-            values = {'params': json.dumps({'level': RATING_LABELS[label.strip()]}), 'note': comment}
-        else:
-            number = re.search(r'\d+', note)
-            values = {'params': json.dumps({'number': int(number.group()) if number else 0}), 'note': ''}
-        connection.execute(sa.update(events).where(events.c.id == event_id).values(**values))
+    # The columns first, committed at once; then the events a batch at a time, each committed
+    # (kiosk_app/migration_steps.py).  An event already read out has its parameters: a run stopped
+    # half way goes on with the others.
+    if not steps.has_column('ticket_events', 'params'):
+        with op.batch_alter_table('ticket_events', schema=None) as batch_op:
+            batch_op.add_column(sa.Column('params', sa.Text(), nullable=False, server_default=''))
+        with op.batch_alter_table('follow_ups', schema=None) as batch_op:
+            batch_op.add_column(sa.Column('closed_reason', sa.String(length=20), nullable=False, server_default=''))
+        steps.commit()
+    for rows in steps.batches(events, events.c.action.in_(LOCKER_NOTES + ('rated',)), events.c.params == ''):
+        changes = ({'id': row['id'], **(_params(row['action'], row['note'] or '') or {})} for row in rows)
+        steps.update_rows(events, list(changes))
 
 
 def downgrade():
