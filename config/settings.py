@@ -64,6 +64,7 @@ class BaseConfig:
     WORKER_SWEEP_SECONDS = float(os.environ.get("WORKER_SWEEP_SECONDS", "15"))
     WORKER_BOARDS_SECONDS = float(os.environ.get("WORKER_BOARDS_SECONDS", "60"))
     WORKER_PURGE_SECONDS = float(os.environ.get("WORKER_PURGE_SECONDS", "3600"))
+    WORKER_REMINDERS_SECONDS = float(os.environ.get("WORKER_REMINDERS_SECONDS", "900"))
     WORKER_LEASE_SECONDS = float(os.environ.get("WORKER_LEASE_SECONDS", "120"))
     # `flask backup`: where backups go and how many are kept (services/backups.py; README, "Backups").
     BACKUP_DIR = os.environ.get("BACKUP_DIR", str(INSTANCE_DIR / "backups"))
@@ -97,6 +98,8 @@ class BaseConfig:
     TERMINAL_COOKIE_DAYS = 3650
     # Locker
     PICKUP_DAYS = _env_int("PICKUP_DAYS", 7)
+    PICKUP_REMINDER_HOURS = _env_int("PICKUP_REMINDER_HOURS", 48)  # one text this long before the code ends
+    NEEDS_INFO_REMINDER_DAYS = _env_int("NEEDS_INFO_REMINDER_DAYS", 3)  # one text if still not answered
     # Guessing pickup codes (README, "Pickup codes"): per window, a terminal's keypad checks at most
     # floor(PICKUP_GUESS_BUDGET × 10^8 / (windows a year can touch × its compartments)) wrong codes,
     # so a year of guessing at full speed, every compartment holding a result, opens fewer than

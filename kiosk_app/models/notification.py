@@ -27,7 +27,7 @@ class Notification(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(32))  # issued, needs_info, pickup_ready, done
+    kind: Mapped[str] = mapped_column(String(32))  # issued, needs_info, pickup_ready, done, pickup_reminder, needs_info_reminder
     to_mobile: Mapped[str] = mapped_column(Sealed("notifications.to_mobile", "mobile_lookup"))  # models/sealed.py
     mobile_lookup: Mapped[str] = mapped_column(String(LOOKUP_LENGTH), default="")  # its keyed digest
     body: Mapped[str] = mapped_column(Text)

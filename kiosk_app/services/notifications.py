@@ -35,6 +35,11 @@ TEXTS = {
     "needs_info": _l("[Community Cloud Locker] Ticket %(number)s: the community needs more information. See %(url)s"),
     "pickup_ready": _l("[Community Cloud Locker] Ticket %(number)s: your result is in locker door %(door)s, "
                        "pickup code %(code)s, until %(until)s."),
+    "pickup_reminder": _l("[Community Cloud Locker] Ticket %(number)s: your result is still in locker door "
+                          "%(door)s, pickup code %(code)s, until %(until)s. After that it goes back to the "
+                          "service centre."),
+    "needs_info_reminder": _l("[Community Cloud Locker] Ticket %(number)s is still waiting for the "
+                              "information the community asked for. See %(url)s"),
     "done": _l("[Community Cloud Locker] Ticket %(number)s is done. Please rate the service: %(url)s"),
 }
 

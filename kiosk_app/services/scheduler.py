@@ -80,12 +80,20 @@ def _throttles() -> str:
     return f"{throttle.purge()} old attempt counters forgotten"
 
 
+def _reminders() -> str:
+    from .reminders import send_reminders
+
+    counts = send_reminders()
+    return f"pickup reminders {counts['pickup']}, information reminders {counts['needs_info']}"
+
+
 JOBS = (
     Job("outbox", "WORKER_OUTBOX_SECONDS", _outbox),
     Job("sweep", "WORKER_SWEEP_SECONDS", _sweep),
     Job("boards", "WORKER_BOARDS_SECONDS", _boards),
     Job("privacy", "WORKER_PURGE_SECONDS", _purge),
     Job("throttles", "WORKER_PURGE_SECONDS", _throttles),
+    Job("reminders", "WORKER_REMINDERS_SECONDS", _reminders),
 )
 
 
@@ -95,6 +103,7 @@ JOB_LABELS = {
     "boards": _l("Lock boards asked"),
     "privacy": _l("Personal data kept long enough erased"),
     "throttles": _l("Old attempt counters forgotten"),
+    "reminders": _l("Reminders to residents queued"),
 }
 
 

@@ -40,7 +40,8 @@ def test_every_job_runs_and_a_failing_one_is_recorded_while_the_others_go_on(ctx
     jobs = (Job("outbox", "WORKER_OUTBOX_SECONDS", broken), *scheduler.JOBS[1:])
     scheduler.ensure(jobs)
     done = {name: ok for name, ok, _line in scheduler.run_due("test", jobs)}
-    assert done == {"outbox": False, "sweep": True, "boards": True, "privacy": True, "throttles": True}
+    assert done == {"outbox": False, "sweep": True, "boards": True, "privacy": True, "throttles": True,
+                    "reminders": True}
     states = {row.name: row for row in db.session.scalars(db.select(JobState))}
     assert "gateway is misconfigured" in states["outbox"].last_error and states["outbox"].failures == 1
     assert states["outbox"].lease_until is None  # given back at once
@@ -100,6 +101,7 @@ def test_the_worker_carries_on_after_its_database_connections_are_cut(app, datab
         pytest.skip("PostgreSQL only (runs in the PostgreSQL pass): SQLite has no server to cut connections")
     worker_app = _build_app(f"{database_url}?application_name=worker-under-test", WORKER_OUTBOX_SECONDS=0.5,
                             WORKER_SWEEP_SECONDS=0.5, WORKER_BOARDS_SECONDS=0.5, WORKER_PURGE_SECONDS=0.5,
+                            WORKER_REMINDERS_SECONDS=0.5,
                             WORKER_LEASE_SECONDS=1)
     stop = threading.Event()
 
