@@ -70,7 +70,16 @@ def postgres_url():
         if IN_CI:
             pytest.fail("CI needs PostgreSQL; " + reason, pytrace=False)
         pytest.skip(reason)
-    name = f"cloudlocker_test_{WORKER}_{uuid.uuid4().hex[:10]}"
+    admin.dispose()
+    with new_database(url, f"cloudlocker_test_{WORKER}_{uuid.uuid4().hex[:10]}") as made:
+        yield made
+
+
+@contextmanager
+def new_database(url, name: str):
+    """A PostgreSQL database of its own on the server of ``url``, dropped afterwards."""
+    url = make_url(url)
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:

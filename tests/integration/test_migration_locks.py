@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import flask_migrate
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
 from bench.migration_locks import measure
@@ -14,7 +14,7 @@ from kiosk_app.extensions import db
 from kiosk_app.models import Notification, Ticket, TicketEvent
 from kiosk_app.models.sealed import key_id_of
 
-from ..conftest import _build_app, _drop_tables
+from ..conftest import _build_app, _drop_tables, new_database
 
 TICKETS = 100_000
 LONGEST_WAIT = 5.0  # seconds a staff member's click may wait on an upgrade; it waited 90 s and more
@@ -24,17 +24,8 @@ LONGEST_WAIT = 5.0  # seconds a staff member's click may wait on an upgrade; it 
 def empty_postgres(postgres_url):
     if postgres_url is None:
         pytest.skip("measures PostgreSQL's locks: runs in the PostgreSQL pass (TEST_DATABASE_URL)")
-    url = make_url(postgres_url)
-    name = f"{url.database}_locks"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with new_database(postgres_url, f"{make_url(postgres_url).database}_locks") as url:
+        yield url
 
 
 def test_every_migration_over_100000_tickets_keeps_writes_waiting_a_moment_at_most(empty_postgres, record_property):
