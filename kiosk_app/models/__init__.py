@@ -28,6 +28,7 @@ from .staff import DataExport, GridLevel, Role, Staff, StaffGrid, StaffSession
 from .terminal import Terminal, TerminalKind
 from .throttle import Throttle
 from .ticket import Channel, Status, Ticket, TicketCounter, TicketEvent, TicketEventKind, TicketView
+from .ticket_count import TicketCount
 
 __all__ = [
     "AuditEvent", "CacheVersion", "CalendarDay", "JobState",
@@ -37,5 +38,5 @@ __all__ = [
     "FollowUpState", "Rating", "MessageState", "Notification", "PrinterFaultKind", "PrintJob", "PrintState",
     "Area", "AreaLevel", "Building", "Channel", "Grid", "GridLevel", "Role", "StaffGrid", "CommunityService", "Service", "ServiceCategory",
     "Staff", "StaffSession", "Status", "Terminal", "TerminalKind", "Throttle", "Ticket", "TicketCounter", "TicketView",
-    "TicketEvent", "TicketEventKind",
+    "TicketEvent", "TicketEventKind", "TicketCount",
 ]

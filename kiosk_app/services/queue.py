@@ -12,7 +12,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import Channel, Staff, Status, Ticket
+from ..models import Channel, Staff, Status, Ticket, TicketCount
 from . import scope, workdays
 from .cache import kept
 from .validation import record_id
@@ -118,7 +118,11 @@ def _conditions(actor: Staff, filters: Filters, today: date, *, with_status: boo
 def queue(actor: Staff, filters: Filters, today: date | None = None) -> QueuePage:
     today = today or workdays.local_date(_now())
     conditions = _conditions(actor, filters, today)
-    total = db.session.scalar(select(func.count()).select_from(Ticket).where(*conditions))
+    counts = status_counts(actor, filters, today)
+    if _counted(filters):
+        total = counts[filters.status]
+    else:
+        total = db.session.scalar(select(func.count()).select_from(Ticket).where(*conditions))
     pages = max(1, math.ceil(total / PAGE_SIZE))
     page = min(filters.page, pages)
     order = [Ticket.due_date, Ticket.id]
@@ -136,18 +140,41 @@ def queue(actor: Staff, filters: Filters, today: date | None = None) -> QueuePag
         .offset((page - 1) * PAGE_SIZE)
     )
     tickets = list(db.session.scalars(stmt).unique())
-    counts = status_counts(actor, filters, today)
     return QueuePage(tickets=tickets, total=total, page=page, pages=pages, status_counts=counts)
+
+
+def _counted(filters: Filters) -> bool:
+    """Whether the database's kept counts (TicketCount) answer for these filters: all but those on
+    what they do not hold (a deadline, an assignee, a search, results to hand back)."""
+    return not (filters.overdue or filters.due_today or filters.mine or filters.to_hand_back or filters.q)
+
+
+def _kept_counts(actor: Staff, filters: Filters) -> dict[str, int]:
+    conditions = [scope.ticket_filter(actor, on=TicketCount)]
+    if filters.grid is not None:
+        scope.check_grid(actor, filters.grid)
+        conditions.append(TicketCount.grid_id == filters.grid)
+    if filters.service is not None:
+        conditions.append(TicketCount.service_id == filters.service)
+    if filters.channel:
+        conditions.append(TicketCount.channel == filters.channel)
+    return {status: int(n) for status, n in db.session.execute(
+        select(TicketCount.status, func.sum(TicketCount.n)).where(*conditions).group_by(TicketCount.status))}
 
 
 def status_counts(actor: Staff, filters: Filters, today: date) -> dict[str, int]:
     """Tickets per status for the tabs, under the other filters.
 
-    The open states are counted on every view (their partial indexes hold only open tickets).
-    The finished ones grow with the whole history (tens of thousands of rows a community), so
-    each worker keeps their counts for CACHE_SECONDS; they only ever grow, and a tab's number
-    catches up within that time.
+    Read from the counts the database keeps (TicketCount: a few rows per grid and service, however
+    long the history); under a filter they do not hold, the open states are counted on every view
+    (their partial indexes hold only open tickets) and the finished ones, bounded by that filter,
+    are kept per worker for CACHE_SECONDS.
     """
+    if _counted(filters):
+        counts = _kept_counts(actor, filters)
+        counts["open"] = sum(counts.get(s.value, 0) for s in OPEN)
+        counts["all"] = sum(counts.get(s.value, 0) for s in Status)
+        return counts
     conditions = _conditions(actor, filters, today, with_status=False)
     counts = {status.value: n for status, n in db.session.execute(
         select(Ticket.status, func.count()).where(*conditions, Ticket.status.in_(OPEN)).group_by(Ticket.status))}

@@ -45,15 +45,17 @@ def grid_ids_select(actor: Staff):
     return select(Grid.id).where(Grid.community_id.in_(community_ids_select(actor)))
 
 
-def ticket_filter(actor: Staff) -> ColumnElement[bool]:
+def ticket_filter(actor: Staff, on=Ticket) -> ColumnElement[bool]:
+    """The tickets ``actor`` sees; ``on`` another entity with a ticket's community, grid and service
+    columns (the kept counts, TicketCount), to select the same tickets' rows there."""
     if not actor.active:
         return false()
     if actor.role == Role.GRID_WORKER:
-        return Ticket.grid_id.in_(grid_ids_select(actor))
-    in_community = Ticket.community_id.in_(community_ids_select(actor))
+        return on.grid_id.in_(grid_ids_select(actor))
+    in_community = on.community_id.in_(community_ids_select(actor))
     if actor.role == Role.VOLUNTEER:
         eligible = select(Service.id).where(Service.volunteer_eligible.is_(True))
-        return and_(in_community, Ticket.service_id.in_(eligible))
+        return and_(in_community, on.service_id.in_(eligible))
     return in_community
 
 

@@ -1,0 +1,114 @@
+"""The counts the database keeps (TicketCount) equal a full recount after any mix of changes: new
+tickets, changes of status, grid, service and channel, deletions, by the ORM or by plain SQL, and on
+PostgreSQL from several connections at once."""
+
+from __future__ import annotations
+
+import random
+import threading
+
+from sqlalchemy import create_engine, delete, func, select, text, update
+
+from kiosk_app.extensions import db
+from kiosk_app.models import Building, Channel, Service, Status, Ticket, TicketCount
+from kiosk_app.models.ticket_count import KEY
+
+from ..helpers import make_ticket
+
+STATUSES = [s.value for s in Status]
+CHANNELS = [c.value for c in Channel]
+
+
+def kept() -> dict[tuple, int]:
+    return {tuple(row[:-1]): row[-1] for row in db.session.execute(
+        select(*(getattr(TicketCount, c) for c in KEY), TicketCount.n).where(TicketCount.n != 0))}
+
+
+def recounted() -> dict[tuple, int]:
+    columns = [getattr(Ticket, c) for c in KEY]
+    return {(*row[:3], str(row[3]), str(row[4])): row[5]
+            for row in db.session.execute(select(*columns, func.count()).group_by(*columns))}
+
+
+def _places():
+    buildings = db.session.execute(select(Building.grid_id, Building.community_id)).all()
+    services = db.session.scalars(select(Service.id)).all()
+    return buildings, services
+
+
+def test_counts_equal_a_recount_after_10000_random_changes(ctx):
+    rng = random.Random(20261201)
+    for _ in range(40):
+        make_ticket()
+    buildings, services = _places()
+    ids = list(db.session.scalars(select(Ticket.id)))
+    for step in range(10_000):
+        choice = rng.random()
+        ticket_id = rng.choice(ids)
+        if choice < 0.55:
+            db.session.execute(update(Ticket).where(Ticket.id == ticket_id).values(status=rng.choice(STATUSES)))
+        elif choice < 0.65:
+            grid_id, community_id = rng.choice(buildings)
+            db.session.execute(update(Ticket).where(Ticket.id == ticket_id)
+                               .values(grid_id=grid_id, community_id=community_id))
+        elif choice < 0.72:
+            db.session.execute(update(Ticket).where(Ticket.id == ticket_id).values(service_id=rng.choice(services)))
+        elif choice < 0.78:
+            db.session.execute(text("UPDATE tickets SET channel = :c WHERE id = :id"),
+                               {"c": rng.choice(CHANNELS), "id": ticket_id})
+        elif choice < 0.85:  # a change of nothing counted
+            db.session.execute(update(Ticket).where(Ticket.id == ticket_id).values(details=f"步骤 {step}"))
+        elif choice < 0.88 and len(ids) > 20:
+            db.session.execute(text("DELETE FROM ticket_events WHERE ticket_id = :id"), {"id": ticket_id})
+            db.session.execute(text("DELETE FROM notifications WHERE ticket_id = :id"), {"id": ticket_id})
+            db.session.execute(text("DELETE FROM print_jobs WHERE ticket_id = :id"), {"id": ticket_id})
+            db.session.execute(delete(Ticket).where(Ticket.id == ticket_id))
+            ids.remove(ticket_id)
+        else:
+            db.session.commit()
+            ids.append(make_ticket().id)
+        if step % 100 == 99:
+            if rng.random() < 0.2:
+                db.session.rollback()  # a unit of work given up: nothing of it counted
+            else:
+                db.session.commit()
+    db.session.commit()
+    assert kept() == recounted()
+    assert sum(kept().values()) == db.session.scalar(select(func.count()).select_from(Ticket))
+
+
+def test_counts_hold_under_concurrent_changes(app, ctx, database_url, postgres_url):
+    import pytest
+
+    if not postgres_url:
+        pytest.skip("PostgreSQL only (runs in the PostgreSQL pass): SQLite has one writer at a time")
+    for _ in range(30):
+        make_ticket()
+    db.session.commit()
+    ids = list(db.session.scalars(select(Ticket.id)))
+    engine = create_engine(database_url, pool_size=4)
+    errors = []
+
+    def worker(seed: int) -> None:
+        rng = random.Random(seed)
+        try:
+            with engine.connect() as connection:
+                for _ in range(500):
+                    # Back and forth between a few states: the order in which a change takes its two
+                    # count rows is what keeps opposite changes in one group from deadlocking.
+                    connection.execute(text("UPDATE tickets SET status = :s WHERE id = :id"),
+                                       {"s": rng.choice(["in_progress", "needs_info", "closed"]),
+                                        "id": rng.choice(ids)})
+                    connection.commit()
+        except Exception as error:  # noqa: BLE001
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker, args=(seed,)) for seed in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    engine.dispose()
+    db.session.expire_all()
+    assert errors == []
+    assert kept() == recounted()
