@@ -1,11 +1,12 @@
 """How fast is the staff queue with a large history?  Prints figures; asserts nothing.
 
-    .venv/bin/python -m bench.queue_bench --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
+    .venv/bin/python -m bench.queue_bench --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test \
+        --tickets 100000 1000000
 
 Builds a fresh database (its own PostgreSQL database next to the one named, or a temporary
-SQLite file), migrates it, loads the demo district plus ``--tickets`` generated tickets, then
+SQLite file), migrates it, loads the demo district plus ``--tickets`` generated tickets (each size on a database of its own), then
 times the queue pages in-process (server time, no network) as a community's staff and as the
-district admin, and shows PostgreSQL's plan for the default queue query.
+district admin, and shows PostgreSQL's plan for the default queue query; the sizes side by side.
 """
 
 from __future__ import annotations
@@ -41,14 +42,8 @@ def fresh_database(url: str | None):
         database.drop()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", default="", help="PostgreSQL URL (a database is made beside it); "
-                        "empty: a temporary SQLite file")
-    parser.add_argument("--tickets", type=int, default=100_000)
-    parser.add_argument("--requests", type=int, default=60, help="timed requests per page")
-    args = parser.parse_args()
-
+def measure(database_url: str, tickets: int, requests: int) -> tuple[str, float, dict[str, tuple[float, float, float]]]:
+    """One fresh database with ``tickets`` generated tickets: (plan, seconds to generate, timings)."""
     import flask_migrate
 
     from kiosk_app import create_app
@@ -58,24 +53,22 @@ def main() -> None:
     from . import data
 
     password = secrets.token_urlsafe(12)  # the throwaway database's staff accounts
-    with fresh_database(args.database_url) as url:
+    plan, timings = "", {}
+    with fresh_database(database_url) as url:
         app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False})
         with app.app_context():
             flask_migrate.upgrade()
             seed.seed_demo(staff_password=password)
             started = time.perf_counter()
-            made = data.generate(args.tickets)
-            print(f"database: {db.engine.dialect.name}; generated {made:,} tickets with events "
-                  f"in {time.perf_counter() - started:.1f} s")
+            data.generate(tickets)
+            generated = time.perf_counter() - started
             if db.engine.dialect.name == "postgresql":
                 from kiosk_app.models.ticket import OPEN_SQL
 
-                plan = db.session.execute(text(
+                plan = "\n  ".join(db.session.execute(text(
                     f"EXPLAIN SELECT * FROM tickets WHERE community_id = 4 AND {OPEN_SQL} ORDER BY due_date, id LIMIT 25"
-                )).scalars().all()
-                print("plan of the default queue query:\n  " + "\n  ".join(plan))
+                )).scalars().all())
         clients = {}
-        print(f"\n{'page':<44} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
         for username, url_path, label in PAGES:
             client = clients.get(username)
             if client is None:
@@ -84,16 +77,40 @@ def main() -> None:
                 assert response.status_code == 303, response.status_code
             assert client.get(url_path).status_code == 200  # warm up
             times = []
-            for _ in range(args.requests):
+            for _ in range(requests):
                 t0 = time.perf_counter()
                 response = client.get(url_path)
                 times.append((time.perf_counter() - t0) * 1000)
                 assert response.status_code == 200
             times.sort()
-            p95 = times[max(0, int(len(times) * 0.95) - 1)]
-            print(f"{label:<44} {statistics.median(times):8.1f} {p95:8.1f} {times[-1]:8.1f}")
+            timings[label] = (statistics.median(times), times[max(0, int(len(times) * 0.95) - 1)], times[-1])
         with app.app_context():
             db.engine.dispose()
+    return plan, generated, timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default="", help="PostgreSQL URL (a database is made beside it); "
+                        "empty: a temporary SQLite file")
+    parser.add_argument("--tickets", type=int, nargs="+", default=[100_000],
+                        help="history sizes, each measured on a database of its own (e.g. 100000 1000000)")
+    parser.add_argument("--requests", type=int, default=60, help="timed requests per page")
+    args = parser.parse_args()
+
+    runs = {}
+    for size in args.tickets:
+        plan, generated, timings = measure(args.database_url, size, args.requests)
+        runs[size] = timings
+        backend = "postgresql" if args.database_url else "sqlite"
+        print(f"database: {backend}; generated {size:,} tickets with events in {generated:.1f} s")
+        if plan:
+            print(f"plan of the default queue query ({size:,} tickets):\n  {plan}")
+    heads = "".join(f" {f'{size:,} tickets p50 / p95 ms':>32}" for size in runs)
+    print(f"\n{'page':<44}{heads}")
+    for _user, _path, label in PAGES:
+        cells = "".join(f" {f'{runs[size][label][0]:.1f} / {runs[size][label][1]:.1f}':>32}" for size in runs)
+        print(f"{label:<44}{cells}")
 
 
 if __name__ == "__main__":

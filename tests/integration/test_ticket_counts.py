@@ -112,3 +112,19 @@ def test_counts_hold_under_concurrent_changes(app, ctx, database_url, postgres_u
     db.session.expire_all()
     assert errors == []
     assert kept() == recounted()
+
+
+def test_the_benchmarks_bulk_history_is_counted_and_readable(ctx):
+    """The history generator (COPY with the triggers quiet on PostgreSQL) leaves the counts equal to
+    a recount, and tickets whose sealed numbers open and whose timelines are there."""
+    from bench import data
+
+    before = db.session.scalar(select(func.count()).select_from(Ticket))
+    assert data.generate(3000, chunk=1000) == 3000
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Ticket)) == before + 3000
+    assert kept() == recounted()
+    newest = db.session.scalars(select(Ticket).order_by(Ticket.id.desc()).limit(50)).all()
+    assert all(len(t.resident_mobile) == 11 and t.resident_mobile.endswith(t.mobile_last4) for t in newest)
+    assert all(t.events for t in newest)
+    make_ticket()  # numbering and ids go on after the generated rows
