@@ -12,6 +12,8 @@ district admin, and shows PostgreSQL's plan for the default queue query; the siz
 from __future__ import annotations
 
 import argparse
+import html
+import re
 import secrets
 import statistics
 import time
@@ -19,13 +21,15 @@ from contextlib import contextmanager
 
 from sqlalchemy import text
 
+NEXT_LINK = re.compile(r'href="/staff/\?([^"]*after=[^"]*)"')
 PAGES = [
     ("staff-hq", "/staff/", "queue, default view"),
     ("staff-hq", "/staff/?status=all&overdue=1", "queue, overdue in all states"),
     ("staff-hq", "/staff/?q=5678", "queue, search by last 4 digits"),
     ("grid-hq1", "/staff/", "queue, grid worker"),
     ("admin-district", "/staff/", "queue, district admin (all communities)"),
-    ("admin-district", "/staff/?status=all&page=40", "queue, district admin, page 40 of all"),
+    ("admin-district", "/staff/?status=all&page=40", "queue, district admin, page 40 of all (by number)"),
+    ("admin-district", "next:40:/staff/?status=all", "queue, district admin, page 40 of all (Next links)"),
     ("admin-hq", "/staff/figures", "figures, this month"),
 ]
 
@@ -75,6 +79,11 @@ def measure(database_url: str, tickets: int, requests: int) -> tuple[str, float,
                 client = clients[username] = app.test_client()
                 response = client.post("/staff/login", data={"username": username, "password": password})
                 assert response.status_code == 303, response.status_code
+            if url_path.startswith("next:"):  # the page reached by following Next from the first
+                _, hops, url_path = url_path.split(":", 2)
+                for _ in range(int(hops) - 1):
+                    link = NEXT_LINK.search(client.get(url_path).get_data(as_text=True))
+                    url_path = "/staff/?" + html.unescape(link.group(1))
             assert client.get(url_path).status_code == 200  # warm up
             times = []
             for _ in range(requests):
@@ -107,10 +116,10 @@ def main() -> None:
         if plan:
             print(f"plan of the default queue query ({size:,} tickets):\n  {plan}")
     heads = "".join(f" {f'{size:,} tickets p50 / p95 ms':>32}" for size in runs)
-    print(f"\n{'page':<44}{heads}")
+    print(f"\n{'page':<52}{heads}")
     for _user, _path, label in PAGES:
         cells = "".join(f" {f'{runs[size][label][0]:.1f} / {runs[size][label][1]:.1f}':>32}" for size in runs)
-        print(f"{label:<44}{cells}")
+        print(f"{label:<52}{cells}")
 
 
 if __name__ == "__main__":

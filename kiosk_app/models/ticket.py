@@ -174,9 +174,11 @@ class Ticket(db.Model):
               postgresql_where=text(OPEN_SQL), sqlite_where=text(OPEN_SQL)),
         Index("ix_tickets_open_grid", "grid_id", "due_date", "id",
               postgresql_where=text(OPEN_SQL), sqlite_where=text(OPEN_SQL)),
-        # Counts per status and the other status filters.
-        Index("ix_tickets_queue", "community_id", "status", "due_date"),
-        Index("ix_tickets_grid_queue", "grid_id", "status", "due_date"),
+        # History views (all tickets, or a finished state), newest first, page after page by id.
+        Index("ix_tickets_queue", "community_id", "status", "id"),
+        Index("ix_tickets_grid_queue", "grid_id", "status", "id"),
+        Index("ix_tickets_community_history", "community_id", "id"),
+        Index("ix_tickets_grid_history", "grid_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from urllib.parse import urlencode
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
@@ -37,6 +37,10 @@ class Filters:
     to_hand_back: bool = False  # done, with a physical result neither in a locker nor handed over yet
     q: str = ""
     page: int = 1
+    # The page after (or before) the row with this key, as the Next (Previous) link has it: a deep
+    # page is found by its key in the index, never by counting past the pages before it (OFFSET).
+    after: str = ""
+    before: str = ""
 
     @classmethod
     def from_args(cls, args) -> Filters:
@@ -55,9 +59,19 @@ class Filters:
             to_hand_back=args.get("to_hand_back") == "1",
             q="".join((args.get("q") or "").split())[:32],
             page=min(page, 100_000),
+            after=_cursor(args.get("after")),
+            before=_cursor(args.get("before")),
         )
 
+    @property
+    def history(self) -> bool:
+        """All tickets or a finished state (or results to hand back): newest first.  The open views
+        go by due date (the overdue ones first, as their dates are the earliest)."""
+        return self.to_hand_back or self.status not in ("open", *[s.value for s in OPEN])
+
     def query_string(self, **changes) -> str:
+        if "page" in changes and not {"after", "before"} & set(changes):
+            changes.update(after="", before="")  # another page number: its own key, or none
         values = replace(self, **changes)
         pairs = {
             "status": values.status if values.status != "open" else None,
@@ -66,8 +80,17 @@ class Filters:
             "mine": "1" if values.mine else None, "to_hand_back": "1" if values.to_hand_back else None,
             "q": values.q or None,
             "page": values.page if values.page != 1 else None,
+            "after": values.after or None, "before": values.before or None,
         }
         return urlencode({k: v for k, v in pairs.items() if v is not None})
+
+
+CURSOR = re.compile(r"^(\d{4}-\d{2}-\d{2}\.)?\d{1,12}$")  # "2026-12-01.123" (by due date) or "123" (by id)
+
+
+def _cursor(value) -> str:
+    value = (value or "").strip()
+    return value if CURSOR.match(value) else ""
 
 
 @dataclass
@@ -77,6 +100,47 @@ class QueuePage:
     page: int
     pages: int
     status_counts: dict[str, int] = field(default_factory=dict)
+    history: bool = False
+
+    def key(self, ticket: Ticket) -> str:
+        return str(ticket.id) if self.history else f"{ticket.due_date.isoformat()}.{ticket.id}"
+
+    def next_page(self, filters: Filters) -> str | None:
+        """The query string of the next page, or None on the last."""
+        if self.page >= self.pages or not self.tickets:
+            return None
+        return filters.query_string(page=self.page + 1, after=self.key(self.tickets[-1]), before="")
+
+    def previous_page(self, filters: Filters) -> str | None:
+        if self.page <= 1 or not self.tickets:
+            return None
+        if self.page == 2:
+            return filters.query_string(page=1)
+        return filters.query_string(page=self.page - 1, before=self.key(self.tickets[0]), after="")
+
+
+def _seek(filters: Filters, conditions: list, page: int):
+    """The page's order, and the condition that starts it at its key; (order, reversed?, offset)."""
+    if filters.history:
+        key, ahead, back = Ticket.id, [Ticket.id.desc()], [Ticket.id.asc()]
+        parse = int
+    else:
+        key, ahead, back = tuple_(Ticket.due_date, Ticket.id), [Ticket.due_date, Ticket.id], \
+            [Ticket.due_date.desc(), Ticket.id.desc()]
+
+        def parse(text):
+            day, _, ident = text.partition(".")
+            return tuple_(date.fromisoformat(day), int(ident))
+    try:
+        if filters.after and (filters.history == ("." not in filters.after)):
+            conditions.append((key < parse(filters.after)) if filters.history else (key > parse(filters.after)))
+            return ahead, False, 0
+        if filters.before and (filters.history == ("." not in filters.before)):
+            conditions.append((key > parse(filters.before)) if filters.history else (key < parse(filters.before)))
+            return back, True, 0
+    except ValueError:  # a date that does not exist: as if no key were given
+        pass
+    return ahead, False, (page - 1) * PAGE_SIZE  # a page asked for by its number alone (a typed address)
 
 
 def _conditions(actor: Staff, filters: Filters, today: date, *, with_status: bool = True):
@@ -120,16 +184,12 @@ def queue(actor: Staff, filters: Filters, today: date | None = None) -> QueuePag
     conditions = _conditions(actor, filters, today)
     counts = status_counts(actor, filters, today)
     if _counted(filters):
-        total = counts[filters.status]
+        total = counts.get(filters.status, 0)
     else:
         total = db.session.scalar(select(func.count()).select_from(Ticket).where(*conditions))
     pages = max(1, math.ceil(total / PAGE_SIZE))
     page = min(filters.page, pages)
-    order = [Ticket.due_date, Ticket.id]
-    if filters.status not in ("open", *[s.value for s in OPEN]):
-        # Mixed with finished tickets: the open overdue ones still come first.
-        overdue_first = case((and_(Ticket.status.in_(OPEN), Ticket.due_date < today), 0), else_=1)
-        order.insert(0, overdue_first)
+    order, backwards, offset = _seek(filters, conditions, page)
     stmt = (
         select(Ticket)
         .where(*conditions)
@@ -137,10 +197,13 @@ def queue(actor: Staff, filters: Filters, today: date | None = None) -> QueuePag
                  joinedload(Ticket.assignee))
         .order_by(*order)
         .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
+        .offset(offset)
     )
     tickets = list(db.session.scalars(stmt).unique())
-    return QueuePage(tickets=tickets, total=total, page=page, pages=pages, status_counts=counts)
+    if backwards:
+        tickets.reverse()
+    return QueuePage(tickets=tickets, total=total, page=page, pages=pages, status_counts=counts,
+                     history=filters.history)
 
 
 def _counted(filters: Filters) -> bool:

@@ -219,3 +219,56 @@ def test_figures_list_grids_in_the_order_of_their_codes_and_say_what_a_median_of
                                        today=date(2025, 6, 30))
     assert [name for name, _ in result.by_grid] == ["红旗路社区 · 第一网格", "红旗路社区 · 第二网格", "红旗路社区 · 第三网格"]
     assert (result.median_hours, result.outside_office_hours, result.median_elapsed_hours) == (0, 1, 1.0)
+
+
+def walk(me, filters):
+    """Every page from the first by its Next link, then back by Previous: the pages seen each way."""
+    from urllib.parse import parse_qs
+
+    def follow(query):
+        return Filters.from_args({k: v[0] for k, v in parse_qs(query).items()})
+
+    forward, page = [], queue.queue(me, filters, TODAY)
+    while True:
+        forward.append(numbers(page))
+        following = page.next_page(filters)
+        if following is None:
+            break
+        filters = follow(following)
+        page = queue.queue(me, filters, TODAY)
+    backward = [numbers(page)]
+    while (earlier := page.previous_page(filters)) is not None:
+        filters = follow(earlier)
+        page = queue.queue(me, filters, TODAY)
+        backward.append(numbers(page))
+    return forward, backward[::-1]
+
+
+def test_pages_follow_one_another_by_key_both_ways_without_gaps_or_repeats(ctx):
+    for i in range(queue.PAGE_SIZE * 2 + 7):
+        ticket = make_ticket(due_date=TODAY + timedelta(days=i % 5 - 2),
+                             status=Status.CLOSED if i % 3 == 0 else None)
+    me = staff("staff-hq")
+    for filters, expected in (
+        (Filters(status="all"), [t.number for t in db.session.scalars(
+            db.select(queue.Ticket).where(queue.Ticket.community_id == ticket.community_id)
+            .order_by(queue.Ticket.id.desc()))]),
+        (Filters(), [t.number for t in db.session.scalars(
+            db.select(queue.Ticket).where(queue.Ticket.community_id == ticket.community_id,
+                                          queue.Ticket.status.in_(queue.OPEN))
+            .order_by(queue.Ticket.due_date, queue.Ticket.id))]),
+    ):
+        forward, backward = walk(me, filters)
+        assert [n for page in forward for n in page] == expected  # newest first / by due date, all of them
+        assert backward == forward and all(len(p) == queue.PAGE_SIZE for p in forward[:-1])
+
+
+def test_a_page_asked_for_by_number_or_with_a_broken_key_still_answers(ctx):
+    for _ in range(queue.PAGE_SIZE + 3):
+        make_ticket()
+    me = staff("staff-hq")
+    second = numbers(queue.queue(me, Filters(page=2), TODAY))
+    assert len(second) == 3
+    for broken in ("x", "2026-13-45.7", "12.34.56", "-1", "9" * 40):
+        page = queue.queue(me, Filters.from_args({"page": "2", "after": broken}), TODAY)
+        assert numbers(page) == second  # the key dropped: the page by its number

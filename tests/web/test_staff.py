@@ -1,5 +1,6 @@
 """The back office pages: sign-in, queue, ticket, actions, scope by id, CSRF, export, counter, figures."""
 
+import html
 import csv
 import io
 import re
@@ -149,7 +150,9 @@ def test_names_in_the_queue_are_masked(app):
     assert "欧**娜" in page and "欧阳娜娜" not in page and "13912345678" not in page
 
 
-@pytest.mark.parametrize("args", ["status=bogus", "page=-3", "service=abc", "page=99999999999", "overdue=yes"])
+@pytest.mark.parametrize("args", ["status=bogus", "page=-3", "service=abc", "page=99999999999", "overdue=yes",
+                                  "status=all&page=3&after=abc", "page=2&before=2026-02-30.5",
+                                  "after=2026-01-01.1&before=7", "status=closed&after=1%27%20OR%201=1"])
 def test_odd_filters_are_ignored_not_errors(app, args):
     assert sign_in(app, "staff-hq").get(f"/staff/?{args}").status_code == 200
 
@@ -471,3 +474,14 @@ def test_a_physical_result_to_hand_back_is_said_on_the_ticket_and_listed_until_i
         locker.door_closed(item.compartment, actor=staff("admin-hq"))
     assert "办理结果已放入云柜" in text(desk.get(f"/staff/tickets/{ticket_id}"))
     assert number not in text(desk.get("/staff/?to_hand_back=1"))
+
+
+def test_the_next_link_carries_the_last_tickets_key(app):
+    with app.app_context():
+        made = [make_ticket().number for _ in range(27)]
+    client = sign_in(app, "staff-hq")
+    page = text(client.get("/staff/?status=all"))
+    link = re.search(r'href="/staff/\?([^"]*after=[^"]*)">下一页', page)
+    assert link, "no Next link with a key"
+    second = text(client.get("/staff/?" + html.unescape(link.group(1))))
+    assert "第 2 / " in second and made[0] in second and made[-1] not in second  # newest first
