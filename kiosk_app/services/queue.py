@@ -143,15 +143,21 @@ def _seek(filters: Filters, conditions: list, page: int):
     return ahead, False, (page - 1) * PAGE_SIZE  # a page asked for by its number alone (a typed address)
 
 
-def _conditions(actor: Staff, filters: Filters, today: date, *, with_status: bool = True):
-    conditions = [scope.ticket_filter(actor)]
+def _place(actor: Staff, filters: Filters, on) -> list:
+    """Scope, grid, service and channel, on tickets or on their kept counts (``on``: Ticket or TicketCount)."""
+    conditions = [scope.ticket_filter(actor, on=on)]
     if filters.grid is not None:
         scope.check_grid(actor, filters.grid)
-        conditions.append(Ticket.grid_id == filters.grid)
+        conditions.append(on.grid_id == filters.grid)
     if filters.service is not None:
-        conditions.append(Ticket.service_id == filters.service)
+        conditions.append(on.service_id == filters.service)
     if filters.channel:
-        conditions.append(Ticket.channel == Channel(filters.channel))
+        conditions.append(on.channel == filters.channel)
+    return conditions
+
+
+def _conditions(actor: Staff, filters: Filters, today: date, *, with_status: bool = True):
+    conditions = _place(actor, filters, Ticket)
     if filters.overdue:
         conditions += [Ticket.status.in_(OPEN), Ticket.due_date < today]
     if filters.due_today:
@@ -213,14 +219,7 @@ def _counted(filters: Filters) -> bool:
 
 
 def _kept_counts(actor: Staff, filters: Filters) -> dict[str, int]:
-    conditions = [scope.ticket_filter(actor, on=TicketCount)]
-    if filters.grid is not None:
-        scope.check_grid(actor, filters.grid)
-        conditions.append(TicketCount.grid_id == filters.grid)
-    if filters.service is not None:
-        conditions.append(TicketCount.service_id == filters.service)
-    if filters.channel:
-        conditions.append(TicketCount.channel == filters.channel)
+    conditions = _place(actor, filters, TicketCount)
     return {status: int(n) for status, n in db.session.execute(
         select(TicketCount.status, func.sum(TicketCount.n)).where(*conditions).group_by(TicketCount.status))}
 
