@@ -174,6 +174,9 @@ class Ticket(db.Model):
               postgresql_where=text(OPEN_SQL), sqlite_where=text(OPEN_SQL)),
         Index("ix_tickets_open_grid", "grid_id", "due_date", "id",
               postgresql_where=text(OPEN_SQL), sqlite_where=text(OPEN_SQL)),
+        # ... and across communities (a district's queue: walked in order, its communities picked out).
+        Index("ix_tickets_open_due", "due_date", "id",
+              postgresql_where=text(OPEN_SQL), sqlite_where=text(OPEN_SQL)),
         # History views (all tickets, or a finished state), newest first, page after page by id.
         Index("ix_tickets_queue", "community_id", "status", "id"),
         Index("ix_tickets_grid_queue", "grid_id", "status", "id"),

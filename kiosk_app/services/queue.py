@@ -240,10 +240,11 @@ def status_counts(actor: Staff, filters: Filters, today: date) -> dict[str, int]
     conditions = _conditions(actor, filters, today, with_status=False)
     counts = {status.value: n for status, n in db.session.execute(
         select(Ticket.status, func.count()).where(*conditions, Ticket.status.in_(OPEN)).group_by(Ticket.status))}
-    finished = kept(("finished_counts", actor.id, filters.query_string(status="all", page=1), today), lambda: {
-        status.value: n for status, n in db.session.execute(
-            select(Ticket.status, func.count()).where(*conditions, Ticket.status.not_in(OPEN)).group_by(Ticket.status))})
-    counts.update(finished)
+    if not (filters.overdue or filters.due_today):  # (those are open by definition: none finished)
+        counts.update(kept(("finished_counts", actor.id, filters.query_string(status="all", page=1), today), lambda: {
+            status.value: n for status, n in db.session.execute(
+                select(Ticket.status, func.count()).where(*conditions, Ticket.status.not_in(OPEN))
+                .group_by(Ticket.status))}))
     counts["open"] = sum(counts.get(s.value, 0) for s in OPEN)
     counts["all"] = sum(counts.get(s.value, 0) for s in Status)
     return counts
