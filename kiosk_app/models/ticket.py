@@ -182,6 +182,10 @@ class Ticket(db.Model):
         Index("ix_tickets_grid_queue", "grid_id", "status", "id"),
         Index("ix_tickets_community_history", "community_id", "id"),
         Index("ix_tickets_grid_history", "grid_id", "id"),
+        # Figures for a period: what came in, and what was completed, in it.
+        Index("ix_tickets_created_at", "created_at"),
+        Index("ix_tickets_completed_at", "completed_at", postgresql_where=text("completed_at IS NOT NULL"),
+              sqlite_where=text("completed_at IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

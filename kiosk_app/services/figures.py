@@ -139,7 +139,9 @@ def community_figures(actor: Staff, start: date, end: date, office_hours: str, t
     completed_rows = db.session.execute(
         select(Ticket.created_at, Ticket.completed_at)
         .where(in_scope, Ticket.completed_at.is_not(None), Ticket.completed_at >= lo, Ticket.completed_at < hi)).all()
-    durations = [workdays.working_hours_between(created, completed, windows) for created, completed in completed_rows]
+    calendar = workdays.district_days()  # once, not once a ticket (with caching off, a query each)
+    durations = [workdays.working_hours_between(created, completed, windows, calendar)
+                 for created, completed in completed_rows]
     result.completed_count = len(durations)
     result.median_hours = round(statistics.median(durations), 1) if durations else None
     # Handled wholly outside office hours (an evening's drop-off completed that night) is 0 working

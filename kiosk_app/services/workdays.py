@@ -98,15 +98,23 @@ def parse_office_hours(spec: str) -> list[tuple[time, time]]:
     return windows
 
 
-def working_hours_between(start: datetime, end: datetime, windows: list[tuple[time, time]]) -> float:
-    """Hours of office time (on working days, local time) between two moments."""
+def district_days() -> tuple[tuple[date, bool], ...]:
+    """The district's calendar as it stands, for a caller that asks about many days at once."""
+    return _district_days()
+
+
+def working_hours_between(start: datetime, end: datetime, windows: list[tuple[time, time]],
+                          calendar: tuple[tuple[date, bool], ...] | None = None) -> float:
+    """Hours of office time (on working days, local time) between two moments; ``calendar`` the
+    district's (``district_days()``, read once by a caller that asks for many tickets)."""
     if end <= start:
         return 0.0
+    calendar = _district_days() if calendar is None else calendar
     start, end = start.astimezone(LOCAL_TZ), end.astimezone(LOCAL_TZ)
     seconds = 0.0
     day = start.date()
     while day <= end.date():
-        if is_workday(day):
+        if _is_workday(day, calendar):
             for open_at, close_at in windows:
                 lo = max(start, datetime.combine(day, open_at, LOCAL_TZ))
                 hi = min(end, datetime.combine(day, close_at, LOCAL_TZ))

@@ -205,6 +205,27 @@ def test_figures_for_a_period(ctx):
     assert sum(row.received for _, row in result.by_grid) == 3
 
 
+def test_figures_read_the_calendar_once_however_many_tickets_were_completed(ctx):
+    """With caching off (as the suite runs), each ticket's working hours had read the calendar again."""
+    tz = timezone.utc
+    admin = staff("admin-hq")
+
+    def completed(n):
+        for _ in range(n):
+            ticket = make_ticket(created_at=datetime(2025, 6, 9, 1, 0, tzinfo=tz))
+            workflow.apply_action(admin, ticket.id, "accept")
+            workflow.apply_action(admin, ticket.id, "complete", note="好了").completed_at = \
+                datetime(2025, 6, 11, 3, 0, tzinfo=tz)
+            db.session.commit()
+        with QueryCounter(db.engine) as queries:
+            figures.community_figures(admin, date(2025, 6, 1), date(2025, 6, 30), "09:00-12:00,13:30-17:30",
+                                      today=date(2025, 6, 30))
+        return queries.count
+
+    few = completed(2)
+    assert completed(20) == few
+
+
 def test_figures_list_grids_in_the_order_of_their_codes_and_say_what_a_median_of_zero_means(ctx):
     monday = datetime(2025, 6, 9, 1, 0, tzinfo=timezone.utc)  # 09:00 in Beijing
     for index in (6, 3):  # grids G3 (第三网格) and G2 (第二网格): by their characters 第三 sorts before 第二
