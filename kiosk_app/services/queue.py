@@ -100,23 +100,23 @@ class QueuePage:
     page: int
     pages: int
     status_counts: dict[str, int] = field(default_factory=dict)
-    history: bool = False
 
-    def key(self, ticket: Ticket) -> str:
-        return str(ticket.id) if self.history else f"{ticket.due_date.isoformat()}.{ticket.id}"
+    @staticmethod
+    def key(ticket: Ticket, filters: Filters) -> str:
+        return str(ticket.id) if filters.history else f"{ticket.due_date.isoformat()}.{ticket.id}"
 
     def next_page(self, filters: Filters) -> str | None:
         """The query string of the next page, or None on the last."""
         if self.page >= self.pages or not self.tickets:
             return None
-        return filters.query_string(page=self.page + 1, after=self.key(self.tickets[-1]), before="")
+        return filters.query_string(page=self.page + 1, after=self.key(self.tickets[-1], filters), before="")
 
     def previous_page(self, filters: Filters) -> str | None:
         if self.page <= 1 or not self.tickets:
             return None
         if self.page == 2:
             return filters.query_string(page=1)
-        return filters.query_string(page=self.page - 1, before=self.key(self.tickets[0]), after="")
+        return filters.query_string(page=self.page - 1, before=self.key(self.tickets[0], filters), after="")
 
 
 def _seek(filters: Filters, conditions: list, page: int):
@@ -208,8 +208,7 @@ def queue(actor: Staff, filters: Filters, today: date | None = None) -> QueuePag
     tickets = list(db.session.scalars(stmt).unique())
     if backwards:
         tickets.reverse()
-    return QueuePage(tickets=tickets, total=total, page=page, pages=pages, status_counts=counts,
-                     history=filters.history)
+    return QueuePage(tickets=tickets, total=total, page=page, pages=pages, status_counts=counts)
 
 
 def _counted(filters: Filters) -> bool:

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import exists, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from ..extensions import db
 from ..models import ItemKind, ItemState, LockerItem, Notification, Status, Ticket
@@ -36,6 +36,7 @@ def pickups_due(now) -> list[LockerItem]:
             LockerItem.kind == ItemKind.RESULT, LockerItem.state == ItemState.HELD,
             LockerItem.pickup_expires_at > now, LockerItem.pickup_expires_at <= soon, Ticket.sms_opt_in,
             ~_sent_since("pickup_reminder", LockerItem.held_at))
+        .options(contains_eager(LockerItem.ticket), joinedload(LockerItem.compartment))
         .order_by(LockerItem.pickup_expires_at).limit(BATCH)).all()
 
 

@@ -25,9 +25,10 @@ def _national_workday(day: date) -> bool:
         return day.weekday() < 5
 
 
-def _district_days() -> tuple[tuple[date, bool], ...]:
+def district_days() -> tuple[tuple[date, bool], ...]:
     """The district's own holidays and adjusted working days (``CalendarDay``), kept like reference
-    data; none outside an application (a script that only counts days)."""
+    data; none outside an application (a script that only counts days).  A caller asking about many
+    days at once reads it once and passes it on."""
     if not has_app_context():
         return ()
     from ..extensions import db
@@ -44,7 +45,7 @@ def _as_dict(district_days: tuple) -> dict[date, bool]:
 
 
 def is_workday(day: date) -> bool:
-    return _is_workday(day, _district_days())
+    return _is_workday(day, district_days())
 
 
 @lru_cache(maxsize=8192)
@@ -60,7 +61,7 @@ def add_working_days(start: date, days: int) -> date:
     first working day after a holiday); 0 days means the next working day too, since nobody
     handles a request on the day it arrives at 23:00.
     """
-    return _add_working_days(start, days, _district_days())
+    return _add_working_days(start, days, district_days())
 
 
 @lru_cache(maxsize=8192)
@@ -98,18 +99,13 @@ def parse_office_hours(spec: str) -> list[tuple[time, time]]:
     return windows
 
 
-def district_days() -> tuple[tuple[date, bool], ...]:
-    """The district's calendar as it stands, for a caller that asks about many days at once."""
-    return _district_days()
-
-
 def working_hours_between(start: datetime, end: datetime, windows: list[tuple[time, time]],
                           calendar: tuple[tuple[date, bool], ...] | None = None) -> float:
     """Hours of office time (on working days, local time) between two moments; ``calendar`` the
     district's (``district_days()``, read once by a caller that asks for many tickets)."""
     if end <= start:
         return 0.0
-    calendar = _district_days() if calendar is None else calendar
+    calendar = district_days() if calendar is None else calendar
     start, end = start.astimezone(LOCAL_TZ), end.astimezone(LOCAL_TZ)
     seconds = 0.0
     day = start.date()
