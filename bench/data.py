@@ -3,8 +3,8 @@
 Tickets are spread over every community, grid, building and active service, over the last
 ``days`` days, in every state, each with the events its state implies, from a pool of residents
 (people come back; their numbers are sealed once each).  On PostgreSQL rows go in with COPY with the
-tables' triggers quiet, and the kept counts are made once at the end, as a restore does: a million
-tickets and their 4.5 million events in under a minute.  On SQLite, multi-row INSERTs in chunks.
+tables' triggers quiet, and the kept counts and daily summaries are made once at the end, as a restore
+does: a million tickets and their 4.5 million events in under a minute.  On SQLite, multi-row INSERTs in chunks.
 """
 
 from __future__ import annotations
@@ -17,10 +17,12 @@ import secrets
 import threading
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import func, insert, select
 
 from kiosk_app.extensions import db
-from kiosk_app.models import Area, AreaLevel, Building, Channel, Service, Staff, Status, Ticket, TicketCounter, TicketEvent
+from kiosk_app.models import (Area, AreaLevel, Building, Channel, Rating, Service, Staff, Status, Ticket, TicketCounter,
+                              TicketEvent)
 from kiosk_app.models import sealed
 from kiosk_app.models.base import utcnow
 from kiosk_app.services import workdays
@@ -42,6 +44,8 @@ WEIGHTS = {Status.SUBMITTED: 3, Status.ACCEPTED: 2, Status.IN_PROGRESS: 3, Statu
            Status.COMPLETED: 15, Status.REJECTED: 3, Status.CLOSED: 73}
 
 
+RATED = 0.4  # of closed tickets, rated by their residents, mostly well
+LEVELS, LEVEL_WEIGHTS = [5, 4, 3, 2, 1], [60, 25, 9, 4, 2]
 RESIDENTS = 50_000
 EVENT_COLUMNS = ("id", "ticket_id", "created_at", "action", "from_status", "to_status", "actor_staff_id",
                  "actor_label", "note", "params", "public")
@@ -116,6 +120,8 @@ def generate(count: int, *, days: int = 365, seed: int = 7, chunk: int = 20_000)
     copier = _Copy() if postgres else None
     ticket_row = _row_maker(Ticket.__table__, utcnow())
     assert tuple(c.key for c in TicketEvent.__table__.columns) == EVENT_COLUMNS, "EVENT_COLUMNS is out of date"
+    clock = workdays.OfficeClock(workdays.parse_office_hours(current_app.config["OFFICE_HOURS"]),
+                                 workdays.district_days())
     deadlines: dict[tuple, object] = {}  # (day, working days) -> due date: the calendar read once each
 
     def due(day, days_allowed):
@@ -123,7 +129,9 @@ def generate(count: int, *, days: int = 365, seed: int = 7, chunk: int = 20_000)
             deadlines[day, days_allowed] = workdays.add_working_days(day, days_allowed)
         return deadlines[day, days_allowed]
 
+    rating_row = _row_maker(Rating.__table__, utcnow())
     next_event_id = (db.session.scalar(select(func.max(TicketEvent.id))) or 0) + 1
+    next_rating_id = (db.session.scalar(select(func.max(Rating.id))) or 0) + 1
     buildings = db.session.execute(select(Building.id, Building.grid_id, Building.community_id)).all()
     services = db.session.execute(
         select(Service.id, Service.deadline_days).where(Service.guidance_only.is_(False),
@@ -138,7 +146,7 @@ def generate(count: int, *, days: int = 365, seed: int = 7, chunk: int = 20_000)
     sequence: dict[tuple[int, object], int] = {}
     made = 0
     while made < count:
-        tickets, events = [], []
+        tickets, events, rated = [], [], []
         for _ in range(min(chunk, count - made)):
             building_id, grid_id, community_id = rng.choice(buildings)
             service_id, deadline = rng.choice(services)
@@ -166,9 +174,15 @@ def generate(count: int, *, days: int = 365, seed: int = 7, chunk: int = 20_000)
                 mobile_last4=mobile[-4:], details="", locale="zh_CN",
                 due_date=due(day, deadline), physical_result=False,
                 opened_at=None if status == Status.SUBMITTED else created, completed_at=completed,
+                working_seconds=None if completed is None else clock.seconds_between(created, completed),
                 created_at=created, updated_at=completed or created, version=len(PATHS[status]),
                 assignee_id=assignee,
             ))
+            if status == Status.CLOSED and rng.random() < RATED:
+                level = rng.choices(LEVELS, LEVEL_WEIGHTS)[0]
+                rated.append(dict(id=next_rating_id + len(rated), ticket_id=ticket_id, level=level, comment="",
+                                  created_at=completed + STEPS[1], updated_at=completed + STEPS[1],
+                                  community_id=community_id, grid_id=grid_id, service_id=service_id))
             previous = None
             for step, action in enumerate(PATHS[status]):  # as EVENT_COLUMNS has them
                 first = action == "submitted"
@@ -178,13 +192,17 @@ def generate(count: int, *, days: int = 365, seed: int = 7, chunk: int = 20_000)
                 previous = AFTER[action].value
             made += 1
         next_event_id += len(events)
+        next_rating_id += len(rated)
         if copier is not None:
             copier.write(Ticket.__table__, map(ticket_row, tickets))
             copier.write(TicketEvent.__table__, events)
+            copier.write(Rating.__table__, map(rating_row, rated))
         else:
             # Core inserts of the tables (not the ORM's bulk path): several times faster.
             db.session.execute(insert(Ticket.__table__), tickets)
             db.session.execute(insert(TicketEvent.__table__), [dict(zip(EVENT_COLUMNS, e)) for e in events])
+            if rated:
+                db.session.execute(insert(Rating.__table__), rated)
             db.session.commit()
     if copier is not None:
         copier.close()
@@ -196,14 +214,17 @@ def generate(count: int, *, days: int = 365, seed: int = 7, chunk: int = 20_000)
     if postgres:
         from sqlalchemy import text
 
-        from kiosk_app.models.ticket_count import recount
+        from kiosk_app.models import daily, ticket_count
 
-        for table in ("tickets", "ticket_events"):
-            db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
-        recount(db.session.connection())
+        for table in ("tickets", "ticket_events", "ratings"):
+            db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                    f"(SELECT max(id) FROM {table}))"))
+        ticket_count.recount(db.session.connection())
+        daily.recount(db.session.connection())
         db.session.commit()
         # What autovacuum does on a live server: statistics and the visibility map (index-only scans).
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE tickets"))
             conn.execute(text("VACUUM ANALYZE ticket_events"))
+            conn.execute(text("VACUUM ANALYZE ratings"))
     return made

@@ -123,6 +123,17 @@ def completed(ticket, *, physical_result: bool = False, by: str = "admin-hq"):
     return workflow.apply_action(staff(by), ticket.id, "complete", note="证明已开具", physical_result=physical_result)
 
 
+def completed_at(ticket, moment, office_hours: str = "09:00-12:00,13:30-17:30"):
+    """A completed ticket's completion moved to ``moment``, with the office time it then took (as
+    completing it then would have kept)."""
+    from kiosk_app.services import workdays
+
+    ticket.completed_at = moment
+    ticket.working_seconds = workdays.office_seconds(ticket.created_at, moment, office_hours)
+    db.session.commit()
+    return ticket
+
+
 def sign_in(app, username: str, password: str = STAFF_PASSWORD):
     """A test client signed in to the back office as ``username``."""
     client = app.test_client()

@@ -28,10 +28,11 @@ from .staff import DataExport, GridLevel, Role, Staff, StaffGrid, StaffSession
 from .terminal import Terminal, TerminalKind
 from .throttle import Throttle
 from .ticket import Channel, Status, Ticket, TicketCounter, TicketEvent, TicketEventKind, TicketView
+from .daily import CompletionDay, RatingDay, TicketDay
 from .ticket_count import TicketCount
 
 __all__ = [
-    "AuditEvent", "CacheVersion", "CalendarDay", "JobState",
+    "AuditEvent", "CacheVersion", "CalendarDay", "CompletionDay", "RatingDay", "TicketDay", "JobState",
     "DoorEventKind",
     "Compartment", "CompartmentState", "DoorEvent", "DoorReason", "DoorState", "ItemKind", "ItemState",
     "LockBoardState", "LockerItem", "Size", "DataExport", "CommandState", "DoorCommand", "RATING_LABELS", "FollowUp",

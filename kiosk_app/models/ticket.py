@@ -228,6 +228,8 @@ class Ticket(db.Model):
     # First opened by a member of staff: until then the queue marks the ticket as new.
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Office time from submission to completion, in seconds, as the calendar and office hours were then.
+    working_seconds: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # Optimistic locking: two staff changing the same ticket cannot overwrite each other.

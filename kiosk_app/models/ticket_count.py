@@ -10,7 +10,7 @@ history.  Counts only ever change by one row's worth, so concurrent changes add 
 the two count rows of a change in one order, so two opposite changes cannot deadlock).
 
 SQLite rebuilds a table for some schema changes (batch mode) and drops its triggers with it: a
-migration that rebuilds ``tickets`` calls ``create_triggers`` again (migration_steps.py says so).
+migration that rebuilds ``tickets`` calls ``create_triggers`` again (and daily.py's, after 0028).
 """
 
 from __future__ import annotations

@@ -63,7 +63,8 @@ def rate(ticket: Ticket, level, comment: str = "") -> Rating:
     rating = rating_of(ticket)
     now = utcnow()
     if rating is None:
-        rating = Rating(ticket_id=ticket.id, level=value, comment=comment, created_at=now, updated_at=now)
+        rating = Rating(ticket_id=ticket.id, level=value, comment=comment, created_at=now, updated_at=now,
+                        community_id=ticket.community_id, grid_id=ticket.grid_id, service_id=ticket.service_id)
         db.session.add(rating)
     elif not _changeable(rating):
         raise DomainError(_l("A rating can be changed for %(days)d days; this one can no longer be changed.",

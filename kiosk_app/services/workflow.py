@@ -9,13 +9,14 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
 from ..models import Role, Staff, Status, Ticket, TicketEvent, TicketEventKind
 from ..models.base import utcnow
-from . import event_texts, notifications, scope
+from . import event_texts, notifications, scope, workdays
 from .admin.audit import AuditAction, record
 from .errors import Conflict, DomainError, InvalidInput, NotFound
 from .uow import unit_of_work, use_case
@@ -208,6 +209,7 @@ def _apply(actor: Staff, ticket_id, action: str, *, note: str, version, physical
         ticket.assignee_id = actor.id
     if action == Action.COMPLETE:
         ticket.completed_at = now
+        ticket.working_seconds = workdays.office_seconds(ticket.created_at, now, current_app.config["OFFICE_HOURS"])
         ticket.physical_result = bool(physical_result)
     ticket.status = transitions_for(ticket)[(before, action)]
     ticket.updated_at = now

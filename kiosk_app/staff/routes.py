@@ -225,8 +225,7 @@ def counter_check(service_id: int, field: str):
 @bp.get("/figures")
 @login_required
 def figures_page():
-    data = figures.figures_page(current_user, _date_arg("from"), _date_arg("to"),
-                                current_app.config["OFFICE_HOURS"], _today())
+    data = figures.figures_page(current_user, _date_arg("from"), _date_arg("to"), _today())
     return render_template("pages/staff/figures.html", figures=data)
 
 

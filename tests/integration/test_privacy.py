@@ -28,7 +28,7 @@ def test_purge_erases_what_identifies_residents_of_old_tickets_and_keeps_their_c
     ended(old, 200)
     ended(recent, 10, Status.REJECTED)
     admin = staff("admin-hq")
-    before = figures.community_figures(admin, date.today() - timedelta(days=30), date.today(), "09:00-17:00",
+    before = figures.community_figures(admin, date.today() - timedelta(days=30), date.today(),
                                        date.today())
     assert privacy.purge() == 1
     assert privacy.purge() == 0  # idempotent
@@ -46,7 +46,7 @@ def test_purge_erases_what_identifies_residents_of_old_tickets_and_keeps_their_c
             assert "13912345678" not in repr(row) and "3单元502" not in repr(row), table.name
     assert db.session.get(Ticket, recent.id).resident_mobile == "13900001111"
     assert db.session.get(Ticket, open_one.id).resident_mobile == "13900002222"
-    after = figures.community_figures(admin, date.today() - timedelta(days=30), date.today(), "09:00-17:00",
+    after = figures.community_figures(admin, date.today() - timedelta(days=30), date.today(),
                                       date.today())
     assert after.total == before.total
     assert db.session.scalar(db.select(AuditEvent).filter_by(action="erase_personal_data")).actor_label == \

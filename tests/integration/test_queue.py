@@ -10,7 +10,7 @@ from kiosk_app.services import figures, queue, workflow
 from kiosk_app.services.errors import NotFound
 from kiosk_app.services.queue import Filters
 
-from ..helpers import QueryCounter, make_ticket, staff
+from ..helpers import QueryCounter, completed_at, make_ticket, staff
 
 TODAY = date(2026, 11, 26)
 
@@ -192,9 +192,8 @@ def test_figures_for_a_period(ctx):
         workflow.apply_action(admin, ticket.id, "accept")
         done = workflow.apply_action(admin, ticket.id, "complete", note="好了")
         # Completed some office hours after 09:00 Monday (office: 09–12, 13:30–17:30).
-        done.completed_at = monday + timedelta(hours=hours if hours < 4 else 24 + 1.5)
-        db.session.commit()
-    result = figures.community_figures(admin, date(2025, 6, 1), date(2025, 6, 30), "09:00-12:00,13:30-17:30",
+        completed_at(done, monday + timedelta(hours=hours if hours < 4 else 24 + 1.5))
+    result = figures.community_figures(admin, date(2025, 6, 1), date(2025, 6, 30),
                                        today=date(2025, 6, 30))
     assert (result.total.received, result.total.done, result.total.rejected, result.total.open) == (3, 2, 1, 0)
     assert result.completed_count == 2
@@ -214,11 +213,10 @@ def test_figures_read_the_calendar_once_however_many_tickets_were_completed(ctx)
         for _ in range(n):
             ticket = make_ticket(created_at=datetime(2025, 6, 9, 1, 0, tzinfo=tz))
             workflow.apply_action(admin, ticket.id, "accept")
-            workflow.apply_action(admin, ticket.id, "complete", note="好了").completed_at = \
-                datetime(2025, 6, 11, 3, 0, tzinfo=tz)
-            db.session.commit()
+            completed_at(workflow.apply_action(admin, ticket.id, "complete", note="好了"),
+                         datetime(2025, 6, 11, 3, 0, tzinfo=tz))
         with QueryCounter(db.engine) as queries:
-            figures.community_figures(admin, date(2025, 6, 1), date(2025, 6, 30), "09:00-12:00,13:30-17:30",
+            figures.community_figures(admin, date(2025, 6, 1), date(2025, 6, 30),
                                       today=date(2025, 6, 30))
         return queries.count
 
@@ -234,9 +232,8 @@ def test_figures_list_grids_in_the_order_of_their_codes_and_say_what_a_median_of
     admin = staff("admin-hq")
     workflow.apply_action(admin, evening.id, "accept")
     done = workflow.apply_action(admin, evening.id, "complete", note="当晚办好")
-    done.completed_at = monday + timedelta(hours=13)  # 22:00 the same evening
-    db.session.commit()
-    result = figures.community_figures(admin, date(2025, 6, 1), date(2025, 6, 30), "09:00-12:00,13:30-17:30",
+    completed_at(done, monday + timedelta(hours=13))  # 22:00 the same evening
+    result = figures.community_figures(admin, date(2025, 6, 1), date(2025, 6, 30),
                                        today=date(2025, 6, 30))
     assert [name for name, _ in result.by_grid] == ["红旗路社区 · 第一网格", "红旗路社区 · 第二网格", "红旗路社区 · 第三网格"]
     assert (result.median_hours, result.outside_office_hours, result.median_elapsed_hours) == (0, 1, 1.0)

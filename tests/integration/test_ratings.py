@@ -117,12 +117,12 @@ def test_satisfaction_figures_for_a_period(ctx):
     follow_up = db.session.scalar(db.select(FollowUp))
     ratings.close_follow_up(staff("admin-hq"), follow_up.id, "回访", "改进")
     today = wd.local_date(utcnow())
-    result = figures.community_figures(admin, today - timedelta(days=1), today, "09:00-17:00", today)
+    result = figures.community_figures(admin, today - timedelta(days=1), today, today)
     assert (result.satisfaction.ratings, result.satisfaction.satisfied, result.satisfaction.poor) == (4, 2, 1)
     assert result.satisfaction.share == 50.0
     services = dict(result.satisfaction_by_service)
     assert services["公共设施报修"].share == 100.0 and services["环境卫生问题反映"].poor == 1
     assert dict(result.satisfaction_by_community)["新建路社区"].ratings == 1
     assert (result.follow_ups_closed, result.follow_ups_on_time, result.follow_ups_overdue) == (1, 1, 0)
-    only_hq = figures.community_figures(staff("admin-hq"), today - timedelta(days=1), today, "09:00-17:00", today)
+    only_hq = figures.community_figures(staff("admin-hq"), today - timedelta(days=1), today, today)
     assert only_hq.satisfaction.ratings == 3

@@ -1,8 +1,11 @@
 """Deadlines in working days, across holidays, adjusted weekends and unknown years."""
 
-from datetime import date, datetime, timezone
+import statistics
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kiosk_app.services import workdays
 
@@ -45,3 +48,27 @@ def test_submissions_count_from_the_local_day_in_china():
     early_saturday = datetime(2025, 6, 13, 16, 30, tzinfo=timezone.utc)
     assert workdays.local_date(early_saturday) == date(2025, 6, 14)
     assert workdays.due_date_for(early_saturday, 1) == date(2025, 6, 16)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=3000), min_size=1, max_size=60))
+def test_the_median_of_counted_tenths_is_the_median_of_the_values(values):
+    from collections import Counter
+
+    from kiosk_app.services.figures import median_tenths
+
+    assert median_tenths(Counter(values)) == round(statistics.median(values) / 10, 1)
+    assert median_tenths({}) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(min_value=0, max_value=400 * 86400), st.integers(min_value=-86400, max_value=30 * 86400),
+       st.integers(min_value=0, max_value=999_999))
+def test_the_office_clock_agrees_with_walking_the_calendar(start, length, micro):
+    """A backfill's shortcut (one subtraction a ticket) gives the seconds walking the days gives."""
+    windows = workdays.parse_office_hours("09:00-12:00,13:30-17:30")
+    calendar = ((date(2025, 6, 9), False), (date(2025, 6, 14), True))  # a holiday Monday, a working Saturday
+    clock = workdays.OfficeClock(windows, calendar)
+    a = datetime(2025, 5, 1, tzinfo=timezone.utc) + timedelta(seconds=start, microseconds=micro)
+    b = a + timedelta(seconds=length)
+    assert abs(clock.seconds_between(a, b) - round(workdays.working_hours_between(a, b, windows, calendar) * 3600)) <= 1
