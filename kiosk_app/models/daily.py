@@ -1,12 +1,17 @@
-"""The figures' daily summaries, kept by the database (kept.py): a period's figures add up a row per
-day and place instead of reading every ticket of the period (a year of a city: a million tickets).
+"""The figures' summaries, kept by the database (kept.py): a period's figures add up a row per day or
+month and place instead of reading every ticket of the period (a year of a city: a million tickets).
 
-- ``ticket_days``: tickets received per local day, community, grid, service, status and due date
-  (due dates say which open ones are overdue on the day the figures are asked for);
-- ``completion_days``: tickets completed per local day and grid, by how long they took in tenths of an
-  hour, once in office time (``working``, kept on the ticket at completion) and once as time passed
-  (``elapsed``): the medians come from these (to the tenth of an hour they are shown in);
-- ``rating_days``: ratings per local day they were given, place and level.
+Each summary is kept twice, per local day and per local month (``grain``; ``day`` is then the
+month's first day): a period reads its whole months from the monthly rows and only the days at its
+ends from the daily ones, so a year costs a few months' worth of rows, not 365 days' worth.
+
+- ``ticket_days``: tickets received per day, community, grid, service, status and, while open, due
+  date (the day the figures are asked for says which are overdue; a finished ticket's is not kept);
+- ``completion_days``: tickets completed per day and grid, by how long they took, once in office time
+  (``working``, kept on the ticket at completion) and once as time passed (``elapsed``), rounded to a
+  tenth of an hour below 10 hours, half an hour below 50, a whole hour beyond (what a median of
+  handling times needs; finer would make a row of almost every ticket): the medians come from these;
+- ``rating_days``: ratings per day they were given, place and level.
 """
 
 from __future__ import annotations
@@ -18,14 +23,18 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
 from . import kept
-from .kept import Kept, column, constant, local_day
+from .kept import Kept, column, constant, local_day, local_month
 from .rating import Rating
-from .ticket import Ticket
+from .ticket import Status, Ticket
+
+GRAINS = {"day": local_day, "month": local_month}
+FINISHED_DUE = date(2000, 1, 1)  # the due date kept for a finished ticket (none is overdue)
 
 
 class TicketDay(db.Model):
     __tablename__ = "ticket_days"
 
+    grain: Mapped[str] = mapped_column(String(5), primary_key=True)  # "day" or "month"
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     community_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     grid_id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -38,6 +47,7 @@ class TicketDay(db.Model):
 class CompletionDay(db.Model):
     __tablename__ = "completion_days"
 
+    grain: Mapped[str] = mapped_column(String(5), primary_key=True)  # "day" or "month"
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     community_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     grid_id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -49,6 +59,7 @@ class CompletionDay(db.Model):
 class RatingDay(db.Model):
     __tablename__ = "rating_days"
 
+    grain: Mapped[str] = mapped_column(String(5), primary_key=True)  # "day" or "month"
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     community_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     grid_id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -57,49 +68,71 @@ class RatingDay(db.Model):
     n: Mapped[int] = mapped_column(Integer, default=0)
 
 
+def _rounded(tenths: str, dialect: str) -> str:
+    """Tenths of an hour to the precision kept: 0.1 h below 10 h, 0.5 h below 50 h, 1 h beyond."""
+    return (f"CASE WHEN {tenths} < 100 THEN {tenths} WHEN {tenths} < 500 THEN CAST(round({tenths} / 5.0) AS INTEGER) * 5 "
+            f"ELSE CAST(round({tenths} / 10.0) AS INTEGER) * 10 END")
+
+
 def _working_tenths(row: str, dialect: str) -> str:
     # 0 only when no office time passed at all (handled outside office hours), else at least 0.1
     most = "greatest" if dialect == "postgresql" else "max"
-    tenths = f"CAST(round({row}.working_seconds / 360.0) AS INTEGER)"
-    return f"CASE WHEN {row}.working_seconds = 0 THEN 0 ELSE {most}(1, {tenths}) END"
+    tenths = f"{most}(1, CAST(round({row}.working_seconds / 360.0) AS INTEGER))"
+    return f"CASE WHEN {row}.working_seconds = 0 THEN 0 ELSE {_rounded(tenths, dialect)} END"
 
 
 def _elapsed_tenths(row: str, dialect: str) -> str:
+    # whole seconds first: SQLite's julianday is a float (3 minutes come out as 0.0499… hours)
     if dialect == "postgresql":
-        return f"CAST(round(extract(epoch FROM {row}.completed_at - {row}.created_at) / 360) AS INTEGER)"
-    return f"CAST(round((julianday({row}.completed_at) - julianday({row}.created_at)) * 240) AS INTEGER)"
+        seconds = f"round(extract(epoch FROM {row}.completed_at - {row}.created_at))"
+    else:
+        seconds = f"round((julianday({row}.completed_at) - julianday({row}.created_at)) * 86400)"
+    return _rounded(f"CAST(round({seconds} / 360.0) AS INTEGER)", dialect)
+
+
+OPEN = ", ".join(f"'{status.value}'" for status in Status if status.is_open)
+
+
+def _due_while_open(row: str, dialect: str) -> str:
+    return f"CASE WHEN {row}.status IN ({OPEN}) THEN {row}.due_date ELSE '{FINISHED_DUE}' END"
 
 
 PLACE = (("community_id", column("community_id")), ("grid_id", column("grid_id")))
-
-TICKETS = Kept(
-    name="ticket_days", table="ticket_days", source="tickets",
-    key=(("day", local_day("created_at")), *PLACE, ("service_id", column("service_id")),
-         ("status", column("status")), ("due_date", column("due_date"))),
-    when=lambda row: "true",
-    watched=("created_at", "community_id", "grid_id", "service_id", "status", "due_date"),
-)
 COMPLETED = ("created_at", "completed_at", "community_id", "grid_id")
-WORKING = Kept(
-    name="completion_days_working", table="completion_days", source="tickets",
-    key=(("day", local_day("completed_at")), *PLACE, ("kind", constant("working")), ("tenths", _working_tenths)),
-    when=lambda row: f"({row}.completed_at IS NOT NULL AND {row}.working_seconds IS NOT NULL)",
-    watched=(*COMPLETED, "working_seconds"),
-)
-ELAPSED = Kept(
-    name="completion_days_elapsed", table="completion_days", source="tickets",
-    key=(("day", local_day("completed_at")), *PLACE, ("kind", constant("elapsed")), ("tenths", _elapsed_tenths)),
-    when=lambda row: f"({row}.completed_at IS NOT NULL)",
-    watched=COMPLETED,
-)
-RATINGS = Kept(
-    name="rating_days", table="rating_days", source="ratings",
-    key=(("day", local_day("created_at")), *PLACE, ("service_id", column("service_id")), ("level", column("level"))),
-    when=lambda row: f"({row}.grid_id IS NOT NULL)",
-    watched=("created_at", "community_id", "grid_id", "service_id", "level"),
-)
-ON_TICKETS = [TICKETS, WORKING, ELAPSED]
-ALL = [*ON_TICKETS, RATINGS]
+
+
+def _summaries(grain: str) -> tuple[list[Kept], Kept]:
+    """The summaries of tickets, and of ratings, at one grain."""
+    at = GRAINS[grain]
+    first = (("grain", constant(grain)),)
+    on_tickets = [
+        Kept(name=f"ticket_{grain}s", table="ticket_days", source="tickets",
+             key=(*first, ("day", at("created_at")), *PLACE, ("service_id", column("service_id")),
+                  ("status", column("status")), ("due_date", _due_while_open)),
+             when=lambda row: "true",
+             watched=("created_at", "community_id", "grid_id", "service_id", "status", "due_date")),
+        Kept(name=f"completion_{grain}s_working", table="completion_days", source="tickets",
+             key=(*first, ("day", at("completed_at")), *PLACE, ("kind", constant("working")),
+                  ("tenths", _working_tenths)),
+             when=lambda row: f"({row}.completed_at IS NOT NULL AND {row}.working_seconds IS NOT NULL)",
+             watched=(*COMPLETED, "working_seconds")),
+        Kept(name=f"completion_{grain}s_elapsed", table="completion_days", source="tickets",
+             key=(*first, ("day", at("completed_at")), *PLACE, ("kind", constant("elapsed")),
+                  ("tenths", _elapsed_tenths)),
+             when=lambda row: f"({row}.completed_at IS NOT NULL)",
+             watched=COMPLETED),
+    ]
+    ratings = Kept(name=f"rating_{grain}s", table="rating_days", source="ratings",
+                   key=(*first, ("day", at("created_at")), *PLACE, ("service_id", column("service_id")),
+                        ("level", column("level"))),
+                   when=lambda row: f"({row}.grid_id IS NOT NULL)",
+                   watched=("created_at", "community_id", "grid_id", "service_id", "level"))
+    return on_tickets, ratings
+
+
+ON_TICKETS = [*_summaries("day")[0], *_summaries("month")[0]]
+RATINGS = [_summaries("day")[1], _summaries("month")[1]]
+ALL = [*ON_TICKETS, *RATINGS]
 
 
 def create_triggers(connection) -> None:
@@ -119,7 +152,7 @@ def _tickets_created(table, connection, **kw) -> None:
 
 @event.listens_for(Rating.__table__, "after_create")
 def _ratings_created(table, connection, **kw) -> None:
-    kept.create_triggers(connection, [RATINGS])
+    kept.create_triggers(connection, RATINGS)
 
 
 __all__ = ["CompletionDay", "RatingDay", "TicketDay", "create_triggers", "recount"]

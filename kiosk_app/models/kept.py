@@ -28,6 +28,15 @@ def local_day(name: str) -> Expression:
     return day
 
 
+def local_month(name: str) -> Expression:
+    """The first day of the local month of a UTC timestamp column."""
+    def month(row: str, dialect: str) -> str:
+        if dialect == "postgresql":
+            return f"date_trunc('month', {row}.{name} AT TIME ZONE 'Asia/Shanghai')::date"
+        return f"date({row}.{name}, '+8 hours', 'start of month')"
+    return month
+
+
 def constant(value: str) -> Expression:
     return lambda row, dialect: f"'{value}'"
 

@@ -114,15 +114,28 @@ def figures_page(actor: Staff, start: date | None, end: date | None, today: date
     return community_figures(actor, *period(start, end, today), today)
 
 
+def in_period(summary, start: date, end: date):
+    """A summary's rows for the period: its whole months from the monthly rows, the days at its ends
+    from the daily ones (a year: eleven or twelve months' rows and a month's worth of days)."""
+    first = start if start.day == 1 else (start.replace(day=1) + timedelta(days=32)).replace(day=1)
+    after = (end + timedelta(days=1)).replace(day=1)  # the whole months are those in [first, after)
+    if first >= after:
+        return and_(summary.grain == "day", summary.day >= start, summary.day <= end)
+    return or_(and_(summary.grain == "month", summary.day >= first, summary.day < after),
+               and_(summary.grain == "day", or_(and_(summary.day >= start, summary.day < first),
+                                                and_(summary.day >= after, summary.day <= end))))
+
+
 def community_figures(actor: Staff, start: date, end: date, today: date) -> Figures:
-    """From the daily summaries the database keeps (models/daily.py): a row per day and place, however
-    many tickets came in, so a year costs what a day's rows cost 365 times, not a year of tickets."""
+    """From the summaries the database keeps (models/daily.py): rows per month or day and place, however
+    many tickets came in, so a year costs a few months' rows, not a year of tickets."""
     result = Figures(start=start, end=end)
     overdue = TicketDay.due_date < today
     rows = db.session.execute(
         select(TicketDay.service_id, TicketDay.grid_id, TicketDay.status, overdue, func.sum(TicketDay.n))
-        .where(scope.ticket_filter(actor, on=TicketDay), TicketDay.day >= start, TicketDay.day <= end)
-        .group_by(TicketDay.service_id, TicketDay.grid_id, TicketDay.status, overdue))
+        .where(scope.ticket_filter(actor, on=TicketDay), in_period(TicketDay, start, end))
+        .group_by(TicketDay.service_id, TicketDay.grid_id, TicketDay.status, overdue)
+        .having(func.sum(TicketDay.n) != 0))  # a count that went to 0 (the ticket moved on) leaves its row
     services: dict[int, Row] = {}
     grids: dict[int, Row] = {}
     for service_id, grid_id, status, is_overdue, n in rows:
@@ -136,8 +149,8 @@ def community_figures(actor: Staff, start: date, end: date, today: date) -> Figu
     took: dict[str, dict[int, int]] = {"working": {}, "elapsed": {}}
     for kind, tenths, n in db.session.execute(
             select(CompletionDay.kind, CompletionDay.tenths, func.sum(CompletionDay.n))
-            .where(scope.ticket_filter(actor, on=CompletionDay), CompletionDay.day >= start, CompletionDay.day <= end)
-            .group_by(CompletionDay.kind, CompletionDay.tenths)):
+            .where(scope.ticket_filter(actor, on=CompletionDay), in_period(CompletionDay, start, end))
+            .group_by(CompletionDay.kind, CompletionDay.tenths).having(func.sum(CompletionDay.n) != 0)):
         took[kind][tenths] = int(n)
     result.completed_count = sum(took["elapsed"].values())
     result.median_hours = median_tenths(took["working"])
@@ -150,7 +163,8 @@ def community_figures(actor: Staff, start: date, end: date, today: date) -> Figu
 
 
 def median_tenths(counts: dict[int, int]) -> float | None:
-    """The median, in hours, of values counted per tenth of an hour (``{tenths: how many}``)."""
+    """The median, in hours, of values counted per tenth of an hour (``{tenths: how many}``; kept at the
+    precision models/daily.py says)."""
     total = sum(counts.values())
     if not total:
         return None
@@ -167,8 +181,9 @@ def _satisfaction(result: Figures, actor: Staff, start: date, end: date, today: 
     """Ratings given in the period, per service, grid and community; and the follow-ups of poor ones."""
     rows = db.session.execute(
         select(RatingDay.service_id, RatingDay.grid_id, RatingDay.community_id, RatingDay.level, func.sum(RatingDay.n))
-        .where(scope.ticket_filter(actor, on=RatingDay), RatingDay.day >= start, RatingDay.day <= end)
-        .group_by(RatingDay.service_id, RatingDay.grid_id, RatingDay.community_id, RatingDay.level)).all()
+        .where(scope.ticket_filter(actor, on=RatingDay), in_period(RatingDay, start, end))
+        .group_by(RatingDay.service_id, RatingDay.grid_id, RatingDay.community_id, RatingDay.level)
+        .having(func.sum(RatingDay.n) != 0)).all()
     by = {"service": {}, "grid": {}, "community": {}}
     for service_id, grid_id, community_id, level, n in rows:
         result.satisfaction.add(level, int(n))

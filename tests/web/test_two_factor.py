@@ -35,13 +35,19 @@ def code(secret: str, steps: int = 0) -> str:
 
 def set_up(client) -> str:
     """Turn two factors on from the set-up page; returns the secret."""
+    return set_up_with_code(client)[0]
+
+
+def set_up_with_code(client) -> tuple[str, str]:
+    """Turn two factors on from the set-up page; returns the secret and the code that did it."""
     page = text(client.get("/staff/security/two-factor"))
     secret = re.search(r'id="two-factor-secret">([A-Z2-7]+)<', page).group(1)
     assert 'id="two-factor-qr"' in page and "<svg" in page
+    used = code(secret)
     response = client.post("/staff/security/two-factor", data={"csrf_token": token(client, "/staff/security/two-factor"),
-                                                              "code": code(secret)})
+                                                              "code": used})
     assert response.status_code == 303
-    return secret
+    return secret, used
 
 
 def password_step(app, username="admin-district"):
@@ -124,8 +130,7 @@ def test_an_admin_resets_it_for_a_lost_phone_and_the_account_sets_it_up_again(ap
 def test_anyone_may_turn_it_on_and_off_with_a_current_code(app):
     desk = sign_in(app, "staff-hq")
     assert desk.get("/staff/").status_code == 200  # not made to
-    secret = set_up(desk)
-    used = code(secret)  # the code that turned it on: taken, it turns nothing off
+    secret, used = set_up_with_code(desk)  # the code that turned it on: taken, it turns nothing off
     desk.post("/staff/security/two-factor/off", data={"csrf_token": token(desk), "code": used})
     with app.app_context():
         assert staff("staff-hq").totp_secret == secret
