@@ -11,7 +11,7 @@ from datetime import date
 from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, bindparam, case, cast, func, insert, select, update
+from sqlalchemy import String, bindparam, case, cast, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -237,26 +237,32 @@ def _write_numbered(connection, values: dict, event: dict, community: Area, day:
     """
     placeholder = "#" + secrets.token_hex(15)
     ticket = Ticket(**values, number=placeholder)
-    message = notifications.compose(ticket, "issued", due=ticket.due_date.isoformat())
+    # written only while the number has texts left (notifications.ALLOWANCE), asked in the same statement
+    message = notifications.message_values(ticket, "issued", due=ticket.due_date.isoformat())
     params = {"community": community.id, "on_day": day, "prefix": format_number(community.code, day, 0)[:-3],
               "placeholder": placeholder,
               **{f"ticket_{name}": value for name, value in values.items()},
               **{f"event_{name}": value for name, value in event.items()},
-              **{f"message_{name}": value for name, value in (message or {}).items() if name != "ticket_id"}}
+              **{f"message_{name}": value for name, value in (message or {}).items() if name != "ticket_id"},
+              **(notifications.allowance(ticket.resident_mobile) if message else {})}
     statement = _numbered_write_statement(tuple(values), tuple(event), tuple(message or ()))
     row = connection.execute(statement, params).first()
     if row is None:  # the day's first ticket: make the counter row, then number
         connection.execute(pg_insert(_COUNTERS).values(community_id=community.id, day=day, last=0)
                            .on_conflict_do_nothing())
         row = connection.execute(statement, params).one()
-    ticket.id, ticket.number = row
+    ticket.id, ticket.number, queued = row
+    if message and not queued:
+        notifications.not_queued(ticket.resident_mobile)
     return ticket
 
 
 @lru_cache(maxsize=8)
 def _numbered_write_statement(values: tuple[str, ...], event: tuple[str, ...], message: tuple[str, ...]):
     """The statement of ``_write_numbered`` for these columns, built once: data-modifying CTEs, each
-    fed by the one before (no counter row, no ticket; no ticket, no event and no message)."""
+    fed by the one before (no counter row, no ticket; no ticket, no event and no message; no texts
+    left for the number, no message).  It answers the ticket's id and number, and whether the message
+    was queued."""
     tickets, events, messages = Ticket.__table__, TicketEvent.__table__, Notification.__table__
     counter = _BUMP.cte("counter")
     number = bindparam("prefix", type_=String) + case(
@@ -266,19 +272,21 @@ def _numbered_write_statement(values: tuple[str, ...], event: tuple[str, ...], m
         select(*(bindparam(f"ticket_{name}", type_=tickets.c[name].type) for name in values), number)
         .select_from(counter),
     ).returning(tickets.c.id, tickets.c.number).cte("ticket")
-    statement = select(ticket.c.id, ticket.c.number)
+    written = []
     for table, prefix, names in ((events, "event", event), (messages, "message", message)):
         names = [name for name in names if name != "ticket_id"]
         if not names:
             continue
         columns = [bindparam(f"{prefix}_{name}", type_=table.c[name].type) for name in names]
+        rows = select(ticket.c.id, *columns)
         if table is messages:  # its text and parameters carry the number: the placeholder is replaced here
-            columns = [func.replace(column, bindparam("placeholder"), ticket.c.number) if name in ("body", "params")
-                       else column for name, column in zip(names, columns)]
-        statement = statement.add_cte(insert(table).from_select(
-            [table.c.ticket_id, *(table.c[name] for name in names)], select(ticket.c.id, *columns),
-        ).cte(f"first_{prefix}"))
-    return statement
+            rows = select(ticket.c.id, *(func.replace(column, bindparam("placeholder"), ticket.c.number)
+                                         if name in ("body", "params") else column
+                                         for name, column in zip(names, columns))).where(notifications.ALLOWANCE)
+        written.append(insert(table).from_select([table.c.ticket_id, *(table.c[name] for name in names)], rows)
+                       .returning(table.c.id).cte(f"first_{prefix}"))
+    queued = select(func.count()).select_from(written[-1]).scalar_subquery() if message else literal(0)
+    return select(ticket.c.id, ticket.c.number, queued).add_cte(*written)
 
 
 @use_case
