@@ -23,49 +23,45 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
 from . import kept
-from .kept import Kept, column, constant, local_day, local_month
+from .kept import Kept, column, constant, local_date
 from .rating import Rating
 from .ticket import Status, Ticket
 
-GRAINS = {"day": local_day, "month": local_month}
 FINISHED_DUE = date(2000, 1, 1)  # the due date kept for a finished ticket (none is overdue)
 
 
-class TicketDay(db.Model):
+class _Summary:
+    """The start of every summary's key: per day or month (``grain``; ``day`` is the month's first day
+    for a month), community and grid; and the count."""
+
+    # first in the table and its key (the period's rows are a range of it), the count last
+    grain: Mapped[str] = mapped_column(String(5), primary_key=True, sort_order=-4)  # "day" or "month"
+    day: Mapped[date] = mapped_column(Date, primary_key=True, sort_order=-3)
+    community_id: Mapped[int] = mapped_column(Integer, primary_key=True, sort_order=-2)
+    grid_id: Mapped[int] = mapped_column(Integer, primary_key=True, sort_order=-1)
+    n: Mapped[int] = mapped_column(Integer, default=0, sort_order=1)
+
+
+class TicketDay(_Summary, db.Model):
     __tablename__ = "ticket_days"
 
-    grain: Mapped[str] = mapped_column(String(5), primary_key=True)  # "day" or "month"
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    community_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    grid_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     service_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     status: Mapped[str] = mapped_column(String(20), primary_key=True)
     due_date: Mapped[date] = mapped_column(Date, primary_key=True)
-    n: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class CompletionDay(db.Model):
+class CompletionDay(_Summary, db.Model):
     __tablename__ = "completion_days"
 
-    grain: Mapped[str] = mapped_column(String(5), primary_key=True)  # "day" or "month"
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    community_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    grid_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(10), primary_key=True)  # "working" or "elapsed"
     tenths: Mapped[int] = mapped_column(Integer, primary_key=True)  # of an hour
-    n: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class RatingDay(db.Model):
+class RatingDay(_Summary, db.Model):
     __tablename__ = "rating_days"
 
-    grain: Mapped[str] = mapped_column(String(5), primary_key=True)  # "day" or "month"
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    community_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    grid_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     service_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     level: Mapped[int] = mapped_column(Integer, primary_key=True)
-    n: Mapped[int] = mapped_column(Integer, default=0)
 
 
 def _rounded(tenths: str, dialect: str) -> str:
@@ -103,7 +99,9 @@ COMPLETED = ("created_at", "completed_at", "community_id", "grid_id")
 
 def _summaries(grain: str) -> tuple[list[Kept], Kept]:
     """The summaries of tickets, and of ratings, at one grain."""
-    at = GRAINS[grain]
+    def at(name: str):
+        return local_date(name, grain)
+
     first = (("grain", constant(grain)),)
     on_tickets = [
         Kept(name=f"ticket_{grain}s", table="ticket_days", source="tickets",

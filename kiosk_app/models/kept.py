@@ -19,22 +19,16 @@ def column(name: str) -> Expression:
     return lambda row, dialect: f"{row}.{name}"
 
 
-def local_day(name: str) -> Expression:
-    """The local (Asia/Shanghai, UTC+8 all year) date of a UTC timestamp column."""
-    def day(row: str, dialect: str) -> str:
+def local_date(name: str, grain: str = "day") -> Expression:
+    """The local (Asia/Shanghai, UTC+8 all year) date of a UTC timestamp column, or (``grain`` "month")
+    the first day of its month."""
+    def expression(row: str, dialect: str) -> str:
         if dialect == "postgresql":
-            return f"({row}.{name} AT TIME ZONE 'Asia/Shanghai')::date"
-        return f"date({row}.{name}, '+8 hours')"
-    return day
-
-
-def local_month(name: str) -> Expression:
-    """The first day of the local month of a UTC timestamp column."""
-    def month(row: str, dialect: str) -> str:
-        if dialect == "postgresql":
-            return f"date_trunc('month', {row}.{name} AT TIME ZONE 'Asia/Shanghai')::date"
-        return f"date({row}.{name}, '+8 hours', 'start of month')"
-    return month
+            local = f"({row}.{name} AT TIME ZONE 'Asia/Shanghai')"
+            return f"date_trunc('month', {local})::date" if grain == "month" else f"{local}::date"
+        month = ", 'start of month'" if grain == "month" else ""
+        return f"date({row}.{name}, '+8 hours'{month})"
+    return expression
 
 
 def constant(value: str) -> Expression:
