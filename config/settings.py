@@ -65,6 +65,7 @@ class BaseConfig:
     WORKER_BOARDS_SECONDS = float(os.environ.get("WORKER_BOARDS_SECONDS", "60"))
     WORKER_PURGE_SECONDS = float(os.environ.get("WORKER_PURGE_SECONDS", "3600"))
     WORKER_REMINDERS_SECONDS = float(os.environ.get("WORKER_REMINDERS_SECONDS", "900"))
+    WORKER_STATISTICS_SECONDS = float(os.environ.get("WORKER_STATISTICS_SECONDS", "86400"))  # SQLite's ANALYZE
     WORKER_LEASE_SECONDS = float(os.environ.get("WORKER_LEASE_SECONDS", "120"))
     # `flask backup`: where backups go and how many are kept (services/backups.py; README, "Backups").
     BACKUP_DIR = os.environ.get("BACKUP_DIR", str(INSTANCE_DIR / "backups"))

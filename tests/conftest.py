@@ -338,10 +338,24 @@ def resident(client):
     return client
 
 
+def _closing_responses(wsgi_app):
+    """The app's responses closed even when the browser goes before they are sent (werkzeug's server
+    skips ``close()`` then, and a static file's handle was left to the garbage collector: a
+    ResourceWarning in whichever test came next)."""
+    def serve(environ, start_response):
+        response = wsgi_app(environ, start_response)
+        try:
+            yield from response
+        finally:
+            if hasattr(response, "close"):
+                response.close()
+    return serve
+
+
 @contextmanager
 def serving(app):
     """``app`` served over HTTP on 127.0.0.1 (threaded), its QR codes pointing at itself: the base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _closing_responses(app), threaded=True)
     base_url = f"http://127.0.0.1:{server.server_port}"
     app.config["PUBLIC_BASE_URL"] = base_url
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import Channel, Staff, Status, Ticket, TicketCount
+from ..models.ticket import IS_OPEN
 from . import scope, workdays
 from .cache import kept
 from .validation import record_id
@@ -159,9 +160,9 @@ def _place(actor: Staff, filters: Filters, on) -> list:
 def _conditions(actor: Staff, filters: Filters, today: date, *, with_status: bool = True):
     conditions = _place(actor, filters, Ticket)
     if filters.overdue:
-        conditions += [Ticket.status.in_(OPEN), Ticket.due_date < today]
+        conditions += [IS_OPEN, Ticket.due_date < today]
     if filters.due_today:
-        conditions += [Ticket.status.in_(OPEN), Ticket.due_date == today]
+        conditions += [IS_OPEN, Ticket.due_date == today]
     if filters.mine:
         conditions.append(Ticket.assignee_id == actor.id)
     if filters.to_hand_back:
@@ -179,7 +180,7 @@ def _conditions(actor: Staff, filters: Filters, today: date, *, with_status: boo
             conditions.append(Ticket.number.contains(text))  # part of a number
     if with_status and not filters.to_hand_back:  # (those are all done: the status filter steps aside)
         if filters.status == "open":
-            conditions.append(Ticket.status.in_(OPEN))
+            conditions.append(IS_OPEN)
         elif filters.status != "all":
             conditions.append(Ticket.status == Status(filters.status))
     return conditions
@@ -238,7 +239,7 @@ def status_counts(actor: Staff, filters: Filters, today: date) -> dict[str, int]
         return counts
     conditions = _conditions(actor, filters, today, with_status=False)
     counts = {status.value: n for status, n in db.session.execute(
-        select(Ticket.status, func.count()).where(*conditions, Ticket.status.in_(OPEN)).group_by(Ticket.status))}
+        select(Ticket.status, func.count()).where(*conditions, IS_OPEN).group_by(Ticket.status))}
     if not (filters.overdue or filters.due_today):  # (those are open by definition: none finished)
         counts.update(kept(("finished_counts", actor.id, filters.query_string(status="all", page=1), today), lambda: {
             status.value: n for status, n in db.session.execute(
@@ -277,7 +278,7 @@ def export_rows(actor: Staff, filters: Filters, today: date | None = None) -> li
 def deadline_counts(actor: Staff, today: date | None = None) -> dict[str, int]:
     """Overdue and due-today tickets in scope, for the navigation on every staff page (one query)."""
     today = today or workdays.local_date(_now())
-    is_open = Ticket.status.in_(OPEN)
+    is_open = IS_OPEN
     stmt = select(
         func.count().filter(Ticket.due_date < today),
         func.count().filter(Ticket.due_date == today),

@@ -290,3 +290,31 @@ def test_a_page_asked_for_by_number_or_with_a_broken_key_still_answers(ctx):
     for broken in ("x", "2026-13-45.7", "12.34.56", "-1", "9" * 40):
         page = queue.queue(me, Filters.from_args({"page": "2", "after": broken}), TODAY)
         assert numbers(page) == second  # the key dropped: the page by its number
+
+
+def test_the_open_states_are_written_as_the_partial_indexes_say_them(ctx):
+    """SQLite uses a partial index only when the query repeats its condition with the same values (a
+    bound parameter is not the same term): the queue's page of open tickets walks the open tickets'
+    index in due-date order instead of a community's every ticket sorted."""
+    from sqlalchemy import event, text
+
+    from kiosk_app.models.ticket import OPEN_VALUES
+
+    assert set(OPEN_VALUES) == {s.value for s in Status if s.is_open}
+    make_ticket()
+    seen = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        queue.queue(staff("staff-hq"), Filters(), TODAY)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", keep)
+    statement, parameters = next((s, p) for s, p in seen if "ORDER BY tickets.due_date" in s)
+    assert "'submitted', 'received'" in statement
+    if db.engine.dialect.name == "sqlite":
+        plan = " ".join(row[-1] for row in db.session.connection().exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + statement, parameters))
+        assert "ix_tickets_open_community" in plan and "TEMP B-TREE FOR ORDER BY" not in plan, plan
