@@ -174,9 +174,33 @@ def test_deadline_counts_for_the_navigation(ctx):
     make_ticket(due_date=TODAY - timedelta(days=1))
     make_ticket(due_date=TODAY)
     make_ticket(due_date=TODAY)
+    make_ticket(due_date=TODAY + timedelta(days=1))
     make_ticket(due_date=TODAY - timedelta(days=3), status=Status.COMPLETED)
     assert queue.deadline_counts(staff("staff-hq"), TODAY) == {"overdue": 1, "due_today": 2}
     assert queue.deadline_counts(staff("staff-xj"), TODAY) == {"overdue": 0, "due_today": 0}
+
+
+def test_the_deadline_counts_read_the_open_tickets_index_up_to_today(ctx):
+    """On every staff page: SQLite read every open ticket's row for them (by the community and status
+    index) rather than the open tickets' index up to today's date."""
+    from sqlalchemy import event
+
+    make_ticket()
+    seen = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        queue.deadline_counts(staff("staff-hq"), TODAY)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", keep)
+    statement, parameters = seen[-1]
+    if db.engine.dialect.name == "sqlite":
+        plan = " ".join(row[-1] for row in db.session.connection().exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + statement, parameters))
+        assert "ix_tickets_open_community" in plan, plan
 
 
 def test_figures_for_a_period(ctx):
