@@ -60,10 +60,18 @@ class QueryCounter:
     """Counts the SQL statements run on an engine: ``with QueryCounter(db.engine) as q: ...; q.count``."""
 
     def __init__(self, engine):
-        self.engine, self.statements = engine, []
+        self.engine, self.statements, self.parameters = engine, [], []
 
-    def _record(self, conn, cursor, statement, *args):
+    def _record(self, conn, cursor, statement, parameters, *args):
         self.statements.append(statement)
+        self.parameters.append(parameters)
+
+    def plan(self, index: int) -> str:
+        """SQLite's plan of the ``index``-th statement run (EXPLAIN QUERY PLAN), on one line."""
+        from kiosk_app.extensions import db
+
+        return " ".join(row[-1] for row in db.session.connection().exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + self.statements[index], self.parameters[index]))
 
     def __enter__(self):
         from sqlalchemy import event

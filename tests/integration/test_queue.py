@@ -183,24 +183,11 @@ def test_deadline_counts_for_the_navigation(ctx):
 def test_the_deadline_counts_read_the_open_tickets_index_up_to_today(ctx):
     """On every staff page: SQLite read every open ticket's row for them (by the community and status
     index) rather than the open tickets' index up to today's date."""
-    from sqlalchemy import event
-
     make_ticket()
-    seen = []
-
-    def keep(conn, cursor, statement, parameters, context, executemany):
-        seen.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", keep)
-    try:
+    with QueryCounter(db.engine) as queries:
         queue.deadline_counts(staff("staff-hq"), TODAY)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", keep)
-    statement, parameters = seen[-1]
     if db.engine.dialect.name == "sqlite":
-        plan = " ".join(row[-1] for row in db.session.connection().exec_driver_sql(
-            "EXPLAIN QUERY PLAN " + statement, parameters))
-        assert "ix_tickets_open_community" in plan, plan
+        assert "ix_tickets_open_community" in queries.plan(-1), queries.plan(-1)
 
 
 def test_figures_for_a_period(ctx):
@@ -320,25 +307,14 @@ def test_the_open_states_are_written_as_the_partial_indexes_say_them(ctx):
     """SQLite uses a partial index only when the query repeats its condition with the same values (a
     bound parameter is not the same term): the queue's page of open tickets walks the open tickets'
     index in due-date order instead of a community's every ticket sorted."""
-    from sqlalchemy import event, text
-
     from kiosk_app.models.ticket import OPEN_VALUES
 
     assert set(OPEN_VALUES) == {s.value for s in Status if s.is_open}
     make_ticket()
-    seen = []
-
-    def keep(conn, cursor, statement, parameters, context, executemany):
-        seen.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", keep)
-    try:
+    with QueryCounter(db.engine) as queries:
         queue.queue(staff("staff-hq"), Filters(), TODAY)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", keep)
-    statement, parameters = next((s, p) for s, p in seen if "ORDER BY tickets.due_date" in s)
-    assert "'submitted', 'received'" in statement
+    page = next(n for n, statement in enumerate(queries.statements) if "ORDER BY tickets.due_date" in statement)
+    assert "'submitted', 'received'" in queries.statements[page]
     if db.engine.dialect.name == "sqlite":
-        plan = " ".join(row[-1] for row in db.session.connection().exec_driver_sql(
-            "EXPLAIN QUERY PLAN " + statement, parameters))
+        plan = queries.plan(page)
         assert "ix_tickets_open_community" in plan and "TEMP B-TREE FOR ORDER BY" not in plan, plan
