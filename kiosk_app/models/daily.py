@@ -25,7 +25,7 @@ from ..extensions import db
 from . import kept
 from .kept import Kept, column, constant, local_date
 from .rating import Rating
-from .ticket import Status, Ticket
+from .ticket import OPEN_VALUES, Ticket
 
 FINISHED_DUE = date(2000, 1, 1)  # the due date kept for a finished ticket (none is overdue)
 
@@ -86,7 +86,7 @@ def _elapsed_tenths(row: str, dialect: str) -> str:
     return _rounded(f"CAST(round({seconds} / 360.0) AS INTEGER)", dialect)
 
 
-OPEN = ", ".join(f"'{status.value}'" for status in Status if status.is_open)
+OPEN = ", ".join(f"'{value}'" for value in OPEN_VALUES)
 
 
 def _due_while_open(row: str, dialect: str) -> str:

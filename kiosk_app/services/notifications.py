@@ -99,13 +99,7 @@ def not_queued(mobile: str) -> None:
 
 
 def _texts_used_up(mobile: str) -> bool:
-    now = utcnow()
-    since = db.session.execute(select(
-        func.count().filter(Notification.created_at >= now - timedelta(hours=1)),
-        func.count()).where(Notification.mobile_lookup.in_(sealed.lookups(mobile)),
-                            Notification.created_at >= now - timedelta(days=1))).one()
-    config = current_app.config
-    used_up = since[0] >= config["TEXTS_PER_MOBILE_HOUR"] or since[1] >= config["TEXTS_PER_MOBILE_DAY"]
+    used_up = not db.session.execute(select(ALLOWANCE), allowance(mobile)).scalar()
     if used_up:
         not_queued(mobile)
     return used_up
