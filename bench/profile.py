@@ -147,8 +147,12 @@ def main(argv: list[str] | None = None) -> int:
             statements.append(" ".join(statement.split())[:160])
 
         event.listen(engine, "before_cursor_execute", record)
+        kept = app.extensions.get("status_pages")  # its read runs on the driver, unseen by the engine's events
+        reads = kept.reads if kept else 0
         status = flow.send(flow.environs(1)[0])
         event.remove(engine, "before_cursor_execute", record)
+        if kept and kept.reads > reads:
+            statements[:0] = ["(kept status pages) " + " ".join(kept.statement_text().split())[:140]]
 
         # CPU time first, without the profiler (which slows what it watches several times over).
         environs = flow.environs(args.requests)

@@ -146,6 +146,9 @@ class BaseConfig:
     READS_AUTOCOMMIT = _env_int("READS_AUTOCOMMIT", 1) == 1  # PostgreSQL: pages that only read skip BEGIN/COMMIT
     SQLITE_WRITE_TURN = _env_int("SQLITE_WRITE_TURN", 1) == 1  # SQLite: submissions queue on a file lock
     KEEP_PREPARED_STATEMENTS = _env_int("KEEP_PREPARED_STATEMENTS", 1) == 1  # end reads with COMMIT, not ROLLBACK
+    # Status pages a worker keeps as rendered, answered again while their rows, reader and minute are the
+    # same (kiosk_app/web/status_pages.py; about 10 KB each).
+    STATUS_PAGES_KEPT = _env_int("STATUS_PAGES_KEPT", 500)
     # Ratings (好差评): changeable this many days; a poor one is followed up within these working days.
     RATING_CHANGE_DAYS = 7
     FOLLOW_UP_DAYS = _env_int("FOLLOW_UP_DAYS", 5)

@@ -25,7 +25,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import models  # noqa: F401  (registers the tables)
     from .extensions import babel, csrf, db, htmx, login_manager, migrate
-    from .web import auth, context, errors, headers, i18n, limits, observability, transactions  # noqa: F401
+    from .web import auth, context, errors, headers, i18n, limits, observability, status_pages, transactions  # noqa: F401
 
     from .models.sealed import Keyring
 
@@ -49,6 +49,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     headers.init_app(app)
     limits.init_app(app)
     transactions.init_app(app)
+    status_pages.init_app(app)
     from .services import cache
 
     cache.init_app(app)

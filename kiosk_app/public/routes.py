@@ -18,7 +18,7 @@ from ..models import RATING_LABELS, TerminalKind, TicketView
 from ..services import catalogue, tickets
 from ..services.errors import DomainError, InvalidInput, Throttled
 from ..services.ticket_status import public_timeline, status_by_id, status_by_token
-from ..web import htmx, i18n, limits
+from ..web import htmx, i18n, limits, status_pages
 from ..web.transactions import reads_only
 from ..web.context import current_terminal, door_page_url, phone_terminal
 
@@ -76,7 +76,8 @@ def healthz():
 @reads_only
 def ticket_status(token: str):
     ticket = status_by_token(token)
-    response = _status_response(ticket)
+    mark = status_pages.CSRF_MARK if status_pages.render_with_mark(request.environ) else None
+    response = _status_response(ticket, csrf=mark)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     if htmx.is_swap() and ticket.status.is_final:
@@ -84,7 +85,8 @@ def ticket_status(token: str):
     return response
 
 
-def _status_response(ticket: TicketView, status: int = 200, rating_errors: dict | None = None, *, by_lookup: bool = False):
+def _status_response(ticket: TicketView, status: int = 200, rating_errors: dict | None = None, *,
+                     by_lookup: bool = False, csrf: str | None = None):
     """The status page.  Reached by number + last four digits (``by_lookup``) instead of the ticket's own
     link, it shows the progress but no pickup code, no door to open and no rating form: 10,000 endings
     are far easier to guess than the link or the code."""
@@ -106,6 +108,7 @@ def _status_response(ticket: TicketView, status: int = 200, rating_errors: dict 
         can_rate=not by_lookup and ratings.can_rate(ticket, rating),
         rating_labels=RATING_LABELS,
         rating_errors=rating_errors or {},
+        **({"csrf_token": lambda: csrf} if csrf is not None else {}),  # kept: the reader's token is put in later
     )
 
 

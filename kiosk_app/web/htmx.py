@@ -11,6 +11,12 @@ def is_swap() -> bool:
     return bool(hx) and not hx.boosted and not hx.history_restore_request
 
 
+def is_swap_environ(environ: dict) -> bool:
+    """``is_swap`` for a request not yet in Flask's hands (web/status_pages.py), from its WSGI environ."""
+    return (environ.get("HTTP_HX_REQUEST") == "true" and environ.get("HTTP_HX_BOOSTED") != "true"
+            and environ.get("HTTP_HX_HISTORY_RESTORE_REQUEST") != "true")
+
+
 def render(page: str, partial: str, status: int = 200, **context):
     """The partial alone for an htmx swap, else the whole page that includes it."""
     template = partial if is_swap() else page

@@ -43,10 +43,14 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False)
 
 
-def _start() -> None:
+def start_request() -> None:
     g.request_started = time.perf_counter()
-    given = request.headers.get("X-Request-ID", "")
-    g.request_id = given if REQUEST_ID.match(given) else uuid.uuid4().hex
+    g.request_id = request_id(request.headers.get("X-Request-ID", ""))
+
+
+def request_id(given: str) -> str:
+    """The proxy's id for the request when it is a sane one, else a new one."""
+    return given if REQUEST_ID.match(given) else uuid.uuid4().hex
 
 
 def _who() -> str:
@@ -61,17 +65,22 @@ def _finish(response: Response) -> Response:
     started = g.get("request_started")
     if started is None:
         return response
-    seconds = time.perf_counter() - started
-    endpoint = request.endpoint or "unknown"
-    if endpoint != "static":
-        REQUESTS.labels(endpoint, request.method, str(response.status_code)).inc()
-        LATENCY.labels(endpoint).observe(seconds)
     response.headers["X-Request-ID"] = g.request_id
-    log.info("request", extra={"fields": {
-        "request_id": g.request_id, "method": request.method, "endpoint": endpoint,
-        "route": request.url_rule.rule if request.url_rule else "-", "status": response.status_code,
-        "ms": round(seconds * 1000, 1), "who": _who()}})
+    record(g.request_id, request.method, request.endpoint or "unknown",
+           request.url_rule.rule if request.url_rule else "-", response.status_code, started, _who())
     return response
+
+
+def record(request_id: str, method: str, endpoint: str, route: str, status: int, started: float,
+           who: str = "-") -> None:
+    """A request's log line and figures (also for the status pages answered before Flask)."""
+    seconds = time.perf_counter() - started
+    if endpoint != "static":
+        REQUESTS.labels(endpoint, method, str(status)).inc()
+        LATENCY.labels(endpoint).observe(seconds)
+    log.info("request", extra={"fields": {
+        "request_id": request_id, "method": method, "endpoint": endpoint, "route": route, "status": status,
+        "ms": round(seconds * 1000, 1), "who": who}})
 
 
 class StateCollector:
@@ -148,7 +157,7 @@ def init_app(app) -> None:
         registry.register(REGISTRY)  # this process's own counters (one worker: they live in the default one)
     registry.register(StateCollector(app))
     app.extensions["metrics_registry"] = registry
-    app.before_request(_start)
+    app.before_request(start_request)
     app.after_request(_finish)
     app.add_url_rule("/metrics", "metrics", metrics)
 

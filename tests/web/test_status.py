@@ -103,17 +103,23 @@ def test_the_timeline_is_in_order_and_read_in_one_query(app, client, issued):
         db.session.commit()
         engine = db.engine
     app.config["CACHE_SECONDS"] = 60  # as on a running server: the community's row is kept
+    pages = app.extensions["status_pages"]
     kept.forget()
     try:
-        client.get(f"/t/{token}")
+        client.get(f"/t/{token}?warm=1")  # (through Flask: a query string is never kept)
+        before = pages.reads
         with QueryCounter(engine) as queries:
             page = text(client.get(f"/t/{token}"))
+        with QueryCounter(engine) as again:
+            assert text(client.get(f"/t/{token}")) == page
     finally:
         kept.forget()
     # Newest first: started, accepted, submitted.
     assert page.index("师傅下午到") < page.index("已受理") < page.index("申请已提交")
     assert 'id="status-label">办理中<' in page
+    # Rendered: the page's one statement (beside the kept pages' read); then kept: their read alone.
     assert queries.count == 1, queries.statements
+    assert again.count == 0 and pages.reads == before + 2
 
 
 def test_the_status_page_in_english_names_the_service_and_community_in_english(app, client, issued):
