@@ -612,7 +612,12 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(lines), flush=True)
         report += lines
     if not args.smoke:
-        Path(args.output).write_text("\n".join(report) + "\n", encoding="utf-8")
+        from .queue_bench import SECTION  # its section (written by queue_bench.py --results) stays
+
+        output = Path(args.output)
+        earlier = output.read_text(encoding="utf-8") if output.exists() else ""
+        kept = earlier[earlier.index(SECTION):] if SECTION in earlier else ""
+        output.write_text("\n".join(report) + "\n" + kept, encoding="utf-8")
         print(f"written to {args.output}")
     return 1 if problems else 0
 
