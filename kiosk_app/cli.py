@@ -18,7 +18,7 @@ def register(app: Flask) -> None:
     @app.cli.command("seed-demo")
     def seed_demo_command():
         """Load the demo district (idempotent).  New staff get a random password, shown once."""
-        report = seed.seed_demo(staff_password=os.environ.get("DEMO_STAFF_PASSWORD") or None)
+        report = seed.seed_demo(staff_password=os.environ.get("DEMO_STAFF_PASSWORD") or None, archive=True)
         if report.created:
             click.echo("Created: " + ", ".join(f"{n} {kind}" for kind, n in sorted(report.created.items())))
         else:

@@ -123,7 +123,11 @@ STAFF = [
     ("grid-hq2", "陈网格长", "grid_worker", "HQ", [("G2", "leader"), ("G3", "leader")]),
     ("volunteer-hq", "赵志愿者", "volunteer", "HQ", []),
     ("staff-xj", "刘社工", "community_staff", "XJ", []),
+    ("building-hq4", "孙楼栋长", "grid_worker", "HQ", []),
 ]
+
+# Building posts (楼栋长): username, community code, building code, level code.
+BUILDING_POSTS = [("building-hq4", "HQ", "B04", "building-head")]
 
 # A locker terminal's cabinet: door number → size (all on lock board 1, lock = door number).
 COMPARTMENTS = {n: ("S" if n <= 4 else "M" if n <= 10 else "L") for n in range(1, 13)}

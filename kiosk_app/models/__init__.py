@@ -1,5 +1,7 @@
 """The data model, one module per aggregate.  Importing this package registers every table."""
 
+from .archive import (Household, LawfulBasis, Member, MemberTag, Residence, Room, StaffBuilding, Tag,
+                      TicketLink, Visit)
 from .audit import AuditEvent
 from .cache import CacheVersion
 from .calendar import CalendarDay
@@ -39,5 +41,6 @@ __all__ = [
     "FollowUpState", "Rating", "MessageState", "Notification", "PrinterFaultKind", "PrintJob", "PrintState",
     "Area", "AreaLevel", "Building", "Channel", "Grid", "GridLevel", "Role", "StaffGrid", "CommunityService", "Service", "ServiceCategory",
     "Staff", "StaffSession", "Status", "Terminal", "TerminalKind", "Throttle", "Ticket", "TicketCounter", "TicketView",
-    "TicketEvent", "TicketEventKind", "TicketCount",
+    "TicketEvent", "TicketEventKind", "TicketCount", "Household", "LawfulBasis", "Member", "MemberTag", "Residence",
+    "Room", "StaffBuilding", "Tag", "TicketLink", "Visit",
 ]

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import DateTime, Enum, String, TypeDecorator
+from sqlalchemy import DateTime, Enum, String, Text, TypeDecorator
 
 
 def utcnow() -> datetime:
@@ -85,6 +85,8 @@ def render_migration_item(type_, obj, autogen_context):
     """Autogenerate writes our column types as plain SQLAlchemy ones, so migrations import nothing of ours."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
-    if type_ == "type" and isinstance(obj, TypeDecorator) and isinstance(obj.impl, String):  # models/sealed.py
+    if type_ == "type" and isinstance(obj, TypeDecorator) and isinstance(obj.impl, Text):  # models/sealed.py
+        return "sa.Text()"
+    if type_ == "type" and isinstance(obj, TypeDecorator) and isinstance(obj.impl, String):
         return f"sa.String(length={obj.impl.length})"
     return False

@@ -68,6 +68,9 @@ class Building(Bilingual, db.Model):
     name_en: Mapped[str] = mapped_column(String(100), default="")
     position: Mapped[int] = mapped_column(Integer, default=0)
     units: Mapped[int] = mapped_column(Integer, default=1)  # 单元 (entrances) of the building
+    # Where the building stands on its grid's plan (一院一图), 0-1000 across and down; None: not placed.
+    plan_x: Mapped[int | None] = mapped_column(Integer)
+    plan_y: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     community: Mapped[Area] = relationship(back_populates="buildings")

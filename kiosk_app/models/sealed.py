@@ -38,7 +38,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app, has_app_context
-from sqlalchemy import String, TypeDecorator
+from sqlalchemy import String, Text, TypeDecorator
 
 PREFIX = "s1"
 NONCE_BYTES = 12
@@ -204,4 +204,11 @@ class Sealed(TypeDecorator):
         if not value:
             return value
         return keyring().open(value, self.context)
+
+
+class SealedText(Sealed):
+    """``Sealed`` for text of any length (a visit's findings, a household's notes)."""
+
+    impl = Text
+    cache_ok = True
 

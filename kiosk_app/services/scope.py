@@ -6,13 +6,15 @@ community reveals nothing.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from flask import g, has_request_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, and_, false, select
+from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
-from ..models import Area, AreaLevel, Grid, Role, Service, Staff, StaffGrid, Ticket
+from ..models import Area, AreaLevel, Building, Grid, Household, Role, Service, Staff, StaffBuilding, StaffGrid, Ticket
 from .errors import Forbidden, NotFound
 
 
@@ -46,6 +48,11 @@ def grid_ids_select(actor: Staff):
     return select(Grid.id).where(Grid.community_id.in_(community_ids_select(actor)))
 
 
+def building_ids_select(actor: Staff):
+    """The buildings a grid worker holds a building post for (楼栋长), beside their grids."""
+    return select(StaffBuilding.building_id).where(StaffBuilding.staff_id == actor.id)
+
+
 def _ids(actor: Staff, kind: str, select_ids) -> list[int]:
     """The ids ``select_ids`` selects for ``actor``, read once a request (a handful of numbers)."""
     if not has_request_context():
@@ -73,6 +80,58 @@ def ticket_filter(actor: Staff, on=Ticket) -> ColumnElement[bool]:
         eligible = select(Service.id).where(Service.volunteer_eligible.is_(True))
         return and_(in_community, on.service_id.in_(eligible))
     return in_community
+
+
+def household_filter(actor: Staff, on=Household) -> ColumnElement[bool]:
+    """The households whose files (一户一档) an account opens: a grid worker those of their grids and
+    buildings, community staff and admins their community's.  A district admin sees the archive's
+    figures, never a file; a volunteer neither.  ``on``: anything with a household's community, grid
+    and building columns (``ARCHIVE_OF_BUILDING``: the buildings whose archive the account keeps)."""
+    if not actor.active or actor.role in (Role.DISTRICT_ADMIN, Role.VOLUNTEER):
+        return false()
+    if actor.role == Role.GRID_WORKER:  # (tickets stay a grid's: a building post opens the archive alone)
+        in_grids = on.grid_id.in_(_ids(actor, "grids", grid_ids_select))
+        buildings = _ids(actor, "buildings", building_ids_select)
+        return or_(in_grids, on.building_id.in_(buildings)) if buildings else in_grids
+    return on.community_id.in_(_ids(actor, "communities", community_ids_select))
+
+
+ARCHIVE_OF_BUILDING = SimpleNamespace(community_id=Building.community_id, grid_id=Building.grid_id,
+                                      building_id=Building.id)
+
+
+def get_archive_building(actor: Staff, building_id) -> Building:
+    """A building whose households' files the account keeps (to add a household, read its register)."""
+    from .validation import record_id
+
+    building_id = record_id(building_id)
+    building = None if building_id is None else db.session.scalar(
+        select(Building).where(Building.id == building_id, household_filter(actor, on=ARCHIVE_OF_BUILDING)))
+    if building is None:
+        raise NotFound(_l("We could not find this building."))
+    return building
+
+
+def get_household(actor: Staff, household_id) -> Household:
+    from .validation import record_id
+
+    household_id = record_id(household_id)
+    household = None
+    if household_id is not None:
+        household = db.session.scalar(select(Household).where(Household.id == household_id,
+                                                              household_filter(actor)))
+    if household is None:
+        raise NotFound(_l("We could not find this household."))
+    return household
+
+
+def may_see_sensitive(actor: Staff) -> bool:
+    """Sensitive personal information (health, 低保, minors: PIPL art. 28) is for those who serve the
+    household in person: community staff and admins, and grid workers with a grid post, not a building
+    post alone."""
+    if actor.role in (Role.COMMUNITY_STAFF, Role.COMMUNITY_ADMIN):
+        return True
+    return actor.role == Role.GRID_WORKER and bool(_ids(actor, "grids", grid_ids_select))
 
 
 def get_ticket(actor: Staff, ticket_id) -> Ticket:

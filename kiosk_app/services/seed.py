@@ -22,6 +22,7 @@ from ..models import (
     Service,
     ServiceCategory,
     Staff,
+    StaffBuilding,
     StaffGrid,
     Terminal,
     TerminalKind,
@@ -50,7 +51,8 @@ def _get_or_add(model, report: SeedReport, lookup: dict, **values):
 
 
 @use_case
-def seed_demo(staff_password: str | None = None) -> SeedReport:
+def seed_demo(staff_password: str | None = None, *, archive: bool = False) -> SeedReport:
+    """The demo district; with ``archive``, also a fictional archive of its households (``flask seed-demo``)."""
     report = SeedReport()
     code, zh, en = demo.DISTRICT
     district = _get_or_add(Area, report, {"code": code}, level=AreaLevel.DISTRICT, name_zh=zh, name_en=en)
@@ -115,6 +117,26 @@ def seed_demo(staff_password: str | None = None) -> SeedReport:
         db.session.add(staff)
         report.count("staff")
         report.new_staff.append((username, password))
+    db.session.flush()
+    for username, area_code, building_code, level_code in demo.BUILDING_POSTS:
+        staff = db.session.scalar(db.select(Staff).filter_by(username=username))
+        building = db.session.scalar(db.select(Building).filter_by(community_id=communities[area_code].id,
+                                                                    code=building_code))
+        _get_or_add(StaffBuilding, report, {"staff_id": staff.id, "building_id": building.id},
+                    level_id=levels[level_code].id)
+    from . import archive as archives
+
+    archives.ensure_default_tags()
+    if archive:
+        from .demo_archive import seed_archive
+
+        visitors = {}
+        for account in db.session.scalars(db.select(Staff).where(Staff.role.in_([Role.GRID_WORKER,
+                                                                                 Role.COMMUNITY_STAFF]))):
+            visitors.setdefault(account.area.code, account)
+        made = seed_archive(visitors)
+        if made:
+            report.created["households"] = made
     if report.created:
         cache.changed()
     return report

@@ -327,3 +327,4 @@ def follow_up_close(follow_up_id: int):
 
 
 from . import account as _account_pages  # noqa: E402,F401  (its routes join this blueprint)
+from . import archive as _archive_pages  # noqa: E402,F401  (its routes join this blueprint)

@@ -21,11 +21,13 @@ K1, K2 = new_key("k1"), new_key("k2", "sm4")
 SECRET = base64.b64encode(bytes(range(32))).decode()
 
 
-def stored_text(engine) -> str:
-    """Every row of every table as the database holds it (nothing opened by the models' types)."""
+def stored_text(engine, skip: tuple[str, ...] = ()) -> str:
+    """Every row of every table (but ``skip``) as the database holds it (nothing opened by the models' types)."""
     dump = []
     with engine.connect() as connection:
         for table in db.metadata.sorted_tables:
+            if table.name in skip:
+                continue
             dump.extend(repr(tuple(row)) for row in connection.execute(text(f"SELECT * FROM {table.name}")))
     return "\n".join(dump)
 
@@ -122,7 +124,8 @@ def test_the_key_is_rotated_without_losing_a_value_or_a_look_up(make_app):
         assert result.exit_code == 0, result.output
         assert "tickets.resident_mobile: 1 sealed again under key k2" in result.output
         assert "the other keys may be removed" in result.output
-        assert both.test_cli_runner().invoke(args=["privacy", "rotate-key"]).output.count("0 sealed again") == 5
+        again = both.test_cli_runner().invoke(args=["privacy", "rotate-key"]).output
+        assert again.count(": 0 sealed again") == len(list(sealing.sealed_columns())) > 5  # the archive's too
         db.session.remove()
     # The old key removed: every value opens with the new one alone, digests and all.
     after = _build_app(url, PERSONAL_DATA_KEYS=K2)

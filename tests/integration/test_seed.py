@@ -78,3 +78,27 @@ def test_compartments_are_data(app):
         terminal = db.session.scalar(db.select(Terminal).filter_by(code="HQ-L1"))
         door = db.session.scalar(db.select(Compartment).filter_by(terminal_id=terminal.id, number=13))
         assert (door.size.value, door.board, door.lock) == ("L", 2, 1)
+
+
+def test_the_demo_gets_a_fictional_archive_once(make_app):
+    from kiosk_app.models import Household, Member, Visit
+    from kiosk_app.services import archive, rounds
+
+    from ..helpers import staff
+
+    app = make_app()
+    assert "households" in app.test_cli_runner().invoke(args=["seed-demo"]).output
+    with app.app_context():
+        households = db.session.query(Household).count()
+        assert households >= 100
+        members = db.session.scalars(db.select(Member)).all()
+        assert all(m.mobile.startswith("1700000") for m in members if m.mobile) and not any(m.id_number for m in members)
+        assert any("lives_alone" not in m.sensitive_tags and any(t.code == "lives_alone" for t in m.tags) for m in members)
+        assert any(m.sensitive_tags for m in members) and db.session.query(Visit).count() > 0
+        worker = staff("grid-hq1")
+        mine = rounds.my_round(worker)
+        assert mine.not_visited or mine.due  # the round has something to do
+        assert archive.household_file(worker, mine.not_visited[0].household_id if mine.not_visited
+                                      else mine.due[0].household_id).members
+        assert seed.seed_demo(archive=True).created == {}  # once
+        assert db.session.query(Household).count() == households

@@ -1,0 +1,133 @@
+"""The archive's pages: the overview, a building's register, a household's file, for each role."""
+
+import re
+
+from kiosk_app.extensions import db
+from kiosk_app.models import AuditEvent, Household
+
+from ..helpers import building_of, csrf_token, make_ticket, sign_in
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def members(page: str) -> str:
+    """The file's table of members (the forms below it name every tag)."""
+    return re.search(r'<table class="queue members">.*?</table>', page, re.S).group(0)
+
+
+HEAD = {"unit": "1", "room": "502", "name": "刘秀英", "birth_date": "1943-02-11", "mobile": "13811112222",
+        "id_number": "", "tags": ["lives_alone", "chronic_illness"], "basis": "consent", "basis_on": "2026-11-02"}
+
+
+def new_household(app, client, building_index=0, **changes) -> int:
+    with app.app_context():
+        building_id = building_of("HQ", building_index).id
+    response = client.post(f"/staff/archive/buildings/{building_id}/households",
+                           data={**HEAD, **changes, "csrf_token": csrf_token(client, "/staff/archive/")})
+    assert response.status_code == 303, text(response)
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+def test_a_community_admin_makes_a_file_and_reads_it_masked_then_in_full(app):
+    admin = sign_in(app, "admin-hq")
+    overview = text(admin.get("/staff/archive/"))
+    assert "第一网格" in overview and 'data-building="B01"' in overview
+    with app.app_context():
+        building_id = building_of("HQ", 0).id
+    refused = admin.post(f"/staff/archive/buildings/{building_id}/households",
+                         data={**HEAD, "name": "", "mobile": "123", "room": "", "csrf_token": csrf_token(admin, "/staff/archive/")})
+    assert refused.status_code == 422
+    assert "请输入您的姓名" in text(refused) or "name" in text(refused)
+    household_id = new_household(app, admin)
+    page = text(admin.get(f"/staff/archive/households/{household_id}"))
+    assert "刘*英" in page and "138****2222" in page and "刘秀英" not in page
+    assert "独居老人" in members(page) and "慢性病" not in members(page)
+    full = text(admin.post(f"/staff/archive/households/{household_id}/reveal",
+                           data={"csrf_token": csrf_token(admin, "/staff/archive/")}))
+    assert "刘秀英" in full and "13811112222" in full and "慢性病" in members(full) and 'id="revealed"' in full
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(AuditEvent.id)).filter_by(
+            entity="household", entity_id=household_id, action="view_personal_data")) == 1
+    register = text(admin.get(f"/staff/archive/buildings/{building_id}?tag=lives_alone&age=80"))
+    assert f'data-household="{household_id}"' in register and "1-502" in register
+    none_younger = text(admin.get(f"/staff/archive/buildings/{building_id}?tag=lives_alone&age=95"))
+    assert f'data-household="{household_id}"' not in none_younger
+
+
+def test_visits_members_and_tickets_on_the_file(app):
+    admin = sign_in(app, "admin-hq")
+    household_id = new_household(app, admin)
+    token = csrf_token(admin, "/staff/archive/")
+    visit = admin.post(f"/staff/archive/households/{household_id}/visits",
+                       data={"csrf_token": token, "found": "身体尚好，需要代购药品", "follow_up_due": "2026-12-20"})
+    assert visit.status_code == 303
+    empty = admin.post(f"/staff/archive/households/{household_id}/visits", data={"csrf_token": token, "found": ""})
+    assert empty.status_code == 422
+    member = admin.post(f"/staff/archive/households/{household_id}/members",
+                        data={"csrf_token": token, "name": "王小明", "relation": "grandchild", "birth_date": "2014-06-01"})
+    assert member.status_code == 303
+    with app.app_context():
+        ticket = make_ticket(mobile="13811112222")
+        number = ticket.number
+    page = text(admin.get(f"/staff/archive/households/{household_id}"))
+    assert "身体尚好" in page and "王*明" in page and f'data-ticket="{number}"' in page
+    unlinked = admin.post(f"/staff/archive/households/{household_id}/tickets",
+                          data={"csrf_token": token, "number": number, "linked": "0"})
+    assert unlinked.status_code == 303
+    assert f'data-ticket="{number}"' not in text(admin.get(f"/staff/archive/households/{household_id}"))
+    unknown = admin.post(f"/staff/archive/households/{household_id}/tickets",
+                         data={"csrf_token": token, "number": "XX-000000-001"})
+    assert unknown.status_code == 422
+
+
+def test_who_opens_what(app):
+    admin = sign_in(app, "admin-hq")
+    in_g1, in_g2 = new_household(app, admin, 0), new_household(app, admin, 3, mobile="13811113333")
+    for username, opens in (("grid-hq1", {in_g1}), ("grid-hq2", {in_g2}), ("building-hq4", {in_g2}),
+                            ("staff-hq", {in_g1, in_g2}), ("staff-xj", set()), ("admin-district", set())):
+        client = sign_in(app, username)
+        for household_id in (in_g1, in_g2):
+            response = client.get(f"/staff/archive/households/{household_id}")
+            assert response.status_code == (200 if household_id in opens else 404), (username, household_id)
+            if household_id not in opens:
+                assert "刘" not in text(response)
+    district = text(sign_in(app, "admin-district").get("/staff/archive/"))
+    assert 'id="counts-only"' in district and "/staff/archive/households/" not in district
+    assert re.search(r'data-building="B01">\s*<td>1号楼</td>\s*<td>1</td>', district)
+    assert sign_in(app, "volunteer-hq").get("/staff/archive/").status_code == 403
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Household.id))) == 2
+
+
+def test_a_grid_workers_round_shows_what_is_due_and_takes_a_visit_in_one_tap(app):
+    admin = sign_in(app, "admin-hq")
+    alone = new_household(app, admin, 0)  # grid G1, lives alone, never visited
+    followed = new_household(app, admin, 1, mobile="13811114444", tags=[])
+    elsewhere = new_household(app, admin, 3, mobile="13811115555")  # grid G2
+    worker = sign_in(app, "grid-hq1")
+    token = csrf_token(worker, "/staff/archive/")
+    worker.post(f"/staff/archive/households/{followed}/visits",
+                data={"csrf_token": token, "found": "需要申请助餐", "follow_up_due": "2026-01-05"})
+    with app.app_context():
+        ticket_number = make_ticket(mobile="13811119999").number  # an open request of grid G1
+    page = text(worker.get("/staff/archive/round"))
+    due = re.search(r'id="round-due">.*?</ul>', page, re.S).group(0)
+    stale = re.search(r'id="round-not-visited">.*?</ul>', page, re.S).group(0)
+    assert f'data-household="{followed}"' in due and "badge bad" in due
+    assert f'data-household="{alone}"' in stale and "从未走访" in stale
+    assert f'data-household="{elsewhere}"' not in page and f'data-ticket="{ticket_number}"' in page
+    visited = worker.post(f"/staff/archive/households/{alone}/visited", data={"csrf_token": token})
+    assert visited.status_code == 303
+    visit_id = int(re.search(r'/staff/archive/visits/(\d+)/done', due).group(1))
+    assert worker.post(f"/staff/archive/visits/{visit_id}/done", data={"csrf_token": token}).status_code == 303
+    page = text(worker.get("/staff/archive/round"))
+    assert f'data-household="{alone}"' not in re.search(r'id="round-not-visited">.*?</ul>', page, re.S).group(0)
+    assert f'data-household="{followed}"' not in re.search(r'id="round-due">.*?</ul>', page, re.S).group(0)
+    assert "已走访，一切正常。" in text(worker.get(f"/staff/archive/households/{alone}"))
+    # another grid's household and visit are not this worker's to touch
+    other = sign_in(app, "grid-hq2")
+    other_token = csrf_token(other, "/staff/archive/")
+    assert other.post(f"/staff/archive/households/{alone}/visited", data={"csrf_token": other_token}).status_code == 404
+    assert other.post(f"/staff/archive/visits/{visit_id}/done", data={"csrf_token": other_token}).status_code == 404
