@@ -150,8 +150,9 @@ def _day(value: str | None, field: str, errors: dict, *, required: bool = False)
     return day
 
 
-def _member_values(actor: Staff, form: dict) -> tuple[dict, list[Tag]]:
-    """A member's fields, checked; the tags not sensitive apart (they are rows of their own)."""
+def _member_values(actor: Staff, form: dict, known: dict[str, Tag] | None = None) -> tuple[dict, list[Tag]]:
+    """A member's fields, checked; the tags not sensitive apart (they are rows of their own).  ``known``:
+    the active tags by code, when the caller has them (a spreadsheet's thousands of rows)."""
     errors: dict = {}
     values: dict = {"relation": form.get("relation") or "other"}
     try:
@@ -176,7 +177,7 @@ def _member_values(actor: Staff, form: dict) -> tuple[dict, list[Tag]]:
         except FieldError as error:
             errors["mobile"] = error.message
     values["birth_date"], values["birth_year"] = (born.isoformat(), born.year) if born else ("", None)
-    known = {tag.code: tag for tag in tags()}
+    known = known if known is not None else {tag.code: tag for tag in tags()}
     chosen = [known.get(code) for code in form.get("tags") or []]
     if None in chosen:
         errors["tags"] = _l("Choose tags from the list.")
@@ -189,8 +190,9 @@ def _member_values(actor: Staff, form: dict) -> tuple[dict, list[Tag]]:
     return values, [tag for tag in chosen if not tag.sensitive]
 
 
-def _room(building: Building, unit, number, errors: dict) -> Room | None:
-    """The room (made on first use) of a building's unit."""
+def _room(building: Building, unit, number, errors: dict, rooms: dict | None = None) -> Room | None:
+    """The room (made on first use) of a building's unit.  ``rooms``: every room of the buildings at
+    hand by (building id, unit, number), when the caller has read them (a spreadsheet's thousands)."""
     try:
         unit = int(str(unit or "1").strip())
     except ValueError:
@@ -202,12 +204,14 @@ def _room(building: Building, unit, number, errors: dict) -> Room | None:
         errors["room"] = _l("Please give the room number (at most %(max)d characters).", max=ROOM_NUMBER_MAX)
     if errors:
         return None
-    room = db.session.scalar(select(Room).where(Room.building_id == building.id, Room.unit == unit,
-                                                Room.number == number))
+    key = (building.id, unit, number)
+    room = rooms.get(key) if rooms is not None else db.session.scalar(
+        select(Room).where(Room.building_id == building.id, Room.unit == unit, Room.number == number))
     if room is None:
-        room = Room(building_id=building.id, unit=unit, number=number)
+        room = Room(building=building, unit=unit, number=number)
         db.session.add(room)
-        db.session.flush()
+        if rooms is not None:
+            rooms[key] = room
     return room
 
 
@@ -229,43 +233,59 @@ def _basis(actor: Staff, form: dict, errors: dict) -> dict:
 def create_household(actor: Staff, building_id, form: dict) -> Household:
     """A household in a room of a building the actor keeps the archive of, with its head and the
     lawful basis for keeping its file."""
-    building = scope.get_archive_building(actor, building_id)
+    return new_household(actor, scope.get_archive_building(actor, building_id), form)
+
+
+def new_household(actor: Staff, building: Building, form: dict, known: dict[str, Tag] | None = None, *,
+                  rooms: dict | None = None, audit: bool = True) -> Household:
+    """``create_household`` on a building already found in the actor's scope (never commits).  A
+    spreadsheet passes the tags and rooms it has read, and records its import as one audit event."""
     errors: dict = {}
-    room = _room(building, form.get("unit"), form.get("room"), errors)
+    room = _room(building, form.get("unit"), form.get("room"), errors, rooms)
     basis = _basis(actor, form, errors)
     moved_in = _day(form.get("moved_in"), "moved_in", errors)
     try:
-        head, head_tags = _member_values(actor, {**form, "relation": "head"})
+        head, head_tags = _member_values(actor, {**form, "relation": "head"}, known)
     except InvalidInput as invalid:
         errors.update(invalid.errors)
     if errors:
         raise InvalidInput(errors)
-    household = Household(community_id=building.community_id, grid_id=building.grid_id, building_id=building.id,
-                          room_id=room.id, **basis)
+    household = Household(community_id=building.community_id, grid_id=building.grid_id, building=building,
+                          room=room, **basis)
     household.members.append(Member(**head, tags=head_tags, position=0, moved_in=moved_in))
-    household.residences.append(Residence(room_id=room.id, moved_in=moved_in or workdays.local_date(utcnow()),
+    household.residences.append(Residence(room=room, moved_in=moved_in or workdays.local_date(utcnow()),
                                           recorded_by_id=actor.id))
     db.session.add(household)
-    db.session.flush()
-    record(actor, AuditAction.CREATE, "household", household.id, name=f"{building.name_zh} {room.label}",
-           area_id=building.community_id, after={"room": room.label, "basis": household.basis.value})
+    if audit:
+        db.session.flush()
+        record(actor, AuditAction.CREATE, "household", household.id, name=f"{building.name_zh} {room.label}",
+               area_id=building.community_id, after={"room": room.label, "basis": household.basis.value})
     return household
 
 
 @use_case
 def add_member(actor: Staff, household_id, form: dict) -> Member:
-    household = scope.get_household(actor, household_id)
+    return new_member(actor, scope.get_household(actor, household_id), form)
+
+
+def new_member(actor: Staff, household: Household, form: dict, known: dict[str, Tag] | None = None, *,
+               audit: bool = True) -> Member:
+    """``add_member`` to a household already found in the actor's scope (never commits)."""
     errors: dict = {}
     moved_in = _day(form.get("moved_in"), "moved_in", errors)
-    values, plain_tags = _member_values(actor, form)
+    try:
+        values, plain_tags = _member_values(actor, form, known)
+    except InvalidInput as invalid:
+        errors.update(invalid.errors)
     if errors:
         raise InvalidInput(errors)
     member = Member(**values, tags=plain_tags, position=len(household.members), moved_in=moved_in)
     household.members.append(member)
     household.updated_at = utcnow()
-    db.session.flush()
-    record(actor, AuditAction.UPDATE, "household", household.id, name=_file_name(household),
-           area_id=household.community_id, after={"member_added": member.id})
+    if audit:
+        db.session.flush()
+        record(actor, AuditAction.UPDATE, "household", household.id, name=_file_name(household),
+               area_id=household.community_id, after={"member_added": member.id})
     return member
 
 

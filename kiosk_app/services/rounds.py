@@ -14,10 +14,10 @@ from ..extensions import db
 from ..models import Household, Member, MemberTag, Room, Staff, Tag, Ticket, Visit
 from ..models.base import utcnow
 from ..models.ticket import IS_OPEN
-from . import scope, workdays
+from . import plans, scope, workdays
 from .validation import mask_name
 
-DEFAULT_TAG, DEFAULT_DAYS, MOST = "lives_alone", 30, 50
+DEFAULT_DAYS, MOST = 30, 50
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class Round:
     tag: Tag | None
     days: int
     today: date
+    plans: tuple = ()  # the worker's grids' plans, coloured by visits due (services/plans.py)
 
 
 def my_round(actor: Staff, tag_code: str | None = None, days=None) -> Round:
@@ -46,7 +47,7 @@ def my_round(actor: Staff, tag_code: str | None = None, days=None) -> Round:
         days = max(1, min(int(days), 3650)) if days not in (None, "") else DEFAULT_DAYS
     except ValueError:
         days = DEFAULT_DAYS
-    tag = db.session.scalar(select(Tag).where(Tag.code == (tag_code or DEFAULT_TAG), Tag.active.is_(True)))
+    tag = db.session.scalar(select(Tag).where(Tag.code == (tag_code or plans.DEFAULT_TAG), Tag.active.is_(True)))
     if tag is not None and tag.sensitive and not scope.may_see_sensitive(actor):
         tag = None
     last = (select(Visit.household_id, func.max(Visit.visited_on).label("on"))
@@ -78,7 +79,9 @@ def my_round(actor: Staff, tag_code: str | None = None, days=None) -> Round:
                 break
     tickets = db.session.scalars(select(Ticket).where(scope.ticket_filter(actor), IS_OPEN)
                                  .order_by(Ticket.due_date, Ticket.id).limit(MOST))
-    return Round(tuple(due), tuple(not_visited), tuple(tickets), tag, days, today)
+    grid_plans = tuple(plans.plan(actor, grid_id, plans.Layer.VISITS, tag.code if tag else None, days)
+                       for grid_id in scope.grid_ids(actor))
+    return Round(tuple(due), tuple(not_visited), tuple(tickets), tag, days, today, grid_plans)
 
 
 def _line(household: Household, last_visit: date | None, visit: Visit | None = None) -> RoundLine:

@@ -3,12 +3,14 @@ a household's file (一户一档, printable), with its members, visits and ticke
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..services import archive, registers, rounds, scope
+from ..services import archive, plans, registers, rounds, scope
+from ..services.admin import household_sheet, spreadsheets
 from ..services.errors import InvalidInput
+from ..web import htmx, sheets
 from ..web.transactions import reads_only
 from .routes import bp
 
@@ -138,4 +140,47 @@ def visit_follow_up_done(visit_id: int):
     archive.close_follow_up(current_user, visit_id)
     flash(_("The follow-up is done."), "ok")
     return redirect(url_for("staff.my_round"), code=303)
+
+
+@bp.get("/archive/grids/<int:grid_id>/plan")
+@login_required
+@reads_only
+def grid_plan(grid_id: int):
+    return render_template("pages/staff/grid_plan.html", plan=plans.plan(
+        current_user, grid_id, request.args.get("layer"), request.args.get("tag")), layers=list(plans.Layer),
+        tags=archive.tags(), may_see_sensitive=scope.may_see_sensitive(current_user))
+
+
+@bp.post("/archive/buildings/<int:building_id>/place")
+@login_required
+def building_place(building_id: int):
+    """A building's place on its grid's plan (an admin's drag, or the numbers typed in)."""
+    building = plans.place(current_user, building_id, request.form.get("x"), request.form.get("y"))
+    if htmx.is_swap():  # the plan's script: the building already stands where it was dropped
+        return current_app.response_class(status=204)
+    flash(_("The building's place is saved."), "ok")
+    return redirect(url_for("staff.grid_plan", grid_id=building.grid_id), code=303)
+
+
+# -- the archive as a spreadsheet (community admins): the admin pages' sheet page, at the archive's address
+
+@bp.get("/archive/import")
+@login_required
+def archive_import_page():
+    return sheets.show(household_sheet.SHEET, "staff.archive")
+
+
+@bp.post("/archive/import")
+@login_required
+def archive_import():
+    return sheets.upload(household_sheet.SHEET, "staff.archive")
+
+
+@bp.get("/archive/<any(export, template):what>.<any(csv, xlsx):kind>")
+@login_required
+def archive_sheet(what: str, kind: str):
+    return sheets.download(household_sheet.SHEET, what, kind)
+
+
+spreadsheets.UPLOAD_ENDPOINTS.add("staff.archive_import")
 

@@ -45,3 +45,11 @@ def test_the_profiler_shows_a_flows_cpu_statements_and_call_tree(postgres_url):
     assert "SQL statements per request: 1" in output  # the status page: ticket and timeline in one query
     assert "(kept status pages) SELECT tickets.id" in output  # ... read before Flask, answered as kept
     assert "StatusPages.__call__" in output  # the call tree reaches it
+
+
+def test_the_archive_import_benchmark_reports_its_figure(postgres_url):
+    command = [sys.executable, "-m", "bench.archive_import", "--households", "40"]
+    command += ["--backend", "postgresql", "--postgres-url", postgres_url] if postgres_url else ["--backend", "sqlite"]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "40 households" in result.stdout and "imported in" in result.stdout

@@ -131,3 +131,78 @@ def test_a_grid_workers_round_shows_what_is_due_and_takes_a_visit_in_one_tap(app
     other_token = csrf_token(other, "/staff/archive/")
     assert other.post(f"/staff/archive/households/{alone}/visited", data={"csrf_token": other_token}).status_code == 404
     assert other.post(f"/staff/archive/visits/{visit_id}/done", data={"csrf_token": other_token}).status_code == 404
+
+
+def plan_building(page: str, code: str) -> str:
+    return re.search(rf'<g class="plan-building[^"]*" data-building="{code}".*?</g>', page, re.S).group(0)
+
+
+def test_the_grid_plan_colours_buildings_and_an_admin_places_them(app):
+    admin = sign_in(app, "admin-hq")
+    new_household(app, admin, 0)  # B01 of grid G1: lives alone, never visited
+    with app.app_context():
+        from kiosk_app.models import Grid
+
+        from ..helpers import community
+        grid_id = db.session.scalar(db.select(Grid.id).filter_by(community_id=community("HQ").id, code="G1"))
+        building_id = building_of("HQ", 0).id
+    page = text(admin.get(f"/staff/archive/grids/{grid_id}/plan"))
+    assert 'data-count="1"' in plan_building(page, "B01") and "heat-some" in plan_building(page, "B01")
+    assert "heat-none" in plan_building(page, "B02") and "data-draggable" in page
+    token = csrf_token(admin, "/staff/archive/")
+    placed = admin.post(f"/staff/archive/buildings/{building_id}/place", data={"csrf_token": token, "x": "250", "y": "300"})
+    assert placed.status_code == 303
+    assert 'transform="translate(250,300)"' in plan_building(text(admin.get(f"/staff/archive/grids/{grid_id}/plan")), "B01")
+    dropped = admin.post(f"/staff/archive/buildings/{building_id}/place",
+                         data={"csrf_token": token, "x": "400", "y": "410"}, headers={"HX-Request": "true"})
+    assert dropped.status_code == 204
+    assert admin.post(f"/staff/archive/buildings/{building_id}/place",
+                      data={"csrf_token": token, "x": "2000", "y": "-1"}).status_code == 422
+    open_layer = text(admin.get(f"/staff/archive/grids/{grid_id}/plan?layer=open"))
+    assert "data-count" in open_layer
+    worker = sign_in(app, "grid-hq1")
+    assert "data-draggable" not in text(worker.get(f"/staff/archive/grids/{grid_id}/plan"))
+    assert worker.post(f"/staff/archive/buildings/{building_id}/place",
+                       data={"csrf_token": csrf_token(worker, "/staff/archive/"), "x": "1", "y": "1"}).status_code == 403
+    assert sign_in(app, "grid-hq2").get(f"/staff/archive/grids/{grid_id}/plan").status_code == 404
+    district = sign_in(app, "admin-district").get(f"/staff/archive/grids/{grid_id}/plan")
+    assert district.status_code == 200 and 'data-count="1"' in plan_building(text(district), "B01")
+    # the worker's round shows the plan; a visit takes the building back to "none"
+    round_page = text(worker.get("/staff/archive/round"))
+    assert "heat-some" in plan_building(round_page, "B01")
+    household_id = int(re.search(r'data-household="(\d+)"', round_page).group(1))
+    worker.post(f"/staff/archive/households/{household_id}/visited", data={"csrf_token": csrf_token(worker, "/staff/archive/")})
+    assert "heat-none" in plan_building(text(worker.get("/staff/archive/round")), "B01")
+
+
+def test_a_community_admin_imports_an_archive_from_a_spreadsheet(app):
+    import io
+
+    from kiosk_app.services.admin.household_sheet import COLUMNS
+
+    lines = [",".join(COLUMNS),
+             "B01,1,101,户主,赵玉兰,1938-04-01,,13700001111,独居老人,书面同意,2026-10-01,,",
+             "B01,1,101,配偶,钱建国,1936-02-02,,,,,,,",
+             "B02,1,201,子女,孙小明,,,,,,,,"]
+
+    def upload(client, action, rows):
+        data = ("\ufeff" + "\r\n".join([lines[0], *rows]) + "\r\n").encode()
+        return client.post("/staff/archive/import", content_type="multipart/form-data", data={
+            "csrf_token": csrf_token(client, "/staff/archive/"), "action": action, "file": (io.BytesIO(data), "a.csv")})
+
+    admin = sign_in(app, "admin-hq")
+    assert 'id="import-link"' in text(admin.get("/staff/archive/"))
+    page = admin.get("/staff/archive/import")
+    assert page.status_code == 200 and "/staff/archive/template.xlsx" in text(page)
+    refused = upload(admin, "check", lines[1:])
+    assert refused.status_code == 422 and 'data-line="4"' in text(refused) and "户主" in text(refused)
+    checked = upload(admin, "check", lines[1:3])
+    assert checked.status_code == 200 and "赵*兰" in text(checked) and 'id="would"' in text(checked)
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Household.id))) == 0
+    imported = upload(admin, "import", lines[1:3])
+    assert imported.status_code == 200 and 'id="imported"' in text(imported)
+    exported = admin.get("/staff/archive/export.csv").get_data(as_text=True)
+    assert "赵*兰" in exported and "13700001111" not in exported
+    for username in ("grid-hq1", "admin-district", "staff-hq"):
+        assert sign_in(app, username).get("/staff/archive/import").status_code == 403

@@ -29,6 +29,7 @@ from .audit import AuditAction, record
 
 MAX_ROWS = 10_000  # about 15 s to import on one core: well within a worker's timeout
 MAX_BYTES = 4 * 1024 * 1024
+UPLOAD_ENDPOINTS: set[str] = set()  # the endpoints that take a sheet (allowed MAX_BYTES: admin/sheets.py)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")  # what exports.csv_text makes inert with a leading '
 

@@ -1,0 +1,60 @@
+"""A grid worker's round on a phone: a household due for a visit, the visit recorded in one tap, the
+grid plan's building changing colour; an admin drags a building to its place on the plan."""
+
+from __future__ import annotations
+
+from kiosk_app.services import archive
+
+from ..helpers import building_of, staff
+from .pages import staff_sign_in
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+
+
+def test_a_grid_worker_records_a_visit_on_the_round_and_the_plan_follows(app, live_server, new_page, shot):
+    with app.app_context():
+        archive.create_household(staff("admin-hq"), building_of("HQ", 0).id, {
+            "unit": "1", "room": "301", "name": "张桂兰", "birth_date": "1941-05-02", "mobile": "13912345678",
+            "tags": ["lives_alone"], "basis": "consent", "basis_on": "2026-11-20"})
+    phone = new_page(**PHONE)
+    staff_sign_in(phone, "grid-hq1", then="/staff/archive/round")
+    item = phone.locator("#round-not-visited li[data-household]")
+    assert item.count() == 1 and "张*兰" in item.inner_text() and "从未走访" in item.inner_text()
+    building = phone.locator("g.plan-building[data-building='B01']")
+    assert "heat-some" in building.get_attribute("class")
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")  # no sideways scrolling
+    shot(phone, "01-round")
+    with phone.expect_navigation():
+        item.get_by_role("button", name="今日已走访，一切正常").tap()
+    assert phone.locator("#round-not-visited li[data-household]").count() == 0
+    assert "heat-none" in phone.locator("g.plan-building[data-building='B01']").get_attribute("class")
+    assert "走访记录已保存" in phone.locator(".flash").inner_text()
+    shot(phone, "02-visited")
+
+
+def test_an_admin_drags_a_building_to_its_place(app, live_server, new_page, shot):
+    from kiosk_app.extensions import db
+    from kiosk_app.models import Building, Grid
+
+    with app.app_context():
+        building = building_of("HQ", 0)
+        grid_id, building_id = building.grid_id, building.id
+        assert db.session.get(Grid, grid_id) is not None
+    desk = new_page(viewport={"width": 1280, "height": 900})
+    staff_sign_in(desk, "admin-hq", then=f"/staff/archive/grids/{grid_id}/plan")
+    desk.locator("svg.plan").scroll_into_view_if_needed()
+    target = desk.locator("g.plan-building[data-building='B01'] rect")
+    box = target.bounding_box()
+    plan = desk.locator("svg.plan").bounding_box()
+    desk.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    desk.mouse.down()
+    desk.mouse.move(plan["x"] + plan["width"] * 0.3, plan["y"] + plan["height"] * 0.25, steps=8)
+    desk.mouse.up()
+    desk.locator("g.plan-building[data-building='B01'][data-placed]").wait_for(state="attached")
+    assert desk.url.endswith("/plan")  # the drag did not open the register
+    with app.app_context():
+        placed = db.session.get(Building, building_id)
+        assert 250 <= placed.plan_x <= 350 and 200 <= placed.plan_y <= 300
+    desk.reload()
+    assert "translate(" in desk.locator("g.plan-building[data-building='B01']").get_attribute("transform")
+    shot(desk, "03-plan")
