@@ -12,7 +12,7 @@ from ..services.admin import accounts, org
 from ..services.errors import InvalidInput
 from .routes import bp
 
-FIELDS = ("code", "name_zh", "name_en", "grid_id", "units", "position", "rank")
+FIELDS = ("code", "name_zh", "name_en", "grid_id", "units", "position", "rank", "active", "sensitive")
 
 
 def _form() -> dict:
@@ -190,6 +190,22 @@ def level_save(level_id: int | None = None):
     except InvalidInput as error:
         return ladder_page(errors=error.errors, status=422)
     return _saved("admin.ladder_page")
+
+
+@bp.get("/org/tags")
+def tags_page(errors=None, status=200):
+    return render_template("pages/admin/tags.html", tags=org.tag_list(current_user), errors=errors or {},
+                           may_edit=current_user.role == Role.DISTRICT_ADMIN), status
+
+
+@bp.post("/org/tags")
+@bp.post("/org/tags/<int:tag_id>")
+def tag_save(tag_id: int | None = None):
+    try:
+        org.save_tag(current_user, tag_id, _form())
+    except InvalidInput as error:
+        return tags_page(errors=error.errors, status=422)
+    return _saved("admin.tags_page")
 
 
 # ---------------------------------------------------------------- the working-day calendar

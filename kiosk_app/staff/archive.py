@@ -7,12 +7,12 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..services import archive, plans, registers, rounds, scope
+from ..services import archive, archive_figures, plans, registers, rounds, scope
 from ..services.admin import household_sheet, spreadsheets
 from ..services.errors import InvalidInput
 from ..web import htmx, sheets
 from ..web.transactions import reads_only
-from .routes import bp
+from .routes import _date_arg, bp
 
 
 def _form() -> dict:
@@ -27,6 +27,14 @@ def _form() -> dict:
 def archive_home():
     return render_template("pages/staff/archive.html", grids=registers.overview(current_user),
                            files=current_user.role.value != "district_admin")
+
+
+@bp.get("/archive/figures")
+@login_required
+@reads_only
+def archive_figures_page():
+    return render_template("pages/staff/archive_figures.html",
+                           figures=archive_figures.figures(current_user, _date_arg("from"), _date_arg("to")))
 
 
 @bp.get("/archive/buildings/<int:building_id>")

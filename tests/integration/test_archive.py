@@ -5,7 +5,7 @@ import pytest
 from kiosk_app.extensions import db
 from kiosk_app.models import AuditEvent, Building, Channel, Household, Member
 from kiosk_app.services import archive, tickets
-from kiosk_app.services.errors import InvalidInput, NotFound
+from kiosk_app.services.errors import Forbidden, InvalidInput, NotFound
 
 from ..helpers import building_of, community, service_by_code, staff
 from .test_sealed import stored_text
@@ -152,3 +152,31 @@ def test_a_move_is_kept_as_history_and_moving_out_closes_the_file_to_the_registe
     assert not household.active and household.residences[-1].moved_out.isoformat() == "2025-01-01"
     assert registers.register(admin, building_of("HQ", 3).id).lines == ()
     assert archive.household_file(admin, household.id).household.id == household.id  # the file is kept
+
+
+def test_the_archives_figures_count_households_people_tags_visits_and_requests(ctx):
+    from kiosk_app.services import archive_figures
+
+    first = household_in(0)  # G1: lives alone (plain), disability (sensitive)
+    archive.add_member(staff("admin-hq"), first.id, {"name": "王小红", "relation": "grandchild", "tags": ["minor"]})
+    household_in(3, mobile="13900000005", id_number="", tags=["lives_alone"])  # G2
+    archive.record_visit(staff("grid-hq1"), first.id, {"found": "一切正常"})
+    archive.record_visit(staff("grid-hq1"), first.id, {"found": "需送药", "follow_up_due": "2026-01-02"})
+    tickets.submit_request({"name": "张桂兰", "mobile": "13912345678", "building": str(building_of("HQ", 0).id),
+                            "details": "助餐", "id_number": ""}, service=service_by_code("facility-repair"),
+                           community=community("HQ"), channel=Channel.KIOSK)
+    seen = archive_figures.figures(staff("staff-hq"))
+    by_grid = {line.grid.code: line for line in seen.grids}
+    tag_id = {tag.code: tag.id for tag in seen.tags}
+    assert (by_grid["G1"].households, by_grid["G1"].people) == (1, 2) and by_grid["G2"].people == 1
+    assert by_grid["G1"].by_tag[tag_id["lives_alone"]] == 1 and by_grid["G1"].by_tag[tag_id["disability"]] == 1
+    assert by_grid["G1"].by_tag[tag_id["minor"]] == 1
+    assert [(w.visits, w.overdue) for w in seen.workers] == [(2, 1)]
+    assert ("独居老人", "公共设施报修", 1) in seen.asked
+    worker = archive_figures.figures(staff("grid-hq1"))  # their grid alone
+    assert [line.grid.code for line in worker.grids] == ["G1"]
+    district = archive_figures.figures(staff("admin-district"))  # counts for the district, no sensitive tag
+    assert {line.grid.code for line in district.grids} == {"G1", "G2"}
+    assert "disability" not in {tag.code for tag in district.tags}
+    with pytest.raises(Forbidden):
+        archive_figures.figures(staff("volunteer-hq"))

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from kiosk_app.extensions import db
-from kiosk_app.models import Area, AuditEvent, Building, Compartment, Grid, GridLevel, Service, ServiceCategory
+from kiosk_app.models import Area, AuditEvent, Building, Compartment, Grid, GridLevel, Service, ServiceCategory, Tag
 from kiosk_app.services.admin import account_sheet, catalogue_sheet, org_sheet
 
 from ..helpers import CSRF_RE, audited_changes, sign_in, staff
@@ -32,6 +32,7 @@ def values(app, community_code: str) -> dict:
             "service_id": db.session.scalar(db.select(Service.id).filter_by(code="facility-repair")),
             "category_id": db.session.scalar(db.select(ServiceCategory.id).limit(1)),
             "level_id": db.session.scalar(db.select(GridLevel.id).filter_by(code="worker")),
+            "tag_id": db.session.scalar(db.select(Tag.id).filter_by(code="veteran")),
             "field": "code", "day": "2031-03-10",
         }
 
@@ -151,6 +152,10 @@ def changes(v: dict) -> list[tuple[str, str, dict]]:
         ("admin.grid_active", f"{base}/org/grids/{v['new_grid_id']}/retire", {}),
         ("admin.level_save", f"{base}/org/ladder", {"code": "helper", "name_zh": "协管员", "rank": "6"}),
         ("admin.level_save", f"{base}/org/ladder/{v['level_id']}", {"name_zh": "网格员（改）", "rank": "3"}),
+        ("admin.tag_save", f"{base}/org/tags", {"code": "pregnant", "name_zh": "孕产妇", "position": "20",
+                                                 "sensitive": "1"}),
+        ("admin.tag_save", f"{base}/org/tags/{v['tag_id']}", {"name_zh": "退役军人（改）", "position": "7",
+                                                                "active": "1"}),
         ("admin.calendar_set", f"{base}/calendar", {"day": "2031-03-10", "workday": "0", "note": "区里放假"}),
         ("admin.calendar_remove", f"{base}/calendar/2031-03-10/remove", {}),
         ("admin.category_save", f"{base}/catalogue/categories/new", {"code": "pets", "name_zh": "宠物"}),

@@ -206,3 +206,49 @@ def test_a_community_admin_imports_an_archive_from_a_spreadsheet(app):
     assert "赵*兰" in exported and "13700001111" not in exported
     for username in ("grid-hq1", "admin-district", "staff-hq"):
         assert sign_in(app, username).get("/staff/archive/import").status_code == 403
+
+
+def test_the_district_keeps_the_list_of_tags(app):
+    from kiosk_app.models import Tag
+
+    district = sign_in(app, "admin-district")
+    token = csrf_token(district, "/staff/")
+    page = text(district.get("/staff/admin/org/tags"))
+    assert 'data-tag="dibao"' in page and 'id="new-tag"' in page
+    made = district.post("/staff/admin/org/tags", data={"csrf_token": token, "code": "pregnant", "name_zh": "孕产妇",
+                                                         "position": "20", "sensitive": "1"})
+    assert made.status_code == 303
+    taken = district.post("/staff/admin/org/tags", data={"csrf_token": token, "code": "pregnant", "name_zh": "重复"})
+    assert taken.status_code == 422
+    with app.app_context():
+        tag = db.session.scalar(db.select(Tag).filter_by(code="pregnant"))
+        veteran_id = db.session.scalar(db.select(Tag.id).filter_by(code="veteran"))
+        assert tag.sensitive and tag.active and tag.position == 20
+    # renamed and no longer offered; its kind stays as it was made
+    district.post(f"/staff/admin/org/tags/{veteran_id}", data={"csrf_token": token, "name_zh": "退役军人",
+                                                                "position": "7", "sensitive": "1"})
+    with app.app_context():
+        veteran = db.session.get(Tag, veteran_id)
+        assert not veteran.active and not veteran.sensitive
+    admin = sign_in(app, "admin-hq")
+    form = text(admin.get(f"/staff/archive/buildings/{new_household_building(app)}"))
+    assert 'value="pregnant"' in form and 'value="veteran"' not in form
+    assert 'id="new-tag"' not in text(admin.get("/staff/admin/org/tags"))
+    assert admin.post("/staff/admin/org/tags", data={"csrf_token": csrf_token(admin, "/staff/"), "code": "x1",
+                                                      "name_zh": "某"}).status_code == 403
+
+
+def new_household_building(app) -> int:
+    with app.app_context():
+        return building_of("HQ", 0).id
+
+
+def test_the_archives_figures_page(app):
+    admin = sign_in(app, "admin-hq")
+    new_household(app, admin, 0)
+    page = text(admin.get("/staff/archive/figures"))
+    assert 'data-figure="households">1<' in page and 'data-tag="lives_alone">1<' in page
+    assert 'data-tag="chronic_illness">1<' in page  # a sensitive tag, counted for a community admin
+    district = text(sign_in(app, "admin-district").get("/staff/archive/figures?from=2026-01-01&to=2026-12-31"))
+    assert 'data-figure="households">1<' in district and 'data-tag="chronic_illness"' not in district
+    assert sign_in(app, "volunteer-hq").get("/staff/archive/figures").status_code == 403

@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from ...extensions import db
 from ...models import (Area, AreaLevel, Building, CommunityService, Grid, GridLevel, Role, Service, Staff,
-                       StaffGrid)
+                       StaffGrid, Tag)
 from .. import cache
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..scope import community_ids_select, works_in
@@ -314,3 +314,46 @@ def save_level(actor: Staff, level_id, form: dict) -> GridLevel:
            before=before, after=snapshot(level, ("name_zh", "name_en", "rank")))
     cache.changed()
     return level
+
+
+# ---------------------------------------------------------------- the archive's tags
+
+def tag_list(actor: Staff) -> list[Tag]:
+    require_admin(actor)
+    return list(db.session.scalars(select(Tag).order_by(Tag.position, Tag.id)))
+
+
+@use_case
+def save_tag(actor: Staff, tag_id, form: dict) -> Tag:
+    """A tag of the grid's archive (独居老人, 低保 …): its names, place in the list and whether it is in use.
+    Whether it is sensitive is set when it is made and kept: members carry a sensitive tag sealed and
+    the others as rows, so a tag changing kind would leave every member's carrying of it behind (a
+    district that wants it otherwise retires the tag and makes a new one)."""
+    require_district_admin(actor)
+    errors: dict = {}
+    tag = db.session.get(Tag, record_id(tag_id) or 0) if tag_id else None
+    if tag_id and tag is None:
+        raise NotFound(_l("No such tag."))
+    names = _names(form, errors)
+    position = 0 if (form.get("position") or "0").strip() == "0" else record_id(form.get("position"))
+    if position is None or position > 999:
+        errors["position"] = str(_l("A place in the list from 0 to 999."))
+    if tag is None:
+        code = (form.get("code") or "").strip().lower()
+        if not LOWER_CODE.match(code):
+            errors["code"] = str(LOWER_CODE_RULE)
+        elif db.session.scalar(select(Tag.id).filter_by(code=code)) is not None:
+            errors["code"] = str(_l("This code is taken."))
+    if errors:
+        raise InvalidInput(errors)
+    fields = ("name_zh", "name_en", "position", "active")
+    before = snapshot(tag, fields) if tag else {}
+    if tag is None:
+        tag = Tag(code=code, sensitive=form.get("sensitive") == "1")
+        db.session.add(tag)
+    tag.name_zh, tag.name_en, tag.position = names["name_zh"], names["name_en"], position
+    tag.active = not before or form.get("active") == "1"  # (a row's box unticked: no longer offered)
+    db.session.flush()
+    record(actor, AuditAction.UPDATE if before else AuditAction.CREATE, "archive_tag", tag.id, name=tag.code,
+           before=before, after={**snapshot(tag, fields), **({} if before else {"sensitive": tag.sensitive})})
+    return tag

@@ -1,0 +1,121 @@
+"""The archive's figures: households and people per grid and tag, visits done and follow-ups overdue per
+member of staff, and what the households with a tag ask for (requests per service).
+
+Counts, never people.  A district admin sees them for the district (the files stay closed to them);
+others for the households they keep.  Sensitive tags are counted only for readers who may see them,
+and only by opening the members' sealed lists (a community's few thousand) — in the database no row
+names them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, case, func, or_, select
+
+from ..extensions import db
+from ..models import Grid, Household, Member, MemberTag, Role, Service, Staff, Tag, Ticket, Visit
+from ..models.base import in_reader_language, utcnow
+from . import scope, workdays
+from .errors import Forbidden
+
+
+@dataclass(frozen=True)
+class GridLine:
+    grid: Grid
+    households: int
+    people: int
+    by_tag: dict[int, int]  # tag id -> people carrying it
+
+
+@dataclass(frozen=True)
+class WorkerLine:
+    name: str
+    visits: int
+    overdue: int
+
+
+@dataclass(frozen=True)
+class ArchiveFigures:
+    start: date
+    end: date
+    tags: tuple[Tag, ...]
+    grids: tuple[GridLine, ...]
+    workers: tuple[WorkerLine, ...]
+    asked: tuple[tuple[str, str, int], ...]  # (tag name, service name, requests)
+
+
+def _households(actor: Staff):
+    """Whose figures: a district admin's district, anyone else's own households."""
+    if actor.role == Role.VOLUNTEER or not actor.active:
+        raise Forbidden(_l("Your role may not use this page."))
+    if actor.role == Role.DISTRICT_ADMIN:
+        return Household.community_id.in_(scope.community_ids_select(actor))
+    return scope.household_filter(actor)
+
+
+def figures(actor: Staff, start: date | None = None, end: date | None = None) -> ArchiveFigures:
+    """This month's figures unless a period is given (visits and requests are counted in it)."""
+    from .figures import period
+
+    today = workdays.local_date(utcnow())
+    start, end = period(start, end, today)
+    mine = _households(actor)
+    sensitive_too = actor.role != Role.DISTRICT_ADMIN and scope.may_see_sensitive(actor)
+    tags = tuple(t for t in db.session.scalars(select(Tag).where(Tag.active.is_(True)).order_by(Tag.position, Tag.id))
+                 if sensitive_too or not t.sensitive)
+    present = and_(Member.household_id == Household.id, Member.moved_out.is_(None))
+    counts = {grid_id: (households, people) for grid_id, households, people in db.session.execute(
+        select(Household.grid_id, func.count(func.distinct(Household.id)), func.count(Member.id))
+        .outerjoin(Member, present).where(mine, Household.active.is_(True)).group_by(Household.grid_id))}
+    by_tag: dict[int, dict[int, int]] = {}
+    for grid_id, tag_id, people in db.session.execute(
+            select(Household.grid_id, MemberTag.tag_id, func.count()).join(Member, present)
+            .join(MemberTag, MemberTag.member_id == Member.id).where(mine, Household.active.is_(True))
+            .group_by(Household.grid_id, MemberTag.tag_id)):
+        by_tag.setdefault(grid_id, {})[tag_id] = people
+    sealed = {t.code: t.id for t in tags if t.sensitive}
+    if sealed:
+        for grid_id, carried in db.session.execute(select(Household.grid_id, Member.sensitive_tags).join(Member, present)
+                                                   .where(mine, Household.active.is_(True), Member.sensitive_tags != "")):
+            for code in (carried or "").split(","):
+                if code in sealed:
+                    line = by_tag.setdefault(grid_id, {})
+                    line[sealed[code]] = line.get(sealed[code], 0) + 1
+    grids = {g.id: g for g in db.session.scalars(select(Grid).where(Grid.id.in_(list(counts))))}
+    grid_lines = tuple(GridLine(grids[grid_id], households, people, by_tag.get(grid_id, {}))
+                       for grid_id, (households, people) in sorted(counts.items(), key=lambda kv: (
+                           grids[kv[0]].community_id, grids[kv[0]].code)))
+    return ArchiveFigures(start, end, tags, grid_lines, _workers(mine, start, end, today), _asked(mine, tags, start, end))
+
+
+def _workers(mine, start: date, end: date, today: date) -> tuple[WorkerLine, ...]:
+    done = func.sum(case(((Visit.visited_on >= start) & (Visit.visited_on <= end), 1), else_=0))
+    late = func.sum(case(((Visit.follow_up_due < today) & Visit.follow_up_done_at.is_(None), 1), else_=0))
+    rows = db.session.execute(
+        select(Staff.display_name, done, late).join(Visit, Visit.staff_id == Staff.id)
+        .join(Household, Household.id == Visit.household_id).where(mine)
+        .group_by(Staff.id, Staff.display_name).order_by(Staff.display_name))
+    return tuple(WorkerLine(name, int(visits or 0), int(overdue or 0)) for name, visits, overdue in rows
+                 if visits or overdue)
+
+
+def _asked(mine, tags: tuple[Tag, ...], start: date, end: date) -> tuple[tuple[str, str, int], ...]:
+    """Requests received in the period from a member of a household with a tag (not sensitive), by service."""
+    plain = [t for t in tags if not t.sensitive]
+    if not plain:
+        return ()
+    first, last = workdays.local_midnight(start), workdays.local_midnight(end + timedelta(days=1))
+    names = {t.id: t.name for t in plain}
+    rows = db.session.execute(
+        select(MemberTag.tag_id, Service.id, Service.name_zh, Service.name_en, func.count(func.distinct(Ticket.id)))
+        .select_from(Ticket).join(Member, or_(Member.mobile_lookup == Ticket.mobile_lookup,
+                                              Member.id_number_lookup == Ticket.id_number_lookup))
+        .join(Household, Household.id == Member.household_id).join(MemberTag, MemberTag.member_id == Member.id)
+        .join(Service, Service.id == Ticket.service_id)
+        .where(mine, MemberTag.tag_id.in_(list(names)), Ticket.created_at >= first, Ticket.created_at < last)
+        .group_by(MemberTag.tag_id, Service.id, Service.name_zh, Service.name_en)
+        .order_by(MemberTag.tag_id, func.count(func.distinct(Ticket.id)).desc()))
+    return tuple((names[tag_id], in_reader_language(zh, en), n) for tag_id, _sid, zh, en, n in rows)
