@@ -38,8 +38,8 @@ class Tag(Bilingual, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
-    name_zh: Mapped[str] = mapped_column(String(50))
-    name_en: Mapped[str] = mapped_column(String(50), default="")
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100), default="")
     sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
     position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -127,7 +127,8 @@ class Member(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
     position: Mapped[int] = mapped_column(SmallInteger, default=0)  # the head first
-    name: Mapped[str] = mapped_column(Sealed("household_members.name"))
+    # (text: a 40-character name sealed is longer than a short column holds)
+    name: Mapped[str] = mapped_column(SealedText("household_members.name"))
     relation: Mapped[str] = mapped_column(String(16), default="")  # to the head: 户主, 配偶, 子女 …
     birth_date: Mapped[str] = mapped_column(Sealed("household_members.birth_date"), default="")  # ISO date
     birth_year: Mapped[int | None] = mapped_column(SmallInteger)
@@ -137,7 +138,7 @@ class Member(db.Model):
                                            default="")
     id_number_lookup: Mapped[str | None] = mapped_column(String(32), index=True)
     # The codes of the sensitive tags this member carries, as a sealed comma-separated list.
-    sensitive_tags: Mapped[str] = mapped_column(Sealed("household_members.sensitive_tags"), default="")
+    sensitive_tags: Mapped[str] = mapped_column(SealedText("household_members.sensitive_tags"), default="")
     moved_in: Mapped[date | None] = mapped_column(Date)
     moved_out: Mapped[date | None] = mapped_column(Date)  # left the household (kept, not deleted)
 

@@ -71,9 +71,19 @@ class MemberLine:
 
 
 @dataclass(frozen=True)
+class VisitLine:
+    visited_on: date
+    by: str
+    found: str | None  # None: not for this reader (findings are often about health), or not revealed
+    follow_up_due: date | None
+    done: bool
+
+
+@dataclass(frozen=True)
 class HouseholdFile:
     household: Household
     members: tuple[MemberLine, ...]
+    visits: tuple[VisitLine, ...]
     tickets: tuple[Ticket, ...]
     revealed: bool
     sensitive_shown: bool
@@ -86,7 +96,7 @@ class HouseholdFile:
 def household_file(actor: Staff, household_id, *, revealed: bool = False) -> HouseholdFile:
     """A household's file as ``actor`` may see it: masked, unless ``revealed`` by ``reveal``."""
     household = scope.get_household(actor, household_id)
-    sensitive = revealed and scope.may_see_sensitive(actor)
+    sensitive = revealed and scope.may_see_sensitive(actor, household.grid_id)
     by_code = {tag.code: tag.name for tag in db.session.scalars(select(Tag))}
     today = workdays.local_date(utcnow())
     members = tuple(MemberLine(
@@ -97,7 +107,10 @@ def household_file(actor: Staff, household_id, *, revealed: bool = False) -> Hou
         tuple(tag.name for tag in member.tags),
         tuple(by_code.get(code, code) for code in _codes(member.sensitive_tags)) if sensitive else None,
         member.moved_out) for member in household.members)
-    return HouseholdFile(household, members, tuple(linked_tickets(actor, household)), revealed, sensitive)
+    visits = tuple(VisitLine(visit.visited_on, visit.staff.display_name if visit.staff else "",
+                             visit.found if sensitive else None, visit.follow_up_due, visit.follow_up_done_at is not None)
+                   for visit in household.visits)
+    return HouseholdFile(household, members, visits, tuple(linked_tickets(actor, household)), revealed, sensitive)
 
 
 @use_case
@@ -106,7 +119,7 @@ def reveal(actor: Staff, household_id) -> HouseholdFile:
     recorded."""
     household = scope.get_household(actor, household_id)
     record(actor, AuditAction.VIEW_PERSONAL_DATA, "household", household.id, name=_file_name(household),
-           area_id=household.community_id, after={"sensitive": scope.may_see_sensitive(actor)})
+           area_id=household.community_id, after={"sensitive": scope.may_see_sensitive(actor, household.grid_id)})
     return household_file(actor, household.id, revealed=True)
 
 
@@ -150,7 +163,7 @@ def _day(value: str | None, field: str, errors: dict, *, required: bool = False)
     return day
 
 
-def _member_values(actor: Staff, form: dict, known: dict[str, Tag] | None = None) -> tuple[dict, list[Tag]]:
+def _member_values(actor: Staff, form: dict, known: dict[str, Tag] | None, grid_id: int) -> tuple[dict, list[Tag]]:
     """A member's fields, checked; the tags not sensitive apart (they are rows of their own).  ``known``:
     the active tags by code, when the caller has them (a spreadsheet's thousands of rows)."""
     errors: dict = {}
@@ -178,10 +191,10 @@ def _member_values(actor: Staff, form: dict, known: dict[str, Tag] | None = None
             errors["mobile"] = error.message
     values["birth_date"], values["birth_year"] = (born.isoformat(), born.year) if born else ("", None)
     known = known if known is not None else {tag.code: tag for tag in tags()}
-    chosen = [known.get(code) for code in form.get("tags") or []]
+    chosen = [known.get(code) for code in dict.fromkeys(form.get("tags") or [])]  # (each once)
     if None in chosen:
         errors["tags"] = _l("Choose tags from the list.")
-    elif any(tag.sensitive for tag in chosen) and not scope.may_see_sensitive(actor):
+    elif any(tag.sensitive for tag in chosen) and not scope.may_see_sensitive(actor, grid_id):
         errors["tags"] = _l("Your role may not record sensitive personal information.")
     if errors:
         raise InvalidInput(errors)
@@ -215,6 +228,12 @@ def _room(building: Building, unit, number, errors: dict, rooms: dict | None = N
     return room
 
 
+def _occupied(room: Room) -> bool:
+    """Whether a household lives in the room now (a second file for it would be a mistake)."""
+    return room.id is not None and db.session.scalar(
+        select(Household.id).where(Household.room_id == room.id, Household.active.is_(True)).limit(1)) is not None
+
+
 def _basis(actor: Staff, form: dict, errors: dict) -> dict:
     basis = form.get("basis")
     if basis not in set(LawfulBasis):
@@ -242,10 +261,12 @@ def new_household(actor: Staff, building: Building, form: dict, known: dict[str,
     spreadsheet passes the tags and rooms it has read, and records its import as one audit event."""
     errors: dict = {}
     room = _room(building, form.get("unit"), form.get("room"), errors, rooms)
+    if room is not None and rooms is None and _occupied(room):  # (a spreadsheet checks its rooms itself)
+        errors["room"] = _l("This room already has a household's file.")
     basis = _basis(actor, form, errors)
     moved_in = _day(form.get("moved_in"), "moved_in", errors)
     try:
-        head, head_tags = _member_values(actor, {**form, "relation": "head"}, known)
+        head, head_tags = _member_values(actor, {**form, "relation": "head"}, known, building.grid_id)
     except InvalidInput as invalid:
         errors.update(invalid.errors)
     if errors:
@@ -274,7 +295,7 @@ def new_member(actor: Staff, household: Household, form: dict, known: dict[str, 
     errors: dict = {}
     moved_in = _day(form.get("moved_in"), "moved_in", errors)
     try:
-        values, plain_tags = _member_values(actor, form, known)
+        values, plain_tags = _member_values(actor, form, known, household.grid_id)
     except InvalidInput as invalid:
         errors.update(invalid.errors)
     if errors:
@@ -331,15 +352,6 @@ def link_ticket(actor: Staff, household_id, number: str, linked: bool) -> None:
     link.linked, link.staff_id, link.created_at = linked, actor.id, utcnow()
 
 
-def visits_due(actor: Staff, today: date | None = None) -> list[Visit]:
-    """Follow-ups of visits due by ``today`` and not done, in the actor's households."""
-    today = today or workdays.local_date(utcnow())
-    return list(db.session.scalars(
-        select(Visit).join(Household, Household.id == Visit.household_id)
-        .where(scope.household_filter(actor), Visit.follow_up_done_at.is_(None), Visit.follow_up_due <= today)
-        .order_by(Visit.follow_up_due)))
-
-
 @use_case
 def close_follow_up(actor: Staff, visit_id) -> Visit:
     """A visit's follow-up done (by anyone who keeps the household's file)."""
@@ -365,6 +377,8 @@ def move(actor: Staff, household_id, form: dict) -> Household:
     if form.get("building"):
         building = scope.get_archive_building(actor, form.get("building"))
         room = _room(building, form.get("unit"), form.get("room"), errors)
+    if room is not None and room.id != household.room_id and _occupied(room):
+        errors["room"] = _l("This room already has a household's file.")
     if on and household.residences and on < household.residences[-1].moved_in:
         errors["on"] = _l("The household moved into its present room after that day.")
     if errors:

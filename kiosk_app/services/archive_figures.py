@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy.orm import aliased
 
 from ..extensions import db
-from ..models import Grid, Household, Member, MemberTag, Role, Service, Staff, Tag, Ticket, Visit
+from ..models import Grid, Household, Member, MemberTag, Role, Service, Staff, Tag, Ticket, TicketLink, Visit
 from ..models.base import in_reader_language, utcnow
 from . import scope, workdays
 from .errors import Forbidden
@@ -77,10 +78,13 @@ def figures(actor: Staff, start: date | None = None, end: date | None = None) ->
             .group_by(Household.grid_id, MemberTag.tag_id)):
         by_tag.setdefault(grid_id, {})[tag_id] = people
     sealed = {t.code: t.id for t in tags if t.sensitive}
+    allowed: dict[int, bool] = {}
     if sealed:
         for grid_id, carried in db.session.execute(select(Household.grid_id, Member.sensitive_tags).join(Member, present)
                                                    .where(mine, Household.active.is_(True), Member.sensitive_tags != "")):
-            for code in (carried or "").split(","):
+            if grid_id not in allowed:  # (a grid worker: only the grids of their posts)
+                allowed[grid_id] = scope.may_see_sensitive(actor, grid_id)
+            for code in (carried or "").split(",") if allowed[grid_id] else ():
                 if code in sealed:
                     line = by_tag.setdefault(grid_id, {})
                     line[sealed[code]] = line.get(sealed[code], 0) + 1
@@ -103,19 +107,28 @@ def _workers(mine, start: date, end: date, today: date) -> tuple[WorkerLine, ...
 
 
 def _asked(mine, tags: tuple[Tag, ...], start: date, end: date) -> tuple[tuple[str, str, int], ...]:
-    """Requests received in the period from a member of a household with a tag (not sensitive), by service."""
+    """Requests received in the period that belong to a household with a tag (not sensitive), by service.
+    A request belongs to a household as its file has it (``archive.linked_tickets``): one of its members'
+    mobile or ID number, unless staff unlinked it, or linked by hand; the tag is any present member's."""
     plain = [t for t in tags if not t.sensitive]
     if not plain:
         return ()
     first, last = workdays.local_midnight(start), workdays.local_midnight(end + timedelta(days=1))
     names = {t.id: t.name for t in plain}
+    holder = aliased(Member)  # (any member: not the tagged one the query joins)
+    by_member = exists().where(holder.household_id == Household.id, or_(
+        holder.mobile_lookup == Ticket.mobile_lookup, holder.id_number_lookup == Ticket.id_number_lookup))
+    by_hand = select(TicketLink.linked).where(TicketLink.household_id == Household.id,
+                                              TicketLink.ticket_id == Ticket.id).scalar_subquery()
+    belongs = or_(and_(by_member, func.coalesce(by_hand, True)), by_hand.is_(True))
+    tagged = and_(Member.household_id == Household.id, Member.moved_out.is_(None))
+    count = func.count(func.distinct(Ticket.id))
     rows = db.session.execute(
-        select(MemberTag.tag_id, Service.id, Service.name_zh, Service.name_en, func.count(func.distinct(Ticket.id)))
-        .select_from(Ticket).join(Member, or_(Member.mobile_lookup == Ticket.mobile_lookup,
-                                              Member.id_number_lookup == Ticket.id_number_lookup))
-        .join(Household, Household.id == Member.household_id).join(MemberTag, MemberTag.member_id == Member.id)
-        .join(Service, Service.id == Ticket.service_id)
-        .where(mine, MemberTag.tag_id.in_(list(names)), Ticket.created_at >= first, Ticket.created_at < last)
+        select(MemberTag.tag_id, Service.name_zh, Service.name_en, count)
+        .select_from(Ticket).join(Household, belongs).join(Member, tagged)
+        .join(MemberTag, MemberTag.member_id == Member.id).join(Service, Service.id == Ticket.service_id)
+        .where(mine, Household.active.is_(True), MemberTag.tag_id.in_(list(names)), Ticket.created_at >= first,
+               Ticket.created_at < last)
         .group_by(MemberTag.tag_id, Service.id, Service.name_zh, Service.name_en)
-        .order_by(MemberTag.tag_id, func.count(func.distinct(Ticket.id)).desc()))
-    return tuple((names[tag_id], in_reader_language(zh, en), n) for tag_id, _sid, zh, en, n in rows)
+        .order_by(MemberTag.tag_id, count.desc()))
+    return tuple((names[tag_id], in_reader_language(zh, en), n) for tag_id, zh, en, n in rows)

@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Building, Grid, Household, Member, MemberTag, Role, Staff, Tag, Ticket, Visit
@@ -86,7 +87,7 @@ def plan(actor: Staff, grid_id, layer: str | None = None, tag_code: str | None =
     tag = None
     if layer in (Layer.TAG, Layer.VISITS):  # (visits due: follow-ups, and the tag's households not visited)
         tag = db.session.scalar(select(Tag).where(Tag.code == (tag_code or DEFAULT_TAG), Tag.active.is_(True)))
-        if tag is None or (tag.sensitive and not scope.may_see_sensitive(actor)):
+        if tag is None or (tag.sensitive and not scope.may_see_sensitive(actor, grid.id)):
             tag = db.session.scalar(select(Tag).where(Tag.code == DEFAULT_TAG))
     buildings = list(db.session.scalars(select(Building).where(Building.grid_id == grid.id, Building.active.is_(True))
                                         .order_by(Building.position, Building.id)))
@@ -123,7 +124,8 @@ def _counts(grid: Grid, layer: Layer, tag: Tag | None, days: int) -> dict[int, i
                                        .group_by(Household.building_id)).all())
     found: dict[int, int] = {}  # a sealed tag: opened here, household by household (a grid's few hundred)
     for household, is_due, is_recent in db.session.execute(
-            select(Household, due.label("due"), recent.label("recent")).where(*in_grid)):
+            select(Household, due.label("due"), recent.label("recent")).where(*in_grid)
+            .options(selectinload(Household.members))):
         tagged = any(tag.code in (m.sensitive_tags or "").split(",") for m in household.members if m.moved_out is None)
         if (tagged if layer == Layer.TAG else is_due or (tagged and not is_recent)):
             found[household.building_id] = found.get(household.building_id, 0) + 1
@@ -142,7 +144,7 @@ def place(actor: Staff, building_id, x, y) -> Building:
         raise NotFound(_l("We could not find this building."))
     try:
         x, y = int(float(x)), int(float(y))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InvalidInput({"x": _l("A place on the plan is two numbers from 0 to 1000.")}) from None
     if not (0 <= x <= SIZE and 0 <= y <= SIZE):
         raise InvalidInput({"x": _l("A place on the plan is two numbers from 0 to 1000.")})

@@ -87,7 +87,7 @@ def register(actor: Staff, building_id, tag_code: str | None = None, min_age=Non
     if tag_code and tag is None:
         raise NotFound(_l("There is no such tag."))
     if tag is not None and tag.sensitive:
-        if not scope.may_see_sensitive(actor):
+        if not scope.may_see_sensitive(actor, building.grid_id):
             raise Forbidden(_l("Your role may not see sensitive personal information."))
         record(actor, AuditAction.VIEW_PERSONAL_DATA, "register", building.id, name=building.name_zh,
                area_id=building.community_id, after={"tag": tag.code})

@@ -11,7 +11,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Household, Member, MemberTag, Room, Staff, Tag, Ticket, Visit
+from ..models import Household, Member, MemberTag, Role, Room, Staff, Tag, Ticket, Visit
 from ..models.base import utcnow
 from ..models.ticket import IS_OPEN
 from . import plans, scope, workdays
@@ -61,12 +61,15 @@ def my_round(actor: Staff, tag_code: str | None = None, days=None) -> Round:
         select(Visit, Household, last.c.on).join(Household, Household.id == Visit.household_id)
         .outerjoin(last, last.c.household_id == Household.id)
         .where(scope.household_filter(actor), Visit.follow_up_done_at.is_(None), Visit.follow_up_due <= today)
+        .options(selectinload(Household.members), selectinload(Household.building), selectinload(Household.room))
         .order_by(Visit.follow_up_due).limit(MOST))]
     not_visited = []
     if tag is not None:
         cutoff = today - timedelta(days=days)
         stale = households.where((last.c.on < cutoff) | last.c.on.is_(None)).order_by(last.c.on.nullsfirst(),
                                                                                      Household.id)
+        if tag.sensitive and actor.role == Role.GRID_WORKER:  # sealed tags: the grids of their posts alone
+            stale = stale.where(Household.grid_id.in_(scope.grid_ids(actor)))
         if not tag.sensitive:
             stale = stale.where(exists().where(Member.household_id == Household.id, Member.moved_out.is_(None),
                                                MemberTag.member_id == Member.id, MemberTag.tag_id == tag.id))
@@ -80,7 +83,7 @@ def my_round(actor: Staff, tag_code: str | None = None, days=None) -> Round:
     tickets = db.session.scalars(select(Ticket).where(scope.ticket_filter(actor), IS_OPEN)
                                  .order_by(Ticket.due_date, Ticket.id).limit(MOST))
     grid_plans = tuple(plans.plan(actor, grid_id, plans.Layer.VISITS, tag.code if tag else None, days)
-                       for grid_id in scope.grid_ids(actor))
+                       for grid_id in scope.grid_ids(actor)) if actor.role == Role.GRID_WORKER else ()
     return Round(tuple(due), tuple(not_visited), tuple(tickets), tag, days, today, grid_plans)
 
 

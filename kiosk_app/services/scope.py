@@ -130,13 +130,18 @@ def get_household(actor: Staff, household_id) -> Household:
     return household
 
 
-def may_see_sensitive(actor: Staff) -> bool:
+def may_see_sensitive(actor: Staff, grid_id: int | None = None) -> bool:
     """Sensitive personal information (health, 低保, minors: PIPL art. 28) is for those who serve the
-    household in person: community staff and admins, and grid workers with a grid post, not a building
-    post alone."""
+    household in person: community staff and admins, and grid workers in the grids they are posted to
+    (``grid_id``: the household's; none: any of theirs) — not through a building post alone."""
+    if not actor.active:
+        return False
     if actor.role in (Role.COMMUNITY_STAFF, Role.COMMUNITY_ADMIN):
         return True
-    return actor.role == Role.GRID_WORKER and bool(grid_ids(actor))
+    if actor.role != Role.GRID_WORKER:
+        return False
+    grids = grid_ids(actor)
+    return grid_id in grids if grid_id is not None else bool(grids)
 
 
 def get_ticket(actor: Staff, ticket_id) -> Ticket:

@@ -46,7 +46,8 @@ def building_register(building_id: int):
 def _register_page(building_id: int, form: dict | None = None, errors: dict | None = None, status: int = 200):
     found = registers.register(current_user, building_id, request.args.get("tag") or None, request.args.get("age"))
     return render_template("pages/staff/building_register.html", register=found, tags=archive.tags(),
-                           may_see_sensitive=scope.may_see_sensitive(current_user), relations=archive.RELATIONS,
+                           may_see_sensitive=scope.may_see_sensitive(current_user, found.building.grid_id),
+                           relations=archive.RELATIONS,
                            form=form or {"unit": "1", "basis": "consent"}, errors=errors or {}), status
 
 
@@ -77,7 +78,7 @@ def household_reveal(household_id: int):
 
 def _file_page(file, form: dict | None = None, errors: dict | None = None, status: int = 200):
     return render_template("pages/staff/household.html", file=file, tags=archive.tags(), relations=archive.RELATIONS,
-                           may_see_sensitive=scope.may_see_sensitive(current_user), form=form or {},
+                           may_see_sensitive=scope.may_see_sensitive(current_user, file.household.grid_id), form=form or {},
                            errors=errors or {}, buildings=registers.buildings(current_user)), status
 
 
@@ -156,7 +157,7 @@ def visit_follow_up_done(visit_id: int):
 def grid_plan(grid_id: int):
     return render_template("pages/staff/grid_plan.html", plan=plans.plan(
         current_user, grid_id, request.args.get("layer"), request.args.get("tag")), layers=list(plans.Layer),
-        tags=archive.tags(), may_see_sensitive=scope.may_see_sensitive(current_user))
+        tags=archive.tags(), may_see_sensitive=scope.may_see_sensitive(current_user, grid_id))
 
 
 @bp.post("/archive/buildings/<int:building_id>/place")

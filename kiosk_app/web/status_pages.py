@@ -122,7 +122,8 @@ class StatusPages:
         self.sessions = Kept(size)  # session cookie -> (its data, when it expires): verified once
         self.tokens = Kept(size)  # raw CSRF token -> (signed, when signed)
         self.reads = 0  # statements run here (tests count them beside the ORM's)
-        self._local, self._lock, self._connections = threading.local(), threading.Lock(), []
+        self._lock, self._idle, self._pid = threading.Lock(), [], os.getpid()
+        self._generation = 0  # bumped when the engine is disposed of: what was lent before is closed on return
         self._statement: tuple[str, bool] | None = None
         self._engine = None
         cookie_lifetime = app.permanent_session_lifetime.total_seconds()
@@ -260,38 +261,54 @@ class StatusPages:
             connection.close()
 
     def _read_postgresql(self, engine, sql: str, parameters) -> tuple | None:
-        """On this worker thread's own connection, kept on autocommit: one round trip, no BEGIN or ROLLBACK,
-        no ping (the pool pings each connection it lends), the statement prepared on the server after a
-        few runs.  A connection that fails is closed, and made again next time."""
-        held = getattr(self._local, "connection", None)
-        if held is None or held[0] != os.getpid() or held[1].closed:  # (never one made before a fork)
-            fairy = engine.raw_connection()
-            driver = fairy.driver_connection
-            fairy.detach()  # the pool forgets it: this thread holds it for the worker's life
-            driver.autocommit = True
-            held = self._local.connection = (os.getpid(), driver)
-            with self._lock:
-                self._connections.append(driver)
+        """On a connection of the layer's own, kept on autocommit: one round trip, no BEGIN or ROLLBACK, no
+        ping (the pool pings each connection it lends), the statement prepared on the server after a few
+        runs.  A connection is lent to one request at a time and taken back after it, so there are never
+        more than the requests answered at once (a worker's threads); one that fails is closed."""
+        connection, generation = self._lend(engine)
         try:
-            return tuple(held[1].execute(sql, parameters).fetchall())
+            rows = tuple(connection.execute(sql, parameters).fetchall())
         except Exception:  # noqa: BLE001 - database gone or restarted: Flask's way reports it
             log.warning("status page: reading on the kept connection failed", exc_info=True)
-            held[1].close()
-            self._local.connection = None
-            with self._lock:
-                self._connections.remove(held[1])
+            connection.close()
             return None
+        self._take_back(connection, generation)
+        return rows
 
+    def _lend(self, engine):
+        """An idle connection, or a new one; with the engine's generation it belongs to."""
+        with self._lock:
+            if self._pid != os.getpid():  # a forked worker: its parent's connections are not its own
+                self._pid, self._idle = os.getpid(), []
+            generation = self._generation
+            while self._idle:
+                connection = self._idle.pop()
+                if not connection.closed:
+                    return connection, generation
+        fairy = engine.raw_connection()
+        connection = fairy.driver_connection
+        fairy.detach()  # the pool forgets it: this layer lends it from now on
+        connection.autocommit = True
+        return connection, generation
+
+    def _take_back(self, connection, generation: int) -> None:
+        with self._lock:
+            if self._pid == os.getpid() and generation == self._generation:
+                self._idle.append(connection)
+                return
+        connection.close()  # lent before the engine was disposed of
+
+    def _close_connections(self, _engine) -> None:
+        """The engine is disposed of (a test's end, a worker's): so are the idle connections here, and
+        each lent one when it comes back."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+            self._generation += 1
+        for connection in idle:
+            connection.close()
 
     def statement_text(self) -> str:
         return self._statement[0] if self._statement else ""
-
-    def _close_connections(self, _engine) -> None:
-        """The engine is disposed of (a test's end, a worker's): so are the connections held here."""
-        with self._lock:
-            held, self._connections = self._connections, []
-        for connection in held:
-            connection.close()
 
 
 def render_with_mark(environ) -> bool:

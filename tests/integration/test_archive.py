@@ -125,11 +125,17 @@ def test_bad_input_is_refused_field_by_field_and_nothing_is_written(ctx):
     assert set(refused.value.errors) == {"basis_detail"}
 
 
-def test_rooms_are_made_once_per_building_unit_and_number(ctx):
-    first, second = household_in(0), household_in(0, mobile="13900000004", id_number="")
-    assert first.room_id == second.room_id and first.room.label == "1-301"
+def test_rooms_are_made_once_per_building_unit_and_number_and_hold_one_household(ctx):
+    first = household_in(0, moved_in="2020-01-01")
+    with pytest.raises(InvalidInput) as refused:  # a second file for the same room is a mistake
+        household_in(0, mobile="13900000004", id_number="")
+    assert set(refused.value.errors) == {"room"}
+    archive.move(staff("admin-hq"), first.id, {"building": "", "on": "2026-01-01"})  # moved out of the community
+    second = household_in(0, mobile="13900000004", id_number="")
+    assert first.room_id is None and second.room.label == "1-301"
+    assert first.residences[0].room_id == second.room_id
     assert db.session.get(Building, first.building_id).code == building_of("HQ", 0).code
-    assert first.residences[0].room_id == first.room_id and first.residences[0].moved_out is None
+    assert second.residences[0].moved_out is None and first.residences[0].moved_out.isoformat() == "2026-01-01"
 
 
 def test_a_move_is_kept_as_history_and_moving_out_closes_the_file_to_the_registers(ctx):
@@ -180,3 +186,63 @@ def test_the_archives_figures_count_households_people_tags_visits_and_requests(c
     assert "disability" not in {tag.code for tag in district.tags}
     with pytest.raises(Forbidden):
         archive_figures.figures(staff("volunteer-hq"))
+
+
+def test_a_building_moved_to_another_grid_takes_its_households_with_it(ctx):
+    from kiosk_app.services.admin import org
+
+    household = household_in(0)  # B01 of G1
+    building = building_of("HQ", 0)
+    g2 = building_of("HQ", 3).grid_id
+    org.save_building(staff("admin-hq"), building.community_id, building.id, {"name_zh": building.name_zh, "grid_id": str(g2),
+                                                       "units": str(building.units), "position": str(building.position)})
+    with pytest.raises(NotFound):
+        archive.household_file(staff("grid-hq1"), household.id)
+    assert archive.household_file(staff("grid-hq2"), household.id).household.grid_id == g2
+
+
+def test_sensitive_data_is_for_the_grids_of_a_workers_posts_not_their_building_posts(ctx):
+    from kiosk_app.models import GridLevel, StaffBuilding
+
+    household = household_in(3)  # B04, grid G2: disability (sensitive)
+    archive.record_visit(staff("admin-hq"), household.id, {"found": "腿脚不便"})
+    worker = staff("grid-hq1")  # posted to G1; now also building head of B04
+    db.session.add(StaffBuilding(staff_id=worker.id, building_id=building_of("HQ", 3).id,
+                                 level_id=db.session.scalar(db.select(GridLevel.id).filter_by(code="building-head"))))
+    db.session.commit()
+    shown = archive.reveal(worker, household.id)
+    assert shown.members[0].sensitive_tags is None and shown.visits[0].found is None
+    assert archive.reveal(staff("grid-hq2"), household.id).visits[0].found == "腿脚不便"
+    from kiosk_app.services import registers
+    from kiosk_app.services.errors import Forbidden as Refused
+
+    with pytest.raises(Refused):
+        registers.register(worker, building_of("HQ", 3).id, "disability")
+    with pytest.raises(InvalidInput):  # nor record one there
+        archive.add_member(worker, household.id, {"name": "李小明", "relation": "child", "tags": ["minor"]})
+
+
+def test_a_tag_given_twice_is_kept_once(ctx):
+    household = household_in(0, tags=["veteran", "veteran", "disability", "disability"])
+    member = household.members[0]
+    assert [t.code for t in member.tags] == ["veteran"] and member.sensitive_tags == "disability"
+
+
+def test_what_households_with_a_tag_ask_for_follows_the_files_links(ctx):
+    from kiosk_app.services import archive_figures
+
+    household = household_in(0)  # the head lives alone (a plain tag)
+    archive.add_member(staff("admin-hq"), household.id, {"name": "张小军", "relation": "child", "mobile": "13600000001"})
+
+    def submit(mobile):
+        return tickets.submit_request({"name": "张小军", "mobile": mobile, "building": str(building_of("HQ", 0).id),
+                                       "details": "代母亲申请", "id_number": ""}, service=service_by_code("facility-repair"),
+                                      community=community("HQ"), channel=Channel.KIOSK)
+
+    by_child, unrelated, by_hand = submit("13600000001"), submit("13500000000"), submit("13500000001")
+    admin = staff("admin-hq")
+    assert ("独居老人", "公共设施报修", 1) in archive_figures.figures(admin).asked  # the child's, for the household
+    archive.link_ticket(admin, household.id, by_child.number, linked=False)
+    archive.link_ticket(admin, household.id, by_hand.number, linked=True)
+    assert ("独居老人", "公共设施报修", 1) in archive_figures.figures(admin).asked  # now the one linked by hand
+    assert unrelated.id not in [t.id for t in archive.household_file(admin, household.id).tickets]

@@ -220,11 +220,39 @@ def test_a_connection_lost_under_the_kept_pages_is_made_again(app, reader, caplo
     path, _id, number = new_ticket(app)
     Answer(app, reader, path)
     assert Answer(app, reader, path).kept
-    [held] = pages._connections
+    [held] = pages._idle  # one request at a time here: one connection, idle between them
     with app.app_context():
         db.session.execute(db.text("SELECT pg_terminate_backend(:pid)"), {"pid": held.info.backend_pid})
         db.session.rollback()
     lost = Answer(app, reader, path)
     assert lost.response.status_code == 200 and number in lost.page and not lost.kept
     assert "reading on the kept connection failed" in caplog.text and held.closed
-    assert Answer(app, reader, path).kept and pages._connections and pages._connections[0] is not held
+    assert Answer(app, reader, path).kept and pages._idle and pages._idle[0] is not held
+
+
+def test_the_kept_pages_lend_a_connection_to_one_request_at_a_time_and_no_more_than_are_asked_at_once(app, reader):
+    """A server that starts a thread per request (the development server) must not leave a connection
+    behind for each."""
+    import threading
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("the kept pages hold connections of their own on PostgreSQL only")
+    pages = app.extensions["status_pages"]
+    path, _id, _number = new_ticket(app)
+    Answer(app, reader, path)
+    cookie = reader.get_cookie("session").value
+
+    def ask():
+        client = app.test_client()
+        client.set_cookie("session", cookie)
+        assert client.get(path).status_code == 200
+
+    for _round in range(5):
+        threads = [threading.Thread(target=ask) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert 1 <= len(pages._idle) <= 3  # 15 requests on 15 threads: at most the 3 asked at once
+

@@ -64,7 +64,7 @@ def apply_row(actor: Staff, row: dict, row_plan: RowPlan, _plan: Plan, state: di
         raise InvalidInput({"building_code": str(_l("No building %(code)s in your community.",
                                                     code=row["building_code"] or "—"))})
     unit = row["unit"] or "1"
-    place = (building.id, int(unit) if unit.isdigit() else unit, row["room"])
+    place = (building.id, int(unit) if unit.isascii() and unit.isdigit() else unit, row["room"])
     relation = RELATION_NAMES.get(row["relation"], row["relation"].lower() or "head")
     form = {"unit": unit, "room": row["room"], "relation": relation, "name": row["name"],
             "birth_date": row["birth_date"], "id_number": row["id_number"], "mobile": row["mobile"],

@@ -14,12 +14,12 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import selectinload
 
 from ...extensions import db
-from ...models import (Area, AreaLevel, Building, CommunityService, Grid, GridLevel, Role, Service, Staff,
-                       StaffGrid, Tag)
+from ...models import (Area, AreaLevel, Building, CommunityService, Grid, GridLevel, Household, Role, Service,
+                       Staff, StaffGrid, Tag)
 from .. import cache
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..scope import community_ids_select, works_in
@@ -262,6 +262,8 @@ def save_building(actor: Staff, community_id, building_id, form: dict) -> Buildi
         db.session.add(building)
     building.name_zh, building.name_en = names["name_zh"], names["name_en"]
     building.grid_id, building.units, building.position = grid.id, units, position
+    if before and before["grid_id"] != grid.id:  # its households' files go with it (their scope is its grid)
+        db.session.execute(update(Household).where(Household.building_id == building.id).values(grid_id=grid.id))
     db.session.flush()
     record(actor, AuditAction.UPDATE if before else AuditAction.CREATE, "building", building.id,
            name=f"{community.code} {building.code}", area_id=community.id, before=before,
