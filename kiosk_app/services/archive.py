@@ -88,10 +88,6 @@ class HouseholdFile:
     revealed: bool
     sensitive_shown: bool
 
-    @property
-    def head(self) -> MemberLine | None:
-        return next((m for m in self.members if m.moved_out is None), None)
-
 
 def household_file(actor: Staff, household_id, *, revealed: bool = False) -> HouseholdFile:
     """A household's file as ``actor`` may see it: masked, unless ``revealed`` by ``reveal``."""

@@ -51,7 +51,6 @@ class PlanBuilding:
     building: Building
     x: int
     y: int
-    placed: bool
     count: int
 
     @property
@@ -93,12 +92,10 @@ def plan(actor: Staff, grid_id, layer: str | None = None, tag_code: str | None =
                                         .order_by(Building.position, Building.id)))
     counts = _counts(grid, layer, tag, days)
     unplaced = [b for b in buildings if b.plan_x is None or b.plan_y is None]
-    step = SIZE // (len(unplaced) + 1) if unplaced else 0
-    shown = []
-    for building in buildings:
-        placed = building.plan_x is not None and building.plan_y is not None
-        x, y = (building.plan_x, building.plan_y) if placed else (step * (unplaced.index(building) + 1), UNPLACED_Y)
-        shown.append(PlanBuilding(building, x, y, placed, counts.get(building.id, 0)))
+    step = SIZE // (len(unplaced) + 1)
+    row = {building.id: (step * n, UNPLACED_Y) for n, building in enumerate(unplaced, start=1)}
+    shown = [PlanBuilding(building, *row.get(building.id, (building.plan_x, building.plan_y)),
+                          counts.get(building.id, 0)) for building in buildings]
     return Plan(grid, layer, tag, tuple(shown), actor.role.is_admin)
 
 
