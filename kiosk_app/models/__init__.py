@@ -1,6 +1,6 @@
 """The data model, one module per aggregate.  Importing this package registers every table."""
 
-from .archive import (Household, LawfulBasis, Member, MemberTag, Residence, Room, StaffBuilding, Tag,
+from .archive import (Household, LawfulBasis, Member, MemberTag, Residence, Room, SitePlan, StaffBuilding, Tag,
                       TicketLink, Visit)
 from .audit import AuditEvent
 from .cache import CacheVersion
@@ -42,5 +42,5 @@ __all__ = [
     "Area", "AreaLevel", "Building", "Channel", "Grid", "GridLevel", "Role", "StaffGrid", "CommunityService", "Service", "ServiceCategory",
     "Staff", "StaffSession", "Status", "Terminal", "TerminalKind", "Throttle", "Ticket", "TicketCounter", "TicketView",
     "TicketEvent", "TicketEventKind", "TicketCount", "Household", "LawfulBasis", "Member", "MemberTag", "Residence",
-    "Room", "StaffBuilding", "Tag", "TicketLink", "Visit",
+    "Room", "SitePlan", "StaffBuilding", "Tag", "TicketLink", "Visit",
 ]

@@ -19,8 +19,8 @@ import enum
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import (Boolean, Date, ForeignKey, Index, Integer, PrimaryKeyConstraint, SmallInteger, String,
-                        UniqueConstraint)
+from sqlalchemy import (Boolean, Date, ForeignKey, Index, Integer, LargeBinary, PrimaryKeyConstraint, SmallInteger,
+                        String, UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -200,3 +200,18 @@ class StaffBuilding(db.Model):
 
     building: Mapped[Building] = relationship()
     level: Mapped[GridLevel] = relationship()
+
+
+class SitePlan(db.Model):
+    """A grid's site plan (总平面图), drawn or photographed, behind the buildings on its plan: checked and
+    encoded again on upload (services/site_plans.py), so nothing but pixels is kept."""
+
+    __tablename__ = "grid_site_plans"
+
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(16))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))

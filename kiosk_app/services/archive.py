@@ -68,6 +68,9 @@ class MemberLine:
     tags: tuple[str, ...]
     sensitive_tags: tuple[str, ...] | None  # None: not for this reader (or not revealed)
     moved_out: date | None
+    relation_code: str
+    birth_date: str  # (ISO, when revealed: the correction form's)
+    tag_codes: tuple[str, ...]  # (the sensitive ones only when shown)
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,7 @@ class HouseholdFile:
     tickets: tuple[Ticket, ...]
     revealed: bool
     sensitive_shown: bool
+    notes: str | None  # None: not revealed
 
 
 def household_file(actor: Staff, household_id, *, revealed: bool = False) -> HouseholdFile:
@@ -102,11 +106,14 @@ def household_file(actor: Staff, household_id, *, revealed: bool = False) -> Hou
         member.id_number if revealed else mask_id_number(member.id_number) if member.id_number else "",
         tuple(tag.name for tag in member.tags),
         tuple(by_code.get(code, code) for code in _codes(member.sensitive_tags)) if sensitive else None,
-        member.moved_out) for member in household.members)
+        member.moved_out, member.relation, member.birth_date if revealed else "",
+        tuple(tag.code for tag in member.tags) + (tuple(_codes(member.sensitive_tags)) if sensitive else ()))
+        for member in household.members)
     visits = tuple(VisitLine(visit.visited_on, visit.staff.display_name if visit.staff else "",
                              visit.found if sensitive else None, visit.follow_up_due, visit.follow_up_done_at is not None)
                    for visit in household.visits)
-    return HouseholdFile(household, members, visits, tuple(linked_tickets(actor, household)), revealed, sensitive)
+    return HouseholdFile(household, members, visits, tuple(linked_tickets(actor, household)), revealed, sensitive,
+                         household.notes if revealed else None)
 
 
 @use_case
@@ -360,36 +367,3 @@ def close_follow_up(actor: Staff, visit_id) -> Visit:
     if visit.follow_up_done_at is None:
         visit.follow_up_done_at = utcnow()
     return visit
-
-
-@use_case
-def move(actor: Staff, household_id, form: dict) -> Household:
-    """The household moves to another room (``building``, ``unit``, ``room``) or, with no building, out
-    of the community.  Its stay in the old room ends that day; nothing is overwritten."""
-    household = scope.get_household(actor, household_id)
-    errors: dict = {}
-    on = _day(form.get("on"), "on", errors, required=True)
-    room = None
-    if form.get("building"):
-        building = scope.get_archive_building(actor, form.get("building"))
-        room = _room(building, form.get("unit"), form.get("room"), errors)
-    if room is not None and room.id != household.room_id and _occupied(room):
-        errors["room"] = _l("This room already has a household's file.")
-    if on and household.residences and on < household.residences[-1].moved_in:
-        errors["on"] = _l("The household moved into its present room after that day.")
-    if errors:
-        raise InvalidInput(errors)
-    for stay in household.residences:
-        if stay.moved_out is None:
-            stay.moved_out = on
-    if room is None:
-        household.active, household.room_id = False, None
-    else:
-        household.residences.append(Residence(room_id=room.id, moved_in=on, recorded_by_id=actor.id))
-        household.room_id, household.building_id = room.id, room.building_id
-        household.grid_id, household.community_id = room.building.grid_id, room.building.community_id
-        household.active = True
-    household.updated_at = utcnow()
-    record(actor, AuditAction.UPDATE, "household", household.id, name=_file_name(household),
-           area_id=household.community_id, after={"room": room.label if room else None, "on": on.isoformat()})
-    return household

@@ -18,7 +18,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Building, Grid, Household, Member, MemberTag, Role, Staff, Tag, Ticket, Visit
+from ..models import Building, Grid, Household, Member, MemberTag, Role, SitePlan, Staff, Tag, Ticket, Visit
 from ..models.base import utcnow
 from ..models.ticket import IS_OPEN
 from . import scope, workdays
@@ -66,9 +66,10 @@ class Plan:
     tag: Tag | None
     buildings: tuple[PlanBuilding, ...]
     may_place: bool
+    site_plan: tuple[int, int, int] | None = None  # its width, height and version (services/site_plans.py)
 
 
-def _grid(actor: Staff, grid_id) -> Grid:
+def grid_of(actor: Staff, grid_id) -> Grid:
     """A grid whose plan the account sees: its own grids (a grid worker) or its communities' grids."""
     from .validation import record_id
 
@@ -78,16 +79,22 @@ def _grid(actor: Staff, grid_id) -> Grid:
     return grid
 
 
-def plan(actor: Staff, grid_id, layer: str | None = None, tag_code: str | None = None, days: int = 30) -> Plan:
+@use_case
+def plan(actor: Staff, grid_id, layer: str | None = None, tag_code: str | None = None, days: int = 30, *,
+         recorded: bool = True) -> Plan:
     """The grid's plan as ``actor`` may see it, coloured by ``layer`` (with ``tag`` and ``days`` for the
-    households' layers)."""
-    grid = _grid(actor, grid_id)
+    households' layers).  (A use case: a plan coloured by a sensitive tag is recorded, unless the caller
+    records its own view, as the round does.)"""
+    grid = grid_of(actor, grid_id)
     layer = Layer(layer) if layer in set(Layer) else Layer.VISITS
     tag = None
     if layer in (Layer.TAG, Layer.VISITS):  # (visits due: follow-ups, and the tag's households not visited)
         tag = db.session.scalar(select(Tag).where(Tag.code == (tag_code or DEFAULT_TAG), Tag.active.is_(True)))
         if tag is None or (tag.sensitive and not scope.may_see_sensitive(actor, grid.id)):
             tag = db.session.scalar(select(Tag).where(Tag.code == DEFAULT_TAG))
+    if recorded and tag is not None and tag.sensitive and layer in (Layer.TAG, Layer.VISITS):
+        record(actor, AuditAction.VIEW_PERSONAL_DATA, "grid_plan", grid.id, name=grid.name_zh,
+               area_id=grid.community_id, after={"tag": tag.code})
     buildings = list(db.session.scalars(select(Building).where(Building.grid_id == grid.id, Building.active.is_(True))
                                         .order_by(Building.position, Building.id)))
     counts = _counts(grid, layer, tag, days)
@@ -96,7 +103,10 @@ def plan(actor: Staff, grid_id, layer: str | None = None, tag_code: str | None =
     row = {building.id: (step * n, UNPLACED_Y) for n, building in enumerate(unplaced, start=1)}
     shown = [PlanBuilding(building, *row.get(building.id, (building.plan_x, building.plan_y)),
                           counts.get(building.id, 0)) for building in buildings]
-    return Plan(grid, layer, tag, tuple(shown), actor.role.is_admin)
+    site = db.session.execute(select(SitePlan.width, SitePlan.height, SitePlan.uploaded_at)
+                              .where(SitePlan.grid_id == grid.id)).first()
+    return Plan(grid, layer, tag, tuple(shown), actor.role.is_admin,
+                (site.width, site.height, int(site.uploaded_at.timestamp())) if site else None)
 
 
 def _counts(grid: Grid, layer: Layer, tag: Tag | None, days: int) -> dict[int, int]:

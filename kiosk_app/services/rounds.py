@@ -15,6 +15,8 @@ from ..models import Household, Member, MemberTag, Role, Room, Staff, Tag, Ticke
 from ..models.base import utcnow
 from ..models.ticket import IS_OPEN
 from . import plans, scope, workdays
+from .admin.audit import AuditAction, record
+from .uow import use_case
 from .validation import mask_name
 
 DEFAULT_DAYS, MOST = 30, 50
@@ -41,7 +43,9 @@ class Round:
     plans: tuple = ()  # the worker's grids' plans, coloured by visits due (services/plans.py)
 
 
+@use_case
 def my_round(actor: Staff, tag_code: str | None = None, days=None) -> Round:
+    """(A use case: a round narrowed to a sensitive tag lists who carries it, and is recorded.)"""
     today = workdays.local_date(utcnow())
     try:
         days = max(1, min(int(days), 3650)) if days not in (None, "") else DEFAULT_DAYS
@@ -82,8 +86,11 @@ def my_round(actor: Staff, tag_code: str | None = None, days=None) -> Round:
                 break
     tickets = db.session.scalars(select(Ticket).where(scope.ticket_filter(actor), IS_OPEN)
                                  .order_by(Ticket.due_date, Ticket.id).limit(MOST))
-    grid_plans = tuple(plans.plan(actor, grid_id, plans.Layer.VISITS, tag.code if tag else None, days)
+    grid_plans = tuple(plans.plan(actor, grid_id, plans.Layer.VISITS, tag.code if tag else None, days, recorded=False)
                        for grid_id in scope.grid_ids(actor)) if actor.role == Role.GRID_WORKER else ()
+    if tag is not None and tag.sensitive:
+        record(actor, AuditAction.VIEW_PERSONAL_DATA, "round", actor.id, name=actor.display_name,
+               after={"tag": tag.code, "households": [line.household_id for line in not_visited]})
     return Round(tuple(due), tuple(not_visited), tuple(tickets), tag, days, today, grid_plans)
 
 

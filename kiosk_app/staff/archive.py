@@ -7,7 +7,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..services import archive, archive_figures, plans, registers, rounds, scope
+from ..services import archive, archive_figures, household_changes, plans, registers, rounds, scope, site_plans
 from ..services.admin import household_sheet, spreadsheets
 from ..services.errors import InvalidInput
 from ..web import htmx, sheets
@@ -82,14 +82,16 @@ def _file_page(file, form: dict | None = None, errors: dict | None = None, statu
                            errors=errors or {}, buildings=registers.buildings(current_user)), status
 
 
-def _changed(household_id: int, change, message: str):
-    """Run a change to a file; its page again with the messages when the form was refused."""
+def _changed(household_id: int, change, message: str, *, revealed: bool = False):
+    """Run a change to a file; its page again with the messages when the form was refused (unmasked,
+    and so recorded again, for a form that was shown only unmasked)."""
     form = _form()
     try:
         change(form)
     except InvalidInput as invalid:
-        return _file_page(archive.household_file(current_user, household_id), form,
-                          {k: str(v) for k, v in invalid.errors.items()}, 422)
+        file = archive.reveal(current_user, household_id) if revealed else archive.household_file(current_user,
+                                                                                                    household_id)
+        return _file_page(file, form, {k: str(v) for k, v in invalid.errors.items()}, 422)
     flash(message, "ok")
     return redirect(url_for("staff.household_file", household_id=household_id), code=303)
 
@@ -111,8 +113,31 @@ def household_visit_add(household_id: int):
 @bp.post("/archive/households/<int:household_id>/move")
 @login_required
 def household_move(household_id: int):
-    return _changed(household_id, lambda form: archive.move(current_user, household_id, form),
+    return _changed(household_id, lambda form: household_changes.move(current_user, household_id, form),
                     _("The move is recorded."))
+
+
+@bp.post("/archive/households/<int:household_id>/details")
+@login_required
+def household_details_save(household_id: int):
+    return _changed(household_id, lambda form: household_changes.save_details(current_user, household_id, form),
+                    _("The file's basis and notes are saved."), revealed=True)
+
+
+@bp.post("/archive/members/<int:member_id>")
+@login_required
+def member_correct(member_id: int):
+    household_id = household_changes.household_of(current_user, member_id)
+    return _changed(household_id, lambda form: household_changes.correct_member(current_user, member_id, form),
+                    _("The member's details are corrected."), revealed=True)
+
+
+@bp.post("/archive/members/<int:member_id>/left")
+@login_required
+def member_leave(member_id: int):
+    household_id = household_changes.household_of(current_user, member_id)
+    return _changed(household_id, lambda form: household_changes.member_left(current_user, member_id, form),
+                    _("The member is marked as having left the household."), revealed=True)
 
 
 @bp.post("/archive/households/<int:household_id>/tickets")
@@ -127,8 +152,7 @@ def household_ticket_link(household_id: int):
 
 @bp.get("/archive/round")
 @login_required
-@reads_only
-def my_round():
+def my_round():  # (not reads-only: a round narrowed to a sensitive tag is recorded)
     return render_template("pages/staff/round.html", round=rounds.my_round(
         current_user, request.args.get("tag"), request.args.get("days")), tags=archive.tags(),
         may_see_sensitive=scope.may_see_sensitive(current_user))
@@ -153,11 +177,51 @@ def visit_follow_up_done(visit_id: int):
 
 @bp.get("/archive/grids/<int:grid_id>/plan")
 @login_required
-@reads_only
 def grid_plan(grid_id: int):
+    return _plan_page(grid_id)
+
+
+def _plan_page(grid_id: int, errors: dict | None = None, status: int = 200):
     return render_template("pages/staff/grid_plan.html", plan=plans.plan(
         current_user, grid_id, request.args.get("layer"), request.args.get("tag")), layers=list(plans.Layer),
-        tags=archive.tags(), may_see_sensitive=scope.may_see_sensitive(current_user, grid_id))
+        tags=archive.tags(), may_see_sensitive=scope.may_see_sensitive(current_user, grid_id),
+        errors=errors or {}), status
+
+
+@bp.get("/archive/grids/<int:grid_id>/site-plan")
+@login_required
+@reads_only
+def grid_site_plan(grid_id: int):
+    """The picture behind the plan; its address changes with each upload, so it may be kept a while."""
+    picture = site_plans.picture(current_user, grid_id)
+    response = current_app.response_class(picture.data, mimetype=picture.content_type)
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    response.headers["Content-Disposition"] = "inline"
+    return response
+
+
+@bp.post("/archive/grids/<int:grid_id>/site-plan")
+@login_required
+def grid_site_plan_save(grid_id: int):
+    if request.form.get("action") == "remove":
+        site_plans.remove(current_user, grid_id)
+        flash(_("The site plan is removed."), "ok")
+    else:
+        upload = request.files.get("file")
+        try:
+            try:
+                data = upload.read(site_plans.MAX_BYTES + 1) if upload else b""
+            finally:
+                if upload:
+                    upload.close()
+            site_plans.upload(current_user, grid_id, data)
+        except InvalidInput as invalid:
+            return _plan_page(grid_id, {k: str(v) for k, v in invalid.errors.items()}, 422)
+        flash(_("The site plan is saved: drag the buildings onto it."), "ok")
+    return redirect(url_for("staff.grid_plan", grid_id=grid_id), code=303)
+
+
+spreadsheets.UPLOAD_ENDPOINTS.add("staff.grid_site_plan_save")  # (a picture: larger than any form)
 
 
 @bp.post("/archive/buildings/<int:building_id>/place")

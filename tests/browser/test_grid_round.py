@@ -1,5 +1,6 @@
 """A grid worker's round on a phone: a household due for a visit, the visit recorded in one tap, the
-grid plan's building changing colour; an admin drags a building to its place on the plan."""
+grid plan's building changing colour; an admin puts a site plan behind the plan and drags a building
+to its place on it."""
 
 from __future__ import annotations
 
@@ -32,7 +33,10 @@ def test_a_grid_worker_records_a_visit_on_the_round_and_the_plan_follows(app, li
     shot(phone, "02-visited")
 
 
-def test_an_admin_drags_a_building_to_its_place(app, live_server, new_page, shot):
+def test_an_admin_puts_a_site_plan_behind_the_plan_and_drags_a_building_onto_it(app, live_server, new_page, shot,
+                                                                                tmp_path):
+    from PIL import Image, ImageDraw
+
     from kiosk_app.extensions import db
     from kiosk_app.models import Building, Grid
 
@@ -42,6 +46,16 @@ def test_an_admin_drags_a_building_to_its_place(app, live_server, new_page, shot
         assert db.session.get(Grid, grid_id) is not None
     desk = new_page(viewport={"width": 1280, "height": 900})
     staff_sign_in(desk, "admin-hq", then=f"/staff/archive/grids/{grid_id}/plan")
+    drawing = Image.new("RGB", (800, 600), "white")
+    ImageDraw.Draw(drawing).rectangle((150, 100, 350, 250), outline="black", width=6)  # a courtyard's block
+    drawing.save(tmp_path / "site-plan.png")
+    desk.set_input_files("#f-site-plan", tmp_path / "site-plan.png")
+    with desk.expect_response(lambda response: "/site-plan?" in response.url) as picture:
+        with desk.expect_navigation():
+            desk.get_by_role("button", name="上传").click()
+    assert picture.value.status == 200 and picture.value.headers["content-type"] == "image/png"
+    assert "总平面图已保存" in desk.locator(".flash").inner_text()
+    assert desk.locator("svg.plan image.plan-site").count() == 1
     desk.locator("svg.plan").scroll_into_view_if_needed()
     target = desk.locator("g.plan-building[data-building='B01'] rect")
     box = target.bounding_box()

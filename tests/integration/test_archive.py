@@ -4,7 +4,7 @@ a household, sensitive data sealed and recorded when seen."""
 import pytest
 from kiosk_app.extensions import db
 from kiosk_app.models import AuditEvent, Building, Channel, Household, Member
-from kiosk_app.services import archive, tickets
+from kiosk_app.services import archive, household_changes, tickets
 from kiosk_app.services.errors import Forbidden, InvalidInput, NotFound
 
 from ..helpers import building_of, community, service_by_code, staff
@@ -130,7 +130,7 @@ def test_rooms_are_made_once_per_building_unit_and_number_and_hold_one_household
     with pytest.raises(InvalidInput) as refused:  # a second file for the same room is a mistake
         household_in(0, mobile="13900000004", id_number="")
     assert set(refused.value.errors) == {"room"}
-    archive.move(staff("admin-hq"), first.id, {"building": "", "on": "2026-01-01"})  # moved out of the community
+    household_changes.move(staff("admin-hq"), first.id, {"building": "", "on": "2026-01-01"})  # moved out of the community
     second = household_in(0, mobile="13900000004", id_number="")
     assert first.room_id is None and second.room.label == "1-301"
     assert first.residences[0].room_id == second.room_id
@@ -144,17 +144,17 @@ def test_a_move_is_kept_as_history_and_moving_out_closes_the_file_to_the_registe
     household = household_in(0, moved_in="2020-05-01")
     admin = staff("admin-hq")
     with pytest.raises(InvalidInput) as refused:
-        archive.move(admin, household.id, {"building": str(building_of("HQ", 3).id), "unit": "1", "room": "",
+        household_changes.move(admin, household.id, {"building": str(building_of("HQ", 3).id), "unit": "1", "room": "",
                                            "on": "2019-01-01"})
     assert set(refused.value.errors) == {"room", "on"}
-    archive.move(admin, household.id, {"building": str(building_of("HQ", 3).id), "unit": "1", "room": "602",
+    household_changes.move(admin, household.id, {"building": str(building_of("HQ", 3).id), "unit": "1", "room": "602",
                                        "on": "2024-03-01"})
     assert [(stay.room.label, str(stay.moved_in), str(stay.moved_out)) for stay in household.residences] == [
         ("1-301", "2020-05-01", "2024-03-01"), ("1-602", "2024-03-01", "None")]
     assert household.grid_id == building_of("HQ", 3).grid_id  # now grid G2's: grid-hq1 no longer opens it
     with pytest.raises(NotFound):
         archive.household_file(staff("grid-hq1"), household.id)
-    archive.move(admin, household.id, {"building": "", "on": "2025-01-01"})
+    household_changes.move(admin, household.id, {"building": "", "on": "2025-01-01"})
     assert not household.active and household.residences[-1].moved_out.isoformat() == "2025-01-01"
     assert registers.register(admin, building_of("HQ", 3).id).lines == ()
     assert archive.household_file(admin, household.id).household.id == household.id  # the file is kept
@@ -246,3 +246,24 @@ def test_what_households_with_a_tag_ask_for_follows_the_files_links(ctx):
     archive.link_ticket(admin, household.id, by_hand.number, linked=True)
     assert ("独居老人", "公共设施报修", 1) in archive_figures.figures(admin).asked  # now the one linked by hand
     assert unrelated.id not in [t.id for t in archive.household_file(admin, household.id).tickets]
+
+
+def test_a_round_or_plan_narrowed_to_a_sensitive_tag_is_recorded_and_one_by_a_plain_tag_is_not(ctx):
+    from kiosk_app.services import plans, rounds
+
+    household = household_in(0)  # G1: 独居老人 and 残疾 (sensitive)
+    worker = staff("grid-hq1")
+
+    def views(entity):
+        return list(db.session.scalars(db.select(AuditEvent).filter_by(entity=entity, action="view_personal_data")))
+
+    assert [line.household_id for line in rounds.my_round(worker, "lives_alone").not_visited] == [household.id]
+    plans.plan(worker, household.grid_id, "tag", "lives_alone")
+    assert views("round") == [] and views("grid_plan") == []
+    assert [line.household_id for line in rounds.my_round(worker, "disability").not_visited] == [household.id]
+    [seen] = views("round")
+    assert seen.actor_staff_id == worker.id and '"disability"' in seen.after and str(household.id) in seen.after
+    assert views("grid_plan") == []  # the round's own plans are part of its one recorded view
+    plans.plan(worker, household.grid_id, "tag", "disability")
+    [plan_seen] = views("grid_plan")
+    assert plan_seen.entity_id == household.grid_id

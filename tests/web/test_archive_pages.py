@@ -1,5 +1,6 @@
 """The archive's pages: the overview, a building's register, a household's file, for each role."""
 
+import io
 import re
 
 from kiosk_app.extensions import db
@@ -253,3 +254,94 @@ def test_the_archives_figures_page(app):
     district = text(sign_in(app, "admin-district").get("/staff/archive/figures?from=2026-01-01&to=2026-12-31"))
     assert 'data-figure="households">1<' in district and 'data-tag="chronic_illness"' not in district
     assert sign_in(app, "volunteer-hq").get("/staff/archive/figures").status_code == 403
+
+
+def test_a_file_is_corrected_from_its_unmasked_page(app):
+    admin = sign_in(app, "admin-hq")
+    household_id = new_household(app, admin)
+    token = csrf_token(admin, "/staff/archive/")
+    masked = text(admin.get(f"/staff/archive/households/{household_id}"))
+    assert 'id="correct-members"' not in masked and 'id="file-details"' not in masked  # forms only unmasked
+    full = text(admin.post(f"/staff/archive/households/{household_id}/reveal", data={"csrf_token": token}))
+    with app.app_context():
+        head = db.session.get(Household, household_id).members[0]
+        head_id = head.id
+    assert f'id="m{head_id}-name"' in full and 'value="刘秀英"' in full and 'value="chronic_illness" checked' in full
+    # a refused correction: the unmasked page again (recorded), the member's form open with the message
+    refused = admin.post(f"/staff/archive/members/{head_id}",
+                         data={**HEAD, "relation": "head", "mobile": "12345", "member_id": head_id, "csrf_token": token})
+    assert refused.status_code == 422
+    page = text(refused)
+    assert f'<details class="member-correction" id="member-{head_id}" open>' in page and 'value="12345"' in page
+    assert page.count('class="field-error"') == 1
+    done = admin.post(f"/staff/archive/members/{head_id}",
+                      data={**HEAD, "relation": "head", "mobile": "13811113333", "member_id": head_id, "csrf_token": token})
+    assert done.status_code == 303
+    notes = admin.post(f"/staff/archive/households/{household_id}/details",
+                       data={"basis": "consent", "basis_on": "2026-11-02", "notes": "腿脚不便\n请敲门大声", "csrf_token": token})
+    assert notes.status_code == 303
+    full = text(admin.post(f"/staff/archive/households/{household_id}/reveal", data={"csrf_token": token}))
+    assert "13811113333" in full and '<dd id="household-notes" class="pre-line">腿脚不便\n请敲门大声</dd>' in full
+    assert "腿脚不便" not in text(admin.get(f"/staff/archive/households/{household_id}"))
+    # someone outside the file's grid: as if the member did not exist
+    other = sign_in(app, "grid-hq2")
+    assert other.post(f"/staff/archive/members/{head_id}",
+                      data={**HEAD, "csrf_token": csrf_token(other, "/staff/archive/")}).status_code == 404
+    assert other.post(f"/staff/archive/members/{head_id}/left",
+                      data={"left_on": "2026-10-01", "csrf_token": csrf_token(other, "/staff/archive/")}).status_code == 404
+
+
+def picture(kind: str = "PNG", size=(400, 300), **save) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 220, 200)).save(out, kind, **save)
+    return out.getvalue()
+
+
+def claims_pixels(png: bytes, width: int, height: int) -> bytes:
+    """A small PNG whose header claims ``width`` × ``height`` pixels (a "decompression bomb")."""
+    import struct
+    import zlib
+
+    header = b"IHDR" + struct.pack(">II", width, height) + png[24:29]
+    return png[:12] + header + struct.pack(">I", zlib.crc32(header)) + png[33:]
+
+
+def test_an_admin_puts_a_site_plan_behind_the_grid_plan_and_it_keeps_only_pixels(app):
+    from PIL import Image
+
+    with app.app_context():
+        grid_id = building_of("HQ", 0).grid_id
+    admin = sign_in(app, "admin-hq")
+    token = csrf_token(admin, "/staff/archive/")
+    assert "<image" not in text(admin.get(f"/staff/archive/grids/{grid_id}/plan"))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # (a camera's make: what a photo carries, with its GPS place)
+    photo = picture("JPEG", (3000, 1500), exif=exif.tobytes())
+    saved = admin.post(f"/staff/archive/grids/{grid_id}/site-plan", content_type="multipart/form-data",
+                       data={"csrf_token": token, "action": "upload", "file": (io.BytesIO(photo), "plan.jpg")})
+    assert saved.status_code == 303
+    page = text(admin.get(f"/staff/archive/grids/{grid_id}/plan"))
+    address = re.search(r'<image class="plan-site" href="([^"]+)"', page).group(1).replace("&amp;", "&")
+    served = admin.get(address)
+    assert served.status_code == 200 and served.mimetype == "image/jpeg" and b"PhoneMaker" not in served.data
+    assert Image.open(io.BytesIO(served.data)).size == (2000, 1000)
+    # the grid's worker sees it; a worker of another grid, and anyone signed out, do not
+    assert sign_in(app, "grid-hq1").get(address).status_code == 200
+    assert sign_in(app, "grid-hq2").get(address).status_code == 404
+    # not an image, an image in another format, too many pixels: refused with a message, the plan kept
+    for name, data in (("plan.png", b"<svg onload=alert(1)>"), ("plan.gif", picture("GIF")),
+                       ("plan.png", claims_pixels(picture("PNG", (1, 1)), 9_000, 9_000))):
+        refused = admin.post(f"/staff/archive/grids/{grid_id}/site-plan", content_type="multipart/form-data",
+                             data={"csrf_token": token, "file": (io.BytesIO(data), name)})
+        assert refused.status_code == 422 and 'class="field-error"' in text(refused), name
+    assert admin.get(address).status_code == 200
+    # only an admin places a site plan
+    worker = sign_in(app, "grid-hq1")
+    assert worker.post(f"/staff/archive/grids/{grid_id}/site-plan", content_type="multipart/form-data",
+                       data={"csrf_token": csrf_token(worker, "/staff/archive/"),
+                             "file": (io.BytesIO(picture()), "plan.png")}).status_code == 403
+    assert admin.post(f"/staff/archive/grids/{grid_id}/site-plan",
+                      data={"csrf_token": token, "action": "remove"}).status_code == 303
+    assert admin.get(address).status_code == 404
