@@ -72,3 +72,34 @@ def test_an_admin_puts_a_site_plan_behind_the_plan_and_drags_a_building_onto_it(
     desk.reload()
     assert "translate(" in desk.locator("g.plan-building[data-building='B01']").get_attribute("transform")
     shot(desk, "03-plan")
+
+
+def test_a_file_shown_in_full_is_corrected_on_a_phone(app, live_server, new_page, shot):
+    with app.app_context():
+        household = archive.create_household(staff("admin-hq"), building_of("HQ", 0).id, {
+            "unit": "1", "room": "302", "name": "王建国", "birth_date": "1950-01-02", "mobile": "13912340000",
+            "tags": [], "basis": "consent", "basis_on": "2026-11-20"})
+        child = archive.add_member(staff("admin-hq"), household.id, {"name": "王小红", "relation": "child",
+                                                                      "birth_date": "1980-03-04"})
+        household_id, child_id = household.id, child.id
+    phone = new_page(**PHONE)
+    staff_sign_in(phone, "grid-hq1", then=f"/staff/archive/households/{household_id}")
+    assert phone.locator("#correct-members").count() == 0  # masked: nothing to correct yet
+    with phone.expect_navigation():
+        phone.get_by_role("button", name="显示姓名和号码（查看将被记录）").tap()
+    phone.locator(f"#member-{child_id} summary").tap()
+    phone.fill(f"#m{child_id}-mobile", "13912341111")
+    shot(phone, "04-correcting")
+    with phone.expect_navigation():
+        phone.locator(f"#member-{child_id}").get_by_role("button", name="保存更正").tap()
+    assert "成员信息已更正" in phone.locator(".flash").inner_text()
+    assert "139****1111" in phone.locator("table.members").inner_text()
+    with phone.expect_navigation():
+        phone.get_by_role("button", name="显示姓名和号码（查看将被记录）").tap()
+    phone.locator(f"#member-{child_id} summary").tap()
+    phone.fill(f"#m{child_id}-left", "2026-11-30")
+    with phone.expect_navigation():
+        phone.get_by_role("button", name="登记该成员迁出").tap()
+    assert "2026-11-30" in phone.locator(f"tr[data-member='{child_id}']").inner_text()
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    shot(phone, "05-left")
