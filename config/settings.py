@@ -57,6 +57,10 @@ class BaseConfig:
     LIMIT_FIELD_CHECKS = os.environ.get("LIMIT_FIELD_CHECKS", "120 per minute")
     LIMIT_ENROL = os.environ.get("LIMIT_ENROL", "10 per hour")
     LIMIT_LOOKUP = os.environ.get("LIMIT_LOOKUP", "30 per minute")
+    # Residents asking for and typing one-time codes to take part in a consultation, per address.
+    LIMIT_RESIDENT_CODES = os.environ.get("LIMIT_RESIDENT_CODES", "20 per minute; 200 per hour")
+    # Votes by ID card at one kiosk (a queue of residents after a meeting; not a script trying numbers).
+    LIMIT_KIOSK_VOTES = os.environ.get("LIMIT_KIOSK_VOTES", "10 per minute; 120 per hour")
     LIMIT_SIGN_IN = os.environ.get("LIMIT_SIGN_IN", "20 per minute; 200 per hour")
     # The periodic work of `flask worker` (services/scheduler.py): each job's interval in seconds, and
     # how long a worker holds a job it runs (another may take it once that has run out).

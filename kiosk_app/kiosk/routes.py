@@ -9,8 +9,8 @@ from ..services import catalogue, terminals, tickets, validation
 from ..services.errors import DomainError, InvalidInput
 from ..web import fragments, htmx, i18n, limits, no_store
 from ..web.transactions import reads_only
-from ..web.context import (choose_community, current_community, current_terminal, forget_items, phone_terminal,
-                           set_terminal_cookie)
+from ..web.context import (choose_community, current_community, current_terminal, forget_items, forget_voters,
+                           phone_terminal, set_terminal_cookie)
 
 bp = Blueprint("kiosk", __name__)
 bp.after_request(no_store)
@@ -36,6 +36,20 @@ def home():
     return render_template("pages/kiosk/home.html", catalogue_html=catalogue_html)
 
 
+@bp.get("/consultations")
+@reads_only
+def consultations_list():
+    """居民议事: the matters the community's residents are discussing or voting on, and recent results."""
+    from ..services import consultations
+
+    community, picker = _community_or_picker()
+    if picker is not None:
+        return picker
+    found = consultations.for_community(community.id)
+    return render_template("pages/kiosk/consultations.html", consultations=found,
+                           phases={c.id: consultations.phase(c) for c in found})
+
+
 @bp.get("/community")
 @reads_only
 def community_list():
@@ -59,6 +73,7 @@ def reset():
     """Called by the idle timer: the next resident starts at home, in Chinese, with nothing typed."""
     i18n.forget_preferences()
     forget_items()  # nor does the next resident reach the last one's door pages
+    forget_voters()  # nor speak for the last one's household in a consultation
     terminal = current_terminal()
     if terminal is not None and terminal.kind == TerminalKind.LOCKER:
         return redirect(url_for("terminal.home"), code=303)

@@ -3,7 +3,11 @@
 from .archive import (Household, LawfulBasis, Member, MemberTag, Residence, Room, SitePlan, StaffBuilding, Tag,
                       TicketLink, Visit)
 from .audit import AuditEvent
+from .consultation import (Comment, Consultation, ConsultationBuilding, ConsultationOption, ConsultationRating,
+                           ConsultationScope, ConsultationState, ConsultationTask, OptionKind, ResidentCode, TaskOwner,
+                           TaskState, Vote, VoteChannel)
 from .cache import CacheVersion
+from .volunteer import Shift, Volunteer
 from .calendar import CalendarDay
 from .catalogue import CommunityService, Service, ServiceCategory
 from .job import JobState
@@ -42,5 +46,8 @@ __all__ = [
     "Area", "AreaLevel", "Building", "Channel", "Grid", "GridLevel", "Role", "StaffGrid", "CommunityService", "Service", "ServiceCategory",
     "Staff", "StaffSession", "Status", "Terminal", "TerminalKind", "Throttle", "Ticket", "TicketCounter", "TicketView",
     "TicketEvent", "TicketEventKind", "TicketCount", "Household", "LawfulBasis", "Member", "MemberTag", "Residence",
+    "Comment", "Consultation", "ConsultationBuilding", "ConsultationOption", "ConsultationScope", "ConsultationState",
+    "OptionKind", "ResidentCode", "Vote", "VoteChannel", "ConsultationTask", "TaskOwner", "TaskState",
+    "ConsultationRating", "Shift", "Volunteer",
     "Room", "SitePlan", "StaffBuilding", "Tag", "TicketLink", "Visit",
 ]

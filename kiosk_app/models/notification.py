@@ -26,8 +26,10 @@ class Notification(db.Model):
                       Index("ix_notifications_mobile", "mobile_lookup", "created_at"))  # texts a number had lately
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(32))  # issued, needs_info, pickup_ready, done, pickup_reminder, needs_info_reminder
+    # About a ticket, or (a code to take part, a vote opening or closing) about a consultation.
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    consultation_id: Mapped[int | None] = mapped_column(ForeignKey("consultations.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # issued, needs_info, pickup_ready, done, …, resident_code, vote_open
     to_mobile: Mapped[str] = mapped_column(Sealed("notifications.to_mobile", "mobile_lookup"))  # models/sealed.py
     mobile_lookup: Mapped[str] = mapped_column(String(LOOKUP_LENGTH), default="")  # its keyed digest
     body: Mapped[str] = mapped_column(Text)
@@ -41,4 +43,4 @@ class Notification(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    ticket: Mapped[Ticket] = relationship()
+    ticket: Mapped[Ticket | None] = relationship()

@@ -56,12 +56,15 @@ class FollowUpState(enum.StrEnum):
 
 
 class FollowUp(db.Model):
-    """A poor rating to follow up: contact the resident, record what was found and done, close."""
+    """A poor rating to follow up: contact the resident, record what was found and done, close.  The
+    rating is a ticket's, or a household's of how a consultation's matter was carried out (民评)."""
 
     __tablename__ = "follow_ups"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    consultation_id: Mapped[int | None] = mapped_column(ForeignKey("consultations.id"), index=True)
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id"))
     community_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
     level: Mapped[int] = mapped_column(Integer)  # the rating that opened it
     due_date: Mapped[date] = mapped_column(Date)
@@ -75,7 +78,8 @@ class FollowUp(db.Model):
     # the rating to a good one before that (services/ratings.py).
     closed_reason: Mapped[str] = mapped_column(String(20), default="")
 
-    ticket: Mapped[Ticket] = relationship()
+    ticket: Mapped[Ticket | None] = relationship()
+    consultation: Mapped["Consultation | None"] = relationship()  # noqa: F821  (models/consultation.py)
     closed_by: Mapped[Staff | None] = relationship()
 
     @property

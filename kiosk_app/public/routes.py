@@ -202,3 +202,5 @@ def _local_path(target: str | None) -> str:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return url_for("public.landing")
     return target
+from . import consultations as _consultation_pages  # noqa: E402,F401  (its routes join this blueprint)
+from . import volunteers as _volunteer_pages  # noqa: E402,F401  (its routes join this blueprint)

@@ -73,7 +73,35 @@ def seed_archive(staff: dict[str, Staff]) -> int:
             db.session.add(household)
             made += 1
     db.session.flush()
+    _seed_consultation(today)
     return made
+
+
+def _seed_consultation(today) -> None:
+    """A consultation under discussion for the first community's first building (民议), so the pages of
+    居民议事 are alive in the demo."""
+    import secrets
+    from datetime import datetime, time
+
+    from ..models import Comment, Consultation, ConsultationOption, ConsultationScope, ConsultationState, OptionKind
+
+    building = db.session.scalar(select(Building).where(Building.active.is_(True)).order_by(Building.id))
+    if building is None:
+        return
+    start = datetime.combine(today - timedelta(days=1), time(9), workdays.LOCAL_TZ)
+    consultation = Consultation(
+        token=secrets.token_urlsafe(16), community_id=building.community_id, scope=ConsultationScope.BUILDINGS,
+        buildings=[building], title=f"{building.name_zh}楼道照明改造（演示）", state=ConsultationState.OPEN,
+        matter="拟将楼道灯更换为声控节能灯，费用由公共维修资金列支，约 3,200 元。是否同意？（演示数据）",
+        discussion_from=start, discussion_to=start + timedelta(days=7), vote_from=start + timedelta(days=7),
+        vote_to=start + timedelta(days=14), meeting_at=start + timedelta(days=6, hours=10),
+        meeting_place="社区党群服务中心二楼会议室", turnout_num=2, turnout_den=3, agree_num=2, agree_den=3,
+        published_at=start, options=[ConsultationOption(position=0, label="同意", kind=OptionKind.FOR),
+                                     ConsultationOption(position=1, label="", kind=OptionKind.AGAINST),
+                                     ConsultationOption(position=2, label="", kind=OptionKind.ABSTAIN)])
+    db.session.add(consultation)
+    db.session.flush()
+    db.session.add(Comment(consultation_id=consultation.id, author_label=f"{building.name_zh} 李*", body="支持，晚上回家太黑了。"))
 
 
 def _tags_for(rng: random.Random, age: int, size: int) -> list[str]:

@@ -15,12 +15,13 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from ..extensions import db
-from ..models import FollowUp, MessageState, Notification, Rating, Staff, Status, Ticket, TicketEvent
+from ..models import (Consultation, ConsultationRating, FollowUp, MessageState, Notification, Rating, ResidentCode, Staff, Status,
+                      Ticket, TicketEvent, Volunteer, Vote)
 from ..models.base import utcnow
-from . import scope
+from . import codes, scope
 from .admin.audit import AuditAction, record
 from .errors import DomainError
 from .uow import use_case
@@ -61,12 +62,46 @@ def _purge_batch(cutoff) -> int:
 
 def purge() -> int:
     """Erase the personal data of every ticket that ended more than PERSONAL_DATA_DAYS ago, a batch
-    of tickets a transaction; returns how many tickets."""
+    of tickets a transaction; returns how many tickets.  (And the one-time codes residents were texted
+    to take part in a consultation, a day after: spent by then.)"""
     cutoff = utcnow() - timedelta(days=current_app.config["PERSONAL_DATA_DAYS"])
     done = 0
     while count := _purge_batch(cutoff):
         done += count
+    _purge_codes(utcnow() - CODES_KEPT)
+    _purge_votes(cutoff)
     return done
+
+
+@use_case
+def _purge_votes(cutoff) -> None:
+    """How each household voted, and who voted for it, once the result has been published for
+    PERSONAL_DATA_DAYS (time to question the count): the totals in the result stay."""
+    closed = select(Consultation.id).where(Consultation.closed_at < cutoff)
+    db.session.execute(update(Vote).where(Vote.consultation_id.in_(closed), Vote.choice != "")
+                       .values(choice="", member_id=None, staff_id=None))
+    # and what a household wrote when it judged the result, and what its follow-up found (民评)
+    db.session.execute(update(ConsultationRating).where(ConsultationRating.updated_at < cutoff,
+                                                        ConsultationRating.comment != "").values(comment=""))
+    db.session.execute(update(FollowUp).where(FollowUp.consultation_id.is_not(None), FollowUp.closed_at < cutoff,
+                                              FollowUp.findings != "").values(findings="", actions_taken=""))
+
+
+CODES_KEPT = timedelta(days=1)  # a day's texts count towards a number's daily share (services/notifications.py)
+
+
+@use_case
+def _purge_codes(cutoff) -> None:
+    """Residents' one-time codes (services/participation.py) and the texts about consultations (codes,
+    votes cast at a kiosk): the number, its digest and the words blanked, the codes deleted."""
+    sent_codes = (Notification.kind.in_(codes.KINDS), Notification.created_at < cutoff)
+    db.session.execute(update(Notification).where(*sent_codes, Notification.state == MessageState.PENDING)
+                       .values(state=MessageState.FAILED, last_error="expired"))
+    db.session.execute(update(Notification).where(*sent_codes, Notification.to_mobile != "")
+                       .values(to_mobile="", mobile_lookup="", body="", params="{}"))
+    db.session.execute(delete(ResidentCode).where(ResidentCode.created_at < cutoff))
+    # a registration as a volunteer never confirmed by its code (perhaps made with someone else's number)
+    db.session.execute(delete(Volunteer).where(Volunteer.verified_at.is_(None), Volunteer.created_at < cutoff))
 
 
 @use_case

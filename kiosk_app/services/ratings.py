@@ -111,6 +111,16 @@ def follow_ups(actor: Staff) -> list[FollowUp]:
     return list(db.session.scalars(stmt))
 
 
+def rating_followed(item: FollowUp):
+    """The rating a follow-up is about, as it stands: a ticket's, or a household's judgement (民评)."""
+    if item.ticket is not None:
+        return rating_of(item.ticket)
+    from ..models import ConsultationRating
+
+    return db.session.scalar(select(ConsultationRating).where(ConsultationRating.consultation_id == item.consultation_id,
+                                                              ConsultationRating.household_id == item.household_id))
+
+
 def get_follow_up(actor: Staff, follow_up_id) -> FollowUp:
     _require_admin(actor)
     item = db.session.scalar(select(FollowUp).where(
@@ -139,6 +149,8 @@ def close_follow_up(actor: Staff, follow_up_id, findings: str, actions_taken: st
         raise InvalidInput(errors)
     item.findings, item.actions_taken = findings, actions_taken
     item.state, item.closed_at, item.closed_by_id = FollowUpState.CLOSED, utcnow(), actor.id
+    if item.ticket is None:  # a household's judgement of a consultation's result (services/judging.py)
+        return item
     item.ticket.events.append(TicketEvent(action=TicketEventKind.FOLLOW_UP_CLOSED, actor_staff_id=actor.id,
                                           note=findings, public=False, created_at=utcnow()))
     return item

@@ -306,7 +306,7 @@ def follow_up_detail(follow_up_id: int):
     from ..services import ratings
 
     item = ratings.get_follow_up(current_user, follow_up_id)
-    return render_template("pages/staff/follow_up.html", item=item, rating=ratings.rating_of(item.ticket),
+    return render_template("pages/staff/follow_up.html", item=item, rating=ratings.rating_followed(item),
                            errors={}, form={}, today=_today())
 
 
@@ -320,7 +320,7 @@ def follow_up_close(follow_up_id: int):
         ratings.close_follow_up(current_user, follow_up_id, form["findings"], form["actions_taken"])
     except InvalidInput as error:
         item = ratings.get_follow_up(current_user, follow_up_id)
-        return render_template("pages/staff/follow_up.html", item=item, rating=ratings.rating_of(item.ticket),
+        return render_template("pages/staff/follow_up.html", item=item, rating=ratings.rating_followed(item),
                                errors=error.errors, form=form, today=_today()), 422
     flash(_("The follow-up is closed."), "ok")
     return redirect(url_for("staff.follow_ups_page"), code=303)
@@ -328,3 +328,4 @@ def follow_up_close(follow_up_id: int):
 
 from . import account as _account_pages  # noqa: E402,F401  (its routes join this blueprint)
 from . import archive as _archive_pages  # noqa: E402,F401  (its routes join this blueprint)
+from . import consultations as _consultation_pages  # noqa: E402,F401  (its routes join this blueprint)

@@ -186,6 +186,14 @@ def forget_items() -> None:
     session.pop(ITEMS_KEY, None)
 
 
+def forget_voters() -> None:
+    """Nobody speaks for the last resident's household in a consultation (public/consultations.py)."""
+    session.pop("voters", None)
+    session.pop("code_number", None)
+    session.pop("volunteer", None)
+    session.pop("volunteer_number", None)
+
+
 def owns_item(item) -> bool:
     tokens = session.get(ITEMS_KEY, [])
     return isinstance(tokens, list) and item.token in tokens

@@ -1,0 +1,167 @@
+"""A consultation's page for residents, ``/c/<token>`` (民议 · 民决): the matter, its timetable and rule,
+the discussion, and — for a resident who confirmed their household with a texted code — a comment and
+the household's vote; after the vote, the result.
+
+Who confirmed is kept in the resident's session for ``VOTER_MINUTES``, for this consultation only.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+from flask import redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+
+from ..models import RATING_LABELS
+from ..services import carrying_out, consultations, discussion, judging, participation, voting
+from ..services.errors import InvalidInput
+from ..web import i18n, limits
+from ..web.context import current_terminal
+from ..web.transactions import reads_only
+from .routes import bp
+
+VOTER_MINUTES = 30
+SESSION_KEY = "voters"  # {consultation id: [household id, member id, label, until]} (web/context.forget_voters)
+PAGE_KEY = "code_page"  # a random mark: whose tries are whose (services/codes.redeem)
+NUMBER_KEY = "code_number"  # the keyed digest of the number a code was asked for (never the number)
+
+
+def _voter(consultation) -> participation.Voter | None:
+    """Whom the resident speaks for here; nobody on an enrolled terminal (shared: a vote there is one
+    step with an ID number)."""
+    if current_terminal() is not None:
+        return None
+    held = (session.get(SESSION_KEY) or {}).get(str(consultation.id))
+    if not held or held[3] < time.time():
+        return None
+    return participation.Voter(consultation.id, held[0], held[1], held[2])
+
+
+def _remember(voter: participation.Voter) -> None:
+    voters = {k: v for k, v in (session.get(SESSION_KEY) or {}).items() if v[3] >= time.time()}
+    voters[str(voter.consultation_id)] = [voter.household_id, voter.member_id, voter.label,
+                                          int(time.time()) + VOTER_MINUTES * 60]
+    session[SESSION_KEY] = dict(list(voters.items())[-5:])
+
+
+def _page(consultation, errors: dict | None = None, form: dict | None = None, status: int = 200, sent: bool = False):
+    voter = participation.check(consultation, _voter(consultation))
+    terminal = current_terminal()
+    response = render_template("pages/public/consultation.html", consultation=consultation,
+                               at_kiosk=terminal is not None,
+                               kiosk_voted=request.args.get("kiosk_voted") == "1",
+                               phase=consultations.phase(consultation), voter=voter,
+                               household_vote=voting.household_vote(consultation, voter),
+                               comments=discussion.comments(consultation), result=consultations.result(consultation),
+                               scope_text=consultations.scope_text(consultation),
+                               rule=consultations.rule_of(consultation), tasks=carrying_out.tasks(consultation),
+                               judging=judging.judging_open(consultation), judgements=judging.judgements(consultation),
+                               household_judgement=judging.household_judgement(consultation, voter),
+                               rating_labels=RATING_LABELS, judged=request.args.get("judged") == "1",
+                               errors=errors or {}, form=form or {}, sent=sent)
+    return response, status, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+@bp.get("/c/<token>")
+@reads_only
+def consultation_page(token: str):
+    return _page(consultations.get_public(token), sent=request.args.get("sent") == "1")
+
+
+def _form() -> dict:
+    return {key: request.form.get(key, "")[:2000] for key in ("mobile", "code", "body", "option")}
+
+
+@bp.post("/c/<token>/code")
+@limits.attempts("LIMIT_RESIDENT_CODES", "resident-code")
+def consultation_code(token: str):
+    consultation, form = consultations.get_public(token), _form()
+    if current_terminal() is not None:  # (a shared screen takes part by ID number)
+        return _page(consultation, {"mobile": _("On this kiosk, vote with the ID card of a member of your household.")},
+                     form, 422)
+    try:
+        participation.send_code(consultation, form["mobile"], i18n.select_locale())
+    except InvalidInput as invalid:
+        return _page(consultation, {k: str(v) for k, v in invalid.errors.items()}, form, 422)
+    session[NUMBER_KEY] = participation.number_of(form["mobile"])
+    session.setdefault(PAGE_KEY, secrets.token_hex(8))
+    return redirect(url_for("public.consultation_page", token=token, sent=1) + "#take-part", code=303)
+
+
+@bp.post("/c/<token>/verify")
+@limits.attempts("LIMIT_RESIDENT_CODES", "resident-code")
+def consultation_verify(token: str):
+    consultation, form = consultations.get_public(token), _form()
+    if current_terminal() is not None:
+        return _page(consultation, {"code": _("On this kiosk, vote with the ID card of a member of your household.")},
+                     form, 422)
+    try:
+        voter = participation.confirm_code(consultation, session.get(NUMBER_KEY), form["code"], session.get(PAGE_KEY, ""))
+    except InvalidInput as invalid:
+        return _page(consultation, {k: str(v) for k, v in invalid.errors.items()}, form, 422, sent=True)
+    _remember(voter)
+    session.pop(NUMBER_KEY, None)
+    return redirect(url_for("public.consultation_page", token=token) + "#take-part", code=303)
+
+
+@bp.post("/c/<token>/comments")
+def consultation_comment(token: str):
+    consultation, form = consultations.get_public(token), _form()
+    try:
+        discussion.comment(consultation, _voter(consultation), form["body"])
+    except InvalidInput as invalid:
+        return _page(consultation, {k: str(v) for k, v in invalid.errors.items()}, form, 422)
+    return redirect(url_for("public.consultation_page", token=token) + "#discussion", code=303)
+
+
+@bp.post("/c/<token>/vote")
+def consultation_vote(token: str):
+    consultation, form = consultations.get_public(token), _form()
+    try:
+        voting.cast(consultation, _voter(consultation), form["option"])
+    except InvalidInput as invalid:
+        return _page(consultation, {k: str(v) for k, v in invalid.errors.items()}, form, 422)
+    return redirect(url_for("public.consultation_page", token=token, voted=1) + "#take-part", code=303)
+
+
+@bp.post("/c/<token>/kiosk-vote")
+@limits.attempts("LIMIT_KIOSK_VOTES", "kiosk-vote")
+def consultation_kiosk_vote(token: str):
+    """At the community's kiosk: a member's ID number and the household's choice, in one step."""
+    consultation, form = consultations.get_public(token), _form()
+    form["id_number"] = request.form.get("id_number", "")[:32]
+    try:
+        voting.cast_at_kiosk(consultation, current_terminal(), form["id_number"], form["option"])
+    except InvalidInput as invalid:
+        form["id_number"] = ""  # (not shown again on a shared screen)
+        return _page(consultation, {k: str(v) for k, v in invalid.errors.items()}, form, 422)
+    return redirect(url_for("public.consultation_page", token=token, kiosk_voted=1) + "#take-part", code=303)
+
+
+@bp.post("/c/<token>/judge")
+@limits.attempts("LIMIT_KIOSK_VOTES", "kiosk-vote")
+def consultation_judge(token: str):
+    """民评: the household judges how the matter was carried out (a phone, or a kiosk with an ID number)."""
+    consultation, form = consultations.get_public(token), _form()
+    form.update(level=request.form.get("level", "")[:2], comment=request.form.get("comment", "")[:2000],
+                id_number=request.form.get("id_number", "")[:32])
+    try:
+        if current_terminal() is not None:
+            judging.judge_at_kiosk(consultation, current_terminal(), form["id_number"], form["level"])
+        else:
+            judging.judge(consultation, _voter(consultation), form["level"], form["comment"])
+    except InvalidInput as invalid:
+        form["id_number"] = ""
+        return _page(consultation, {k: str(v) for k, v in invalid.errors.items()}, form, 422)
+    return redirect(url_for("public.consultation_page", token=token, judged=1) + "#judging", code=303)
+
+
+@bp.post("/c/<token>/leave")
+def consultation_leave(token: str):
+    """Forget, on this device, whom the resident speaks for (a shared phone, a kiosk)."""
+    consultation = consultations.get_public(token)
+    voters = dict(session.get(SESSION_KEY) or {})
+    voters.pop(str(consultation.id), None)
+    session[SESSION_KEY] = voters
+    return redirect(url_for("public.consultation_page", token=token), code=303)

@@ -1,0 +1,281 @@
+"""志愿云: residents register as volunteers of their community (a mobile proved by a texted code, their
+skills, when they are free); tasks of decided matters that want volunteers are offered to them; they
+sign up, check in and out with the task's QR on the spot, and their hours — as staff confirm them —
+accumulate in a ledger they can see (the community's time bank).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import Area, ConsultationTask, Consultation, Shift, Staff, TaskState, Volunteer
+from ..models.base import utcnow
+from ..models.sealed import lookup, lookups
+from . import codes, consultations, scope, workdays
+from .admin.audit import AuditAction, record
+from .errors import InvalidInput, NotFound
+from .locales import parsed_locale
+from .uow import use_case, write_turn
+from .validation import FieldError, clean_name, record_id
+
+TEXT_MAX = 200
+MINUTES_MOST = 24 * 60  # a shift's minutes, as confirmed
+CODE_TEXT = _l("[Community Cloud Locker] Your code to register as a volunteer is %(code)s, valid %(minutes)d minutes.")
+SIGN_IN_TEXT = _l("[Community Cloud Locker] Your volunteer's sign-in code is %(code)s, valid %(minutes)d minutes.")
+
+
+def _purpose(community_id: int) -> str:
+    return f"volunteer:{community_id}"
+
+
+def _text(template, locale: str):
+    def text(code: str) -> tuple[str, dict]:
+        params = {"code": code, "minutes": codes.CODE_MINUTES}
+        with force_locale(parsed_locale(locale)):
+            return str(template) % params, params
+    return text
+
+
+# -- registering and signing in ------------------------------------------------------------------------
+
+def ask_code(community: Area, form: dict, locale: str = "zh_CN") -> None:
+    """Register (name, mobile, skills, when free) or sign in again (mobile alone): a code is texted to
+    the number; the registration waits for it, unconfirmed."""
+    mobile = codes.clean(form.get("mobile"))
+    values = {}
+    if form.get("name") is not None:  # registering
+        errors = {}
+        try:
+            values["name"] = clean_name(form.get("name"))
+        except FieldError as error:
+            errors["name"] = error.message
+        for field in ("skills", "available"):
+            values[field] = " ".join((form.get(field) or "").split())
+            if len(values[field]) > TEXT_MAX:
+                errors[field] = _l("At most %(max)d characters.", max=TEXT_MAX)
+        if errors:
+            raise InvalidInput(errors)
+    codes.may_ask(_purpose(community.id), mobile)
+    _write(community.id, mobile, values, locale)
+
+
+@use_case
+def _write(community_id: int, mobile: str, values: dict, locale: str) -> None:
+    found = db.session.scalar(select(Volunteer).where(Volunteer.community_id == community_id,
+                                                     Volunteer.mobile_lookup.in_(lookups(mobile))))
+    if values:
+        if found is None:
+            found = Volunteer(community_id=community_id, mobile=mobile, mobile_lookup=lookup(mobile), **values)
+            db.session.add(found)
+            db.session.flush()
+        elif found.verified_at is None or not found.active:  # (not confirmed yet, or left: the latest words count)
+            for name, value in values.items():
+                setattr(found, name, value)
+            found.active = True
+    # (signing in: a text only to a volunteer's number, the row whatever the number)
+    codes.write(_purpose(community_id), mobile, _text(CODE_TEXT if values else SIGN_IN_TEXT, locale),
+                kind="volunteer_code", subject_id=found.id if found is not None else None,
+                texted=found is not None and (bool(values) or (found.verified_at is not None and found.active)))
+
+
+def confirm(community: Area, number: str | None, code: str | None, page: str = "") -> int:
+    """The volunteer the code proves (their registration confirmed now, if it was not): their id."""
+    found = codes.redeem(_purpose(community.id), number, code, page)
+    return _confirmed(community.id, found.subject_id)
+
+
+@use_case
+def _confirmed(community_id: int, volunteer_id: int | None) -> int:
+    volunteer = db.session.get(Volunteer, volunteer_id or 0)
+    if volunteer is None or volunteer.community_id != community_id or not volunteer.active:
+        raise InvalidInput({"code": _l("This number is not registered as a volunteer here. Register first.")})
+    if volunteer.verified_at is None:
+        volunteer.verified_at = utcnow()
+    return volunteer.id
+
+
+def get(volunteer_id) -> Volunteer | None:
+    volunteer = db.session.get(Volunteer, record_id(volunteer_id) or 0)
+    return volunteer if volunteer is not None and volunteer.active and volunteer.verified_at else None
+
+
+# -- tasks offered, shifts ------------------------------------------------------------------------------
+
+def offered(volunteer: Volunteer) -> list[tuple[ConsultationTask, int, Shift | None]]:
+    """The community's tasks that want volunteers and are not done: (task, signed up, the volunteer's own
+    shift)."""
+    taken = dict(db.session.execute(select(Shift.task_id, func.count()).group_by(Shift.task_id)).all())
+    mine = {shift.task_id: shift for shift in db.session.scalars(select(Shift).where(Shift.volunteer_id == volunteer.id))}
+    found = db.session.scalars(select(ConsultationTask).join(Consultation, Consultation.id == ConsultationTask.consultation_id)
+                               .where(Consultation.community_id == volunteer.community_id,
+                                      ConsultationTask.volunteers_wanted > 0, ConsultationTask.state != TaskState.DONE)
+                               .order_by(ConsultationTask.due_on))
+    return [(task, taken.get(task.id, 0), mine.get(task.id)) for task in found]
+
+
+def _task_for(volunteer: Volunteer, task_id) -> ConsultationTask:
+    task = db.session.get(ConsultationTask, record_id(task_id) or 0)
+    consultation = db.session.get(Consultation, task.consultation_id) if task else None
+    if task is None or consultation.community_id != volunteer.community_id or task.volunteers_wanted <= 0:
+        raise NotFound(_l("We could not find this task."))
+    return task
+
+
+def sign_up(volunteer: Volunteer, task_id) -> Shift:
+    """Sign up for a task offered, while places are left (sign-ups queue on the task: none past the
+    number wanted, however many arrive at once; a second tap finds the first)."""
+    try:
+        with write_turn():
+            return _sign_up(volunteer, task_id)
+    except IntegrityError:  # (the same volunteer's taps at once: the first one holds)
+        db.session.rollback()
+        raise InvalidInput({"task": _l("You signed up for this task already.")}) from None
+
+
+@use_case
+def _sign_up(volunteer: Volunteer, task_id) -> Shift:
+    task = _task_for(volunteer, task_id)
+    task = db.session.scalar(select(ConsultationTask).where(ConsultationTask.id == task.id).with_for_update()
+                             .execution_options(populate_existing=True))
+    existing = db.session.scalar(select(Shift).where(Shift.task_id == task.id, Shift.volunteer_id == volunteer.id))
+    if existing is not None:
+        return existing
+    if task.state == TaskState.DONE or task.volunteers_wanted <= 0:
+        raise InvalidInput({"task": _l("This task is done.")})
+    if db.session.scalar(select(func.count(Shift.id)).where(Shift.task_id == task.id)) >= task.volunteers_wanted:
+        raise InvalidInput({"task": _l("Enough volunteers have signed up for this task. Thank you!")})
+    shift = Shift(task_id=task.id, volunteer_id=volunteer.id)
+    db.session.add(shift)
+    db.session.flush()
+    return shift
+
+
+@use_case
+def leave(volunteer: Volunteer) -> None:
+    """The volunteer no longer wants to be one: their name and number go; their confirmed hours stay
+    in the figures, as nobody's."""
+    volunteer = db.session.get(Volunteer, volunteer.id)
+    volunteer.active, volunteer.name, volunteer.mobile = False, "", ""
+    volunteer.mobile_lookup = f"left:{volunteer.id}"
+    volunteer.skills = volunteer.available = ""
+
+
+def task_by_token(token: str) -> ConsultationTask:
+    task = db.session.scalar(select(ConsultationTask).where(ConsultationTask.check_token == (token or "")[:32]))
+    if task is None or not token:
+        raise NotFound(_l("We could not find this task."))
+    return task
+
+
+CHECK_IN, CHECK_OUT = "in", "out"
+
+
+@use_case
+def check(volunteer: Volunteer, token: str, action: str) -> Shift:
+    """Check in at the task's place (its QR), or out again, while the task is offered and not done; the
+    button says which, so a second tap does not turn an arrival into a departure."""
+    task = task_by_token(token)
+    if task.state == TaskState.DONE or task.volunteers_wanted <= 0:
+        raise InvalidInput({"task": _l("This task is done.")})
+    shift = db.session.scalar(select(Shift).where(Shift.task_id == task.id, Shift.volunteer_id == volunteer.id))
+    if shift is None:
+        raise InvalidInput({"task": _l("Sign up for this task first.")})
+    now = utcnow()
+    if action == CHECK_IN and shift.checked_in_at is None:
+        shift.checked_in_at = now
+    elif action == CHECK_OUT and shift.checked_in_at is not None and shift.checked_out_at is None:
+        shift.checked_out_at = now
+    elif shift.checked_out_at is not None:
+        raise InvalidInput({"task": _l("You have checked in and out of this task already.")})
+    return shift
+
+
+@dataclass(frozen=True)
+class LedgerLine:
+    task: str
+    checked_in_at: datetime | None
+    checked_out_at: datetime | None
+    minutes_on_site: int | None
+    minutes_confirmed: int | None
+
+
+def ledger(volunteer: Volunteer) -> tuple[list[LedgerLine], int]:
+    """The volunteer's shifts and the confirmed minutes in all (the time bank counts those)."""
+    lines = [LedgerLine(title, shift.checked_in_at, shift.checked_out_at, shift.minutes_on_site, shift.minutes_confirmed)
+             for shift, title in db.session.execute(select(Shift, ConsultationTask.title)
+                                                    .join(ConsultationTask, ConsultationTask.id == Shift.task_id)
+                                                    .where(Shift.volunteer_id == volunteer.id)
+                                                    .order_by(Shift.signed_up_at.desc()))]
+    return lines, sum(line.minutes_confirmed or 0 for line in lines)
+
+
+# -- staff ----------------------------------------------------------------------------------------------
+
+def _count(value, most: int) -> int | None:
+    """A whole number from 0 to ``most`` typed in a form, or None."""
+    text = str(value or "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 6 and int(text) <= most else None
+
+
+def shifts(task: ConsultationTask) -> list[Shift]:
+    return list(db.session.scalars(select(Shift).where(Shift.task_id == task.id).order_by(Shift.signed_up_at)))
+
+
+@use_case
+def offer(actor: Staff, task_id, wanted) -> ConsultationTask:
+    """Offer a task to the community's volunteers (how many are wanted), with its QR for the spot."""
+    task = db.session.get(ConsultationTask, record_id(task_id) or 0)
+    if task is None:
+        raise NotFound(_l("We could not find this task."))
+    consultation = consultations.get_for_staff(actor, task.consultation_id)
+    number = _count(wanted, 200)
+    if number is None:
+        raise InvalidInput({"wanted": _l("How many volunteers: a number from 0 to 200.")})
+    task.volunteers_wanted = number
+    task.check_token = task.check_token or secrets.token_urlsafe(16)
+    record(actor, AuditAction.UPDATE, "consultation", consultation.id, name=consultation.title,
+           area_id=consultation.community_id, after={"task": task.id, "volunteers_wanted": number})
+    return task
+
+
+@use_case
+def confirm_minutes(actor: Staff, shift_id, minutes) -> Shift:
+    """Staff confirm the minutes a volunteer gave (what the ledger counts)."""
+    shift = db.session.get(Shift, record_id(shift_id) or 0)
+    task = db.session.get(ConsultationTask, shift.task_id) if shift else None
+    if shift is None:
+        raise NotFound(_l("We could not find this shift."))
+    consultation = consultations.get_for_staff(actor, task.consultation_id)
+    value = _count(minutes, MINUTES_MOST)
+    if value is None:
+        raise InvalidInput({"minutes": _l("Minutes: a number from 0 to %(most)d.", most=MINUTES_MOST)})
+    shift.minutes_confirmed, shift.confirmed_by_id, shift.confirmed_at = value, actor.id, utcnow()
+    record(actor, AuditAction.UPDATE, "consultation", consultation.id, name=consultation.title,
+           area_id=consultation.community_id, after={"shift": shift.id, "minutes": value})
+    return shift
+
+
+def hours_by_month(actor: Staff, months: int = 12) -> list[tuple[str, str, float]]:
+    """Confirmed volunteer hours per community and month (of the check-in, or of the confirmation for
+    minutes given without one), confirmed in the last ``months``."""
+    since = utcnow() - timedelta(days=31 * months)
+    totals: dict[tuple[str, str], int] = defaultdict(int)
+    names = {area.id: area.name for area in scope.communities(actor)}
+    for community_id, checked_in_at, minutes in db.session.execute(
+            select(Consultation.community_id, func.coalesce(Shift.checked_in_at, Shift.confirmed_at), Shift.minutes_confirmed)
+            .join(ConsultationTask, ConsultationTask.id == Shift.task_id)
+            .join(Consultation, Consultation.id == ConsultationTask.consultation_id)
+            .where(Consultation.community_id.in_(scope.community_ids_select(actor)), Shift.minutes_confirmed.is_not(None),
+                   Shift.confirmed_at >= since)):
+        month = workdays.local_date(checked_in_at).strftime("%Y-%m")
+        totals[(names.get(community_id, ""), month)] += minutes
+    return [(community, month, round(minutes / 60, 1)) for (community, month), minutes in sorted(totals.items())]
