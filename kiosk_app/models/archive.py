@@ -20,7 +20,7 @@ from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (Boolean, Date, ForeignKey, Index, Integer, LargeBinary, PrimaryKeyConstraint, SmallInteger,
-                        String, UniqueConstraint)
+                        String, UniqueConstraint, false)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -141,6 +141,8 @@ class Member(db.Model):
     sensitive_tags: Mapped[str] = mapped_column(SealedText("household_members.sensitive_tags"), default="")
     moved_in: Mapped[date | None] = mapped_column(Date)
     moved_out: Mapped[date | None] = mapped_column(Date)  # left the household (kept, not deleted)
+    # Agreed (on paper, at a visit) to texts about residents' consultations: a vote opening, its result.
+    consultation_texts: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     household: Mapped[Household] = relationship(back_populates="members")
     tags: Mapped[list[Tag]] = relationship(secondary="member_tags", order_by="Tag.position")

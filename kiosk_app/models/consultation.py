@@ -109,6 +109,9 @@ class Consultation(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the households that agreed to texts were told the vote opened, and its result (services/notices.py)
+    vote_texted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    result_texted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     options: Mapped[list[ConsultationOption]] = relationship(order_by="ConsultationOption.position",
                                                              cascade="all, delete-orphan")

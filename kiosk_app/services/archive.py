@@ -71,6 +71,7 @@ class MemberLine:
     relation_code: str
     birth_date: str  # (ISO, when revealed: the correction form's)
     tag_codes: tuple[str, ...]  # (the sensitive ones only when shown)
+    consultation_texts: bool
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,8 @@ def household_file(actor: Staff, household_id, *, revealed: bool = False) -> Hou
         tuple(tag.name for tag in member.tags),
         tuple(by_code.get(code, code) for code in _codes(member.sensitive_tags)) if sensitive else None,
         member.moved_out, member.relation, member.birth_date if revealed else "",
-        tuple(tag.code for tag in member.tags) + (tuple(_codes(member.sensitive_tags)) if sensitive else ()))
+        tuple(tag.code for tag in member.tags) + (tuple(_codes(member.sensitive_tags)) if sensitive else ()),
+        member.consultation_texts)
         for member in household.members)
     visits = tuple(VisitLine(visit.visited_on, visit.staff.display_name if visit.staff else "",
                              visit.found if sensitive else None, visit.follow_up_due, visit.follow_up_done_at is not None)
@@ -203,6 +205,7 @@ def _member_values(actor: Staff, form: dict, known: dict[str, Tag] | None, grid_
         raise InvalidInput(errors)
     values["id_number"], values["mobile"] = values["id_number"] or "", values["mobile"] or ""
     values["sensitive_tags"] = ",".join(tag.code for tag in chosen if tag.sensitive)
+    values["consultation_texts"] = bool(form.get("consultation_texts")) and bool(values["mobile"])
     return values, [tag for tag in chosen if not tag.sensitive]
 
 

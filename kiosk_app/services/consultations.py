@@ -23,7 +23,7 @@ from ..extensions import db
 from ..models import (Area, Building, Consultation, ConsultationOption, ConsultationScope, ConsultationState, Grid,
                       Household, OptionKind, Role, Staff, Ticket, Vote)
 from ..models.base import utcnow
-from . import deciding, scope, workdays
+from . import deciding, proposals, scope, workdays
 from .admin.audit import AuditAction, record
 from .errors import Forbidden, InvalidInput, NotFound
 from .uow import use_case, write_turn
@@ -296,6 +296,7 @@ def publish(actor: Staff, consultation_id) -> Consultation:
     consultation.state, consultation.published_at = ConsultationState.OPEN, utcnow()
     record(actor, AuditAction.UPDATE, "consultation", consultation.id, name=consultation.title,
            area_id=consultation.community_id, after={"state": "open"})
+    proposals.published(actor, consultation)
     return consultation
 
 
@@ -326,6 +327,7 @@ def _close(actor: Staff, consultation_id) -> Consultation:
     record(actor, AuditAction.UPDATE, "consultation", consultation.id, name=consultation.title,
            area_id=consultation.community_id, after={"state": "closed", "adopted": outcome.adopted,
                                                      "voted": outcome.voted, "households": households})
+    proposals.decided(actor, consultation, outcome.voted, households)
     return consultation
 
 

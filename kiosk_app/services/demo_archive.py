@@ -61,6 +61,7 @@ def seed_archive(staff: dict[str, Staff]) -> int:
                     relation=["head", "spouse"][position] if position < 2 else "child",
                     birth_date=f"{today.year - age}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
                     birth_year=today.year - age, mobile=mobile, mobile_lookup=lookup(mobile) if mobile else None,
+                    consultation_texts=bool(mobile) and serial % 2 == 0,
                     sensitive_tags=",".join(code for code in chosen if tags[code].sensitive),
                     tags=[tags[code] for code in chosen if not tags[code].sensitive], moved_in=moved_in)
                 household.members.append(member)

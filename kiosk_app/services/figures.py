@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..models import (Area, CompletionDay, FollowUp, FollowUpState, Grid, RatingDay, Service, Staff, Status, Ticket,
                       TicketDay)
-from . import scope, workdays
+from . import consultations, scope, workdays
 from .workflow import OPEN
 
 DONE = (Status.COMPLETED, Status.CLOSED)
@@ -201,9 +201,13 @@ def _satisfaction(result: Figures, actor: Staff, start: date, end: date, today: 
     lo, hi = _bounds(start, end)
     closed = and_(FollowUp.state == FollowUpState.CLOSED, FollowUp.closed_at >= lo, FollowUp.closed_at < hi)
     late = and_(FollowUp.state == FollowUpState.OPEN, FollowUp.due_date < today)
+    # (a ticket's, in the account's queue; or a consultation's judgement, for those who run consultations)
+    of_tickets = and_(FollowUp.ticket_id.is_not(None), scope.ticket_filter(actor))
+    of_consultations = and_(FollowUp.ticket_id.is_(None), FollowUp.community_id.in_(scope.community_ids_select(actor)),
+                            actor.role in consultations.RUNS)
     follow_ups = db.session.execute(select(FollowUp.state, FollowUp.closed_at, FollowUp.due_date)
-                                    .join(Ticket, FollowUp.ticket_id == Ticket.id)
-                                    .where(scope.ticket_filter(actor), or_(closed, late), FollowUp.created_at < hi))
+                                    .outerjoin(Ticket, FollowUp.ticket_id == Ticket.id)
+                                    .where(or_(of_tickets, of_consultations), or_(closed, late), FollowUp.created_at < hi))
     for state, closed_at, due_date in follow_ups:
         if state == FollowUpState.CLOSED:
             result.follow_ups_closed += 1

@@ -18,7 +18,7 @@ from .errors import InvalidInput, NotFound
 from .uow import use_case
 from .validation import record_id
 
-MEMBER_FIELDS = ("name", "relation", "birth_date", "mobile", "id_number", "sensitive_tags")
+MEMBER_FIELDS = ("name", "relation", "birth_date", "mobile", "id_number", "sensitive_tags", "consultation_texts")
 
 
 def _member(actor: Staff, member_id) -> Member:

@@ -21,7 +21,7 @@ from ..extensions import db
 from ..models import (Consultation, ConsultationRating, FollowUp, MessageState, Notification, Rating, ResidentCode, Staff, Status,
                       Ticket, TicketEvent, Volunteer, Vote)
 from ..models.base import utcnow
-from . import codes, scope
+from . import codes, notices, scope
 from .admin.audit import AuditAction, record
 from .errors import DomainError
 from .uow import use_case
@@ -94,7 +94,7 @@ CODES_KEPT = timedelta(days=1)  # a day's texts count towards a number's daily s
 def _purge_codes(cutoff) -> None:
     """Residents' one-time codes (services/participation.py) and the texts about consultations (codes,
     votes cast at a kiosk): the number, its digest and the words blanked, the codes deleted."""
-    sent_codes = (Notification.kind.in_(codes.KINDS), Notification.created_at < cutoff)
+    sent_codes = (Notification.kind.in_(codes.KINDS + notices.KINDS), Notification.created_at < cutoff)
     db.session.execute(update(Notification).where(*sent_codes, Notification.state == MessageState.PENDING)
                        .values(state=MessageState.FAILED, last_error="expired"))
     db.session.execute(update(Notification).where(*sent_codes, Notification.to_mobile != "")

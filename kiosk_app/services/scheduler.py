@@ -82,10 +82,13 @@ def _throttles() -> str:
 
 
 def _reminders() -> str:
+    from .notices import send_due
     from .reminders import send_reminders
 
     counts = send_reminders()
-    return f"pickup reminders {counts['pickup']}, information reminders {counts['needs_info']}"
+    told = send_due()
+    return (f"pickup reminders {counts['pickup']}, information reminders {counts['needs_info']}, "
+            f"consultations' votes opened {told['vote_open']}, results {told['vote_result']}")
 
 
 @use_case

@@ -406,3 +406,23 @@ def test_a_member_who_left_the_household_no_longer_speaks_for_it(ctx):
     household_changes.member_left(staff("admin-hq"), son.id, {"left_on": local_date(utcnow()).isoformat()})
     with pytest.raises(InvalidInput):
         voting.cast(consultation, voter, consultation.options[0].id)
+
+
+def test_households_that_agreed_are_told_once_when_the_vote_opens_and_of_the_result(ctx):
+    from kiosk_app.services import notices
+
+    agreed = archive.create_household(staff("admin-hq"), building_of("HQ", 0).id, {
+        "unit": "1", "room": "401", "name": "吴大姐", "mobile": "13900000011", "consultation_texts": "1", "tags": [],
+        "basis": "consent", "basis_on": "2026-11-01"})
+    household(0, room="402", mobile="13900000012")  # did not agree
+    consultation = published()
+    assert notices.send_due() == {"vote_open": 0, "vote_result": 0}  # the discussion: nothing yet
+    move_to(consultation, Phase.VOTING)
+    assert notices.send_due()["vote_open"] == 1 and notices.send_due()["vote_open"] == 0  # once
+    [opened] = db.session.scalars(db.select(Notification).filter_by(kind="vote_open"))
+    assert opened.to_mobile == "13900000011" and "开始投票" in opened.body
+    move_to(consultation, Phase.COUNTING)
+    consultations.close(staff("admin-hq"), consultation.id)
+    notices.send_due()
+    [told] = db.session.scalars(db.select(Notification).filter_by(kind="vote_result"))
+    assert told.to_mobile == "13900000011" and "未通过" in told.body and agreed.id

@@ -336,3 +336,67 @@ def test_a_household_judges_at_the_kiosk_by_id_card_and_its_mobiles_are_told(app
         assert db.session.scalars(db.select(ConsultationRating.channel)).one() == "kiosk"
         told = db.session.scalars(db.select(Notification).filter_by(kind="kiosk_vote")).one()
         assert "评价" in told.body
+
+
+def test_a_proposal_follows_its_consultation_on_its_status_page(app):
+    from kiosk_app.models import Status, Ticket
+
+    from ..helpers import make_ticket
+
+    with app.app_context():
+        household(0)
+        ticket = make_ticket(service_code="proposal", details="建议在1号楼加装电梯，方便老人出行。")
+        ticket_id, ticket_token = ticket.id, ticket.token
+        db.session.commit()
+    admin = sign_in(app, "admin-hq")
+    token = csrf_token(admin, "/staff/consultations/")
+    draft_page = text(admin.get(f"/staff/consultations/new?ticket={ticket_id}"))
+    assert 'id="proposal-words"' in draft_page and f'name="ticket" value="{ticket_id}"' in draft_page
+    assert 'name="matter"' in draft_page and "方便老人出行" not in draft_page.split('id="f-matter"')[1][:200]
+    with app.app_context():
+        data = form(ticket=str(ticket_id))
+    detail_url = admin.post("/staff/consultations/new", data={**data, "csrf_token": token}).headers["Location"]
+    assert admin.post(f"{detail_url}/publish", data={"csrf_token": token}).status_code == 303
+    status_page = text(app.test_client().get(f"/t/{ticket_token}"))
+    assert "已交由居民议事" in status_page and "/c/" in status_page
+    with app.app_context():
+        assert db.session.get(Ticket, ticket_id).status == Status.DISCUSSING
+        consultation = db.session.scalar(db.select(Consultation).filter_by(ticket_id=ticket_id))
+        move_to(consultation, Phase.VOTING)
+        from kiosk_app.services import voting
+
+        from ..integration.test_consultations import verified
+
+        voting.cast(consultation, verified(consultation), consultation.options[0].id)
+        move_to(consultation, Phase.COUNTING)
+    assert admin.post(f"{detail_url}/close", data={"csrf_token": token}).status_code == 303
+    with app.app_context():
+        assert db.session.get(Ticket, ticket_id).status == Status.DECIDED
+    assert "居民表决通过" in text(app.test_client().get(f"/t/{ticket_token}"))
+
+
+def test_a_follow_up_of_a_judgement_counts_in_the_figures(app):
+    from kiosk_app.models import FollowUp
+
+    from ..helpers import staff
+
+    with app.app_context():
+        household(0)
+        consultation, _task = adopted_with_task()
+        db.session.add(FollowUp(consultation_id=consultation.id, household_id=None,
+                                community_id=consultation.community_id, level=1,
+                                due_date=local_date_days_ago(3)))
+        db.session.commit()
+        from kiosk_app.services import figures
+
+        today = local_date_days_ago(0)
+        assert figures.figures_page(staff("admin-hq"), None, None, today).follow_ups_overdue == 1
+        assert figures.figures_page(staff("grid-hq1"), None, None, today).follow_ups_overdue == 0
+
+
+def local_date_days_ago(days: int):
+    from datetime import timedelta
+
+    from kiosk_app.services.workdays import local_date
+
+    return local_date(utcnow()) - timedelta(days=days)

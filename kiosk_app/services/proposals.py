@@ -1,0 +1,44 @@
+"""A resident's proposal (民事民提) follows its consultation: when the consultation is published the
+proposal is put up for discussion, and when it is decided the proposal is decided (or, not adopted,
+rejected) — each a public step on the proposal's status page, with the consultation's address, so the
+resident who proposed it finds the discussion, the vote and the result."""
+
+from __future__ import annotations
+
+from flask import url_for
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+
+from ..extensions import db
+from ..models import Consultation, Staff, Status, Ticket
+from . import urls, workflow
+from .locales import parsed_locale
+
+PUT = _l("Put to the residents: “%(title)s”, %(address)s")
+ADOPTED = _l("The residents adopted it: “%(title)s” (%(voted)d of %(households)d households voted), %(address)s")
+NOT_ADOPTED = _l("The residents did not adopt it: “%(title)s” (%(voted)d of %(households)d households voted), "
+                 "%(address)s")
+
+
+def _step(actor: Staff, consultation: Consultation, wanted: Status, action: str, template, **params) -> None:
+    """Move the proposal on (in the caller's unit of work), if it is where this step starts and the
+    account may take it; otherwise leave it to staff."""
+    ticket = db.session.get(Ticket, consultation.ticket_id) if consultation.ticket_id else None
+    if ticket is None or ticket.status != wanted or not workflow.check(actor, ticket, workflow.Action(action)).allowed:
+        return
+    address = urls.public_url(url_for("public.consultation_page", token=consultation.token))
+    with force_locale(parsed_locale("zh_CN")):  # (as staff write the proposal's notes)
+        note = str(template) % {"title": consultation.title, "address": address, **params}
+    workflow._apply(actor, ticket.id, action, note=note[:workflow.NOTE_MAX], version=None, physical_result=False,
+                    assignee_id=None)
+
+
+def published(actor: Staff, consultation: Consultation) -> None:
+    _step(actor, consultation, Status.SUBMITTED, "discuss", PUT)
+
+
+def decided(actor: Staff, consultation: Consultation, voted: int, households: int) -> None:
+    if consultation.adopted:
+        _step(actor, consultation, Status.DISCUSSING, "decide", ADOPTED, voted=voted, households=households)
+    else:
+        _step(actor, consultation, Status.DISCUSSING, "reject", NOT_ADOPTED, voted=voted, households=households)
