@@ -12,7 +12,6 @@ of texts (services/notifications.py); they are purged a day after (services/priv
 from __future__ import annotations
 
 import hmac
-import json
 import secrets
 from datetime import timedelta
 
@@ -20,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from ..extensions import db
-from ..models import Notification, ResidentCode
+from ..models import ResidentCode
 from ..models.base import utcnow
 from ..models.sealed import lookup
 from . import notifications, throttle
@@ -73,15 +72,12 @@ def write(purpose: str, mobile: str, text, *, kind: str, member_id: int | None =
     whether or not a text goes, so that both take the same work."""
     code = f"{secrets.randbelow(10 ** 6):06d}"
     now, number = utcnow(), lookup(mobile)
-    texted = texted and db.session.execute(select(notifications.ALLOWANCE), notifications.allowance(mobile)).scalar()
-    db.session.add(ResidentCode(purpose=purpose, mobile_lookup=number, member_id=member_id, subject_id=subject_id,
-                                code_digest=_digest(purpose, number, code), created_at=now, texted=bool(texted),
-                                expires_at=now + timedelta(minutes=CODE_MINUTES)))
     if texted:
         body, params = text(code)
-        db.session.add(Notification(consultation_id=consultation_id, kind=kind, to_mobile=mobile, mobile_lookup=number,
-                                    body=body, params=json.dumps(params, ensure_ascii=False),
-                                    idempotency_key=secrets.token_hex(16), next_attempt_at=now))
+        texted = notifications.enqueue_text(mobile, kind, body, params, consultation_id=consultation_id)
+    db.session.add(ResidentCode(purpose=purpose, mobile_lookup=number, member_id=member_id, subject_id=subject_id,
+                                code_digest=_digest(purpose, number, code), created_at=now, texted=texted,
+                                expires_at=now + timedelta(minutes=CODE_MINUTES)))
 
 
 WRONG = _l("This code is wrong, used or expired. Ask for a new one.")

@@ -72,8 +72,7 @@ def judge(consultation: Consultation, voter: Voter | None, level, comment: str |
 
 def judge_at_kiosk(consultation: Consultation, terminal, id_number: str | None, level) -> ConsultationRating:
     """At the community's kiosk, by a member's ID number; the household's mobiles are told, as of a vote."""
-    if terminal is None or terminal.revoked_at is not None or terminal.community_id != consultation.community_id:
-        raise InvalidInput({"id_number": _l("Votes by ID card are taken at the community's own kiosks.")})
+    participation.require_kiosk(consultation, terminal)
     if not judging_open(consultation):
         raise InvalidInput({"level": _l("The result is judged once it is carried out, for %(days)d days.",
                                         days=JUDGING_DAYS)})

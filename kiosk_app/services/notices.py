@@ -6,17 +6,14 @@ Run by the worker's reminders job; each consultation is told once of each, in on
 
 from __future__ import annotations
 
-import json
-import secrets
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Consultation, ConsultationState, Household, Member, Notification
+from ..models import Consultation, ConsultationState, Household, Member
 from ..models.base import utcnow
-from ..models.sealed import lookup
 from . import consultations, notifications, workdays
 from .locales import parsed_locale
 from .uow import use_case
@@ -72,11 +69,5 @@ def _tell(consultation_id: int, kind: str) -> int:
         if member.household_id in told or not member.mobile:
             continue
         told.add(member.household_id)
-        if not db.session.execute(select(notifications.ALLOWANCE), notifications.allowance(member.mobile)).scalar():
-            continue
-        db.session.add(Notification(consultation_id=consultation.id, kind=kind, to_mobile=member.mobile,
-                                    mobile_lookup=lookup(member.mobile), body=body,
-                                    params=json.dumps(params, ensure_ascii=False),
-                                    idempotency_key=secrets.token_hex(16), next_attempt_at=now))
-        sent += 1
+        sent += notifications.enqueue_text(member.mobile, kind, body, params, consultation_id=consultation.id)
     return sent

@@ -54,6 +54,18 @@ def enqueue(ticket: Ticket, kind: str, **params) -> Notification | None:
     return message
 
 
+def enqueue_text(mobile: str, kind: str, body: str, params: dict, *, consultation_id: int | None = None) -> bool:
+    """A text to a resident not about a ticket (a code, a consultation's news), in the caller's unit of
+    work, if the number has texts left; whether it was queued."""
+    if _texts_used_up(mobile):
+        return False
+    db.session.add(Notification(consultation_id=consultation_id, kind=kind, to_mobile=mobile,
+                                mobile_lookup=sealed.lookup(mobile), body=body,
+                                params=json.dumps(params, ensure_ascii=False), idempotency_key=uuid.uuid4().hex,
+                                next_attempt_at=utcnow()))
+    return True
+
+
 def compose(ticket: Ticket, kind: str, **params) -> dict | None:
     """The outbox row of a message about ``ticket``; None when the resident declined messages, or the
     number has had its share of texts this hour or this day (TEXTS_PER_MOBILE_HOUR, …_DAY): a script

@@ -11,8 +11,6 @@ not tell a passer-by who lives where.
 
 from __future__ import annotations
 
-import json
-import secrets
 from dataclasses import dataclass
 
 from flask_babel import force_locale
@@ -20,9 +18,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Building, Consultation, Household, Member, Notification
+from ..models import Building, Consultation, Household, Member
 from ..models.base import utcnow
-from ..models.sealed import lookup, lookups
+from ..models.sealed import lookups
 from . import codes, consultations, notifications
 from .consultations import Phase
 from .errors import InvalidInput
@@ -129,16 +127,18 @@ def tell_household(consultation: Consultation, household_id: int, template=KIOSK
     for member in db.session.scalars(select(Member).where(Member.household_id == household_id,
                                                           Member.moved_out.is_(None), Member.mobile_lookup.is_not(None))
                                      .order_by(Member.position).limit(TOLD_MOST)):
-        if not member.mobile or not db.session.execute(select(notifications.ALLOWANCE),
-                                                       notifications.allowance(member.mobile)).scalar():
+        if not member.mobile:
             continue
         params = {"title": consultation.title[:30], "time": now.astimezone(LOCAL_TZ).strftime("%H:%M")}
         with force_locale(parsed_locale("zh_CN")):
             body = str(template) % params
-        db.session.add(Notification(consultation_id=consultation.id, kind="kiosk_vote", to_mobile=member.mobile,
-                                    mobile_lookup=lookup(member.mobile), body=body,
-                                    params=json.dumps(params, ensure_ascii=False),
-                                    idempotency_key=secrets.token_hex(16), next_attempt_at=now))
+        notifications.enqueue_text(member.mobile, "kiosk_vote", body, params, consultation_id=consultation.id)
+
+
+def require_kiosk(consultation: Consultation, terminal) -> None:
+    """A vote or a judgement by ID card is taken at an enrolled terminal of the consultation's community."""
+    if terminal is None or terminal.revoked_at is not None or terminal.community_id != consultation.community_id:
+        raise InvalidInput({"id_number": _l("Votes by ID card are taken at the community's own kiosks.")})
 
 
 def voter_by_id_number(consultation: Consultation, id_number: str | None) -> Voter:

@@ -113,12 +113,16 @@ def get(volunteer_id) -> Volunteer | None:
 def offered(volunteer: Volunteer) -> list[tuple[ConsultationTask, int, Shift | None]]:
     """The community's tasks that want volunteers and are not done: (task, signed up, the volunteer's own
     shift)."""
-    taken = dict(db.session.execute(select(Shift.task_id, func.count()).group_by(Shift.task_id)).all())
-    mine = {shift.task_id: shift for shift in db.session.scalars(select(Shift).where(Shift.volunteer_id == volunteer.id))}
-    found = db.session.scalars(select(ConsultationTask).join(Consultation, Consultation.id == ConsultationTask.consultation_id)
-                               .where(Consultation.community_id == volunteer.community_id,
-                                      ConsultationTask.volunteers_wanted > 0, ConsultationTask.state != TaskState.DONE)
-                               .order_by(ConsultationTask.due_on))
+    found = list(db.session.scalars(select(ConsultationTask)
+                                    .join(Consultation, Consultation.id == ConsultationTask.consultation_id)
+                                    .where(Consultation.community_id == volunteer.community_id,
+                                           ConsultationTask.volunteers_wanted > 0, ConsultationTask.state != TaskState.DONE)
+                                    .order_by(ConsultationTask.due_on)))
+    ids = [task.id for task in found]
+    taken = dict(db.session.execute(select(Shift.task_id, func.count()).where(Shift.task_id.in_(ids))
+                                    .group_by(Shift.task_id)).all())
+    mine = {shift.task_id: shift for shift in db.session.scalars(
+        select(Shift).where(Shift.volunteer_id == volunteer.id, Shift.task_id.in_(ids)))}
     return [(task, taken.get(task.id, 0), mine.get(task.id)) for task in found]
 
 

@@ -93,8 +93,7 @@ def cast_at_kiosk(consultation: Consultation, terminal, id_number: str | None, o
 
 @use_case
 def _cast_at_kiosk(consultation: Consultation, terminal, id_number: str | None, option_id) -> None:
-    if terminal is None or terminal.revoked_at is not None or terminal.community_id != consultation.community_id:
-        raise InvalidInput({"id_number": _l("Votes by ID card are taken at the community's own kiosks.")})
+    participation.require_kiosk(consultation, terminal)
     consultation = _voting(consultation)
     option = _option(consultation, option_id)
     voter = participation.voter_by_id_number(consultation, id_number)
