@@ -224,12 +224,18 @@ OWNER_LABELS = {TaskOwner.STAFF: _l("Community staff"), TaskOwner.GRID: _l("The 
 
 
 class ConsultationTask(db.Model):
-    """民办: what a decided matter takes, who does it and by when; residents follow it on the page."""
+    """民办: what a decided matter takes, who does it and by when; residents follow it on the page.
+
+    A volunteer-eligible ticket offered to the community's volunteers is a task too (志愿云), of the
+    ticket instead of a consultation: sign-ups, check-ins and confirmed hours work the same for both.
+    """
 
     __tablename__ = "consultation_tasks"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id"), index=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
+    consultation_id: Mapped[int | None] = mapped_column(ForeignKey("consultations.id"), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), unique=True)  # help with a ticket
     position: Mapped[int] = mapped_column(SmallInteger, default=0)
     title: Mapped[str] = mapped_column(String(200))
     owner_kind: Mapped[TaskOwner] = mapped_column(str_enum(TaskOwner, 16))

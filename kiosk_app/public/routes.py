@@ -90,10 +90,11 @@ def _status_response(ticket: TicketView, status: int = 200, rating_errors: dict 
     """The status page.  Reached by number + last four digits (``by_lookup``) instead of the ticket's own
     link, it shows the progress but no pickup code, no door to open and no rating form: 10,000 endings
     are far easier to guess than the link or the code."""
-    from ..services import locker, ratings
+    from ..services import locker, ratings, ticket_help
 
     rating = ratings.rating_of(ticket)
     pickup = locker.pickup_code_for_ticket(ticket)
+    check_token = None if by_lookup else ticket_help.check_token_for_resident(ticket)
     return htmx.render(
         "pages/public/status.html",
         "partials/public/status_body.html",
@@ -108,8 +109,17 @@ def _status_response(ticket: TicketView, status: int = 200, rating_errors: dict 
         can_rate=not by_lookup and ratings.can_rate(ticket, rating),
         rating_labels=RATING_LABELS,
         rating_errors=rating_errors or {},
+        volunteer_qr=_volunteer_qr(check_token) if check_token else None,
         **({"csrf_token": lambda: csrf} if csrf is not None else {}),  # kept: the reader's token is put in later
     )
+
+
+def _volunteer_qr(check_token: str):
+    """The QR a volunteer who comes to help scans on the resident's page, to check in and out."""
+    from ..services import qr, urls
+
+    return qr.svg(urls.public_url(url_for("public.volunteer_check_page", token=check_token)),
+                  _("Volunteers: check in and out here"))
 
 
 @bp.post("/t/<token>/rating")

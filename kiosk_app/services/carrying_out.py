@@ -64,7 +64,8 @@ def add(actor: Staff, consultation_id, form: dict) -> ConsultationTask:
     existing = tasks(consultation)
     if len(existing) >= TASKS_MOST:
         raise InvalidInput({"title": _l("At most %(most)d tasks.", most=TASKS_MOST)})
-    task = ConsultationTask(consultation_id=consultation.id, position=len(existing), **_values(form))
+    task = ConsultationTask(community_id=consultation.community_id, consultation_id=consultation.id,
+                            position=len(existing), **_values(form))
     db.session.add(task)
     db.session.flush()
     record(actor, AuditAction.UPDATE, "consultation", consultation.id, name=consultation.title,

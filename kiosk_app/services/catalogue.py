@@ -150,11 +150,16 @@ def service_choices() -> tuple[Choice, ...]:
 def get_service(service_id, community=None) -> ServiceRef:
     """An active service (with ``community``: one that community offers)."""
     service_id = record_id(service_id)
-    service = kept(("service", service_id), lambda: _service(service_id)) if service_id else None
+    service = service_ref(service_id) if service_id else None
     if service is None or not service.active or not service.category_active \
             or (community is not None and service.id not in offered(community.id)):
         raise NotFound(_l("This service does not exist or is no longer offered."))
     return service
+
+
+def service_ref(service_id: int) -> ServiceRef | None:
+    """A service, offered or not (kept like reference data)."""
+    return kept(("service", service_id), lambda: _service(service_id))
 
 
 def _service(service_id: int) -> ServiceRef | None:

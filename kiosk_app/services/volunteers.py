@@ -1,7 +1,8 @@
 """志愿云: residents register as volunteers of their community (a mobile proved by a texted code, their
 skills, when they are free); tasks of decided matters that want volunteers are offered to them; they
 sign up, check in and out with the task's QR on the spot, and their hours — as staff confirm them —
-accumulate in a ledger they can see (the community's time bank).
+accumulate in a ledger they can see (the community's time bank).  A volunteer-eligible ticket that
+staff offer is a task the same way (services/ticket_help.py).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import Area, ConsultationTask, Consultation, Shift, Staff, TaskState, Volunteer
+from ..models import Area, Building, Consultation, ConsultationTask, Shift, Staff, TaskState, Ticket, Volunteer
+from ..models.ticket import Status
 from ..models.base import utcnow
 from ..models.sealed import lookup, lookups
 from . import codes, consultations, scope, workdays
@@ -29,6 +31,7 @@ from .validation import FieldError, clean_name, record_id
 
 TEXT_MAX = 200
 MINUTES_MOST = 24 * 60  # a shift's minutes, as confirmed
+WANTED_MOST = 200  # volunteers a task asks for
 CODE_TEXT = _l("[Community Cloud Locker] Your code to register as a volunteer is %(code)s, valid %(minutes)d minutes.")
 SIGN_IN_TEXT = _l("[Community Cloud Locker] Your volunteer's sign-in code is %(code)s, valid %(minutes)d minutes.")
 
@@ -110,28 +113,57 @@ def get(volunteer_id) -> Volunteer | None:
 
 # -- tasks offered, shifts ------------------------------------------------------------------------------
 
-def offered(volunteer: Volunteer) -> list[tuple[ConsultationTask, int, Shift | None]]:
-    """The community's tasks that want volunteers and are not done: (task, signed up, the volunteer's own
-    shift)."""
-    found = list(db.session.scalars(select(ConsultationTask)
-                                    .join(Consultation, Consultation.id == ConsultationTask.consultation_id)
-                                    .where(Consultation.community_id == volunteer.community_id,
-                                           ConsultationTask.volunteers_wanted > 0, ConsultationTask.state != TaskState.DONE)
-                                    .order_by(ConsultationTask.due_on)))
-    ids = [task.id for task in found]
+FINAL = [status for status in Status if status.is_final]
+
+
+@dataclass(frozen=True)
+class Offer:
+    task: ConsultationTask
+    taken: int  # volunteers signed up
+    mine: Shift | None  # the volunteer's own sign-up
+    place: str  # the consultation it carries out, or the building a ticket's help is for
+
+    @property
+    def for_ticket(self) -> bool:
+        return self.task.ticket_id is not None
+
+
+def _open_tasks():
+    """Tasks that want volunteers and are not done; a ticket's help only while the ticket is open."""
+    return (select(ConsultationTask, Consultation.title, Building)
+            .outerjoin(Consultation, Consultation.id == ConsultationTask.consultation_id)
+            .outerjoin(Ticket, Ticket.id == ConsultationTask.ticket_id)
+            .outerjoin(Building, Building.id == Ticket.building_id)
+            .where(ConsultationTask.volunteers_wanted > 0, ConsultationTask.state != TaskState.DONE,
+                   (ConsultationTask.ticket_id.is_(None)) | (Ticket.status.not_in(FINAL))))
+
+
+def offered(volunteer: Volunteer) -> list[Offer]:
+    """The community's tasks (and tickets' help) that want volunteers now, soonest first.  A ticket's
+    help shows the service and the building: never the resident's name or number (staff put them in
+    touch)."""
+    found = db.session.execute(_open_tasks().where(ConsultationTask.community_id == volunteer.community_id)
+                               .order_by(ConsultationTask.due_on, ConsultationTask.id)).all()
+    ids = [task.id for task, _title, _building in found]
     taken = dict(db.session.execute(select(Shift.task_id, func.count()).where(Shift.task_id.in_(ids))
                                     .group_by(Shift.task_id)).all())
     mine = {shift.task_id: shift for shift in db.session.scalars(
         select(Shift).where(Shift.volunteer_id == volunteer.id, Shift.task_id.in_(ids)))}
-    return [(task, taken.get(task.id, 0), mine.get(task.id)) for task in found]
+    return [Offer(task, taken.get(task.id, 0), mine.get(task.id), building.name if building else title or "")
+            for task, title, building in found]
 
 
 def _task_for(volunteer: Volunteer, task_id) -> ConsultationTask:
-    task = db.session.get(ConsultationTask, record_id(task_id) or 0)
-    consultation = db.session.get(Consultation, task.consultation_id) if task else None
-    if task is None or consultation.community_id != volunteer.community_id or task.volunteers_wanted <= 0:
+    task_id = record_id(task_id) or 0
+    found = db.session.execute(_open_tasks().where(ConsultationTask.id == task_id)).first()
+    if found is None:
+        task = db.session.get(ConsultationTask, task_id)
+        if task is not None and task.community_id == volunteer.community_id and task.volunteers_wanted > 0:
+            raise InvalidInput({"task": _l("This task is done.")})
         raise NotFound(_l("We could not find this task."))
-    return task
+    if found[0].community_id != volunteer.community_id:
+        raise NotFound(_l("We could not find this task."))
+    return found[0]
 
 
 def sign_up(volunteer: Volunteer, task_id) -> Shift:
@@ -147,12 +179,13 @@ def sign_up(volunteer: Volunteer, task_id) -> Shift:
 
 @use_case
 def _sign_up(volunteer: Volunteer, task_id) -> Shift:
+    task = db.session.get(ConsultationTask, record_id(task_id) or 0)
+    existing = task and db.session.scalar(select(Shift).where(Shift.task_id == task.id, Shift.volunteer_id == volunteer.id))
+    if existing is not None and task.community_id == volunteer.community_id:
+        return existing
     task = _task_for(volunteer, task_id)
     task = db.session.scalar(select(ConsultationTask).where(ConsultationTask.id == task.id).with_for_update()
                              .execution_options(populate_existing=True))
-    existing = db.session.scalar(select(Shift).where(Shift.task_id == task.id, Shift.volunteer_id == volunteer.id))
-    if existing is not None:
-        return existing
     if task.state == TaskState.DONE or task.volunteers_wanted <= 0:
         raise InvalidInput({"task": _l("This task is done.")})
     if db.session.scalar(select(func.count(Shift.id)).where(Shift.task_id == task.id)) >= task.volunteers_wanted:
@@ -193,6 +226,9 @@ def check(volunteer: Volunteer, token: str, action: str) -> Shift:
     shift = db.session.scalar(select(Shift).where(Shift.task_id == task.id, Shift.volunteer_id == volunteer.id))
     if shift is None:
         raise InvalidInput({"task": _l("Sign up for this task first.")})
+    if shift.checked_in_at is None and task.ticket_id is not None and \
+            db.session.get(Ticket, task.ticket_id).status.is_final:  # (checking out stays possible)
+        raise InvalidInput({"task": _l("This task is done.")})
     now = utcnow()
     if action == CHECK_IN and shift.checked_in_at is None:
         shift.checked_in_at = now
@@ -224,7 +260,29 @@ def ledger(volunteer: Volunteer) -> tuple[list[LedgerLine], int]:
 
 # -- staff ----------------------------------------------------------------------------------------------
 
-def _count(value, most: int) -> int | None:
+def authorised(actor: Staff, task: ConsultationTask) -> dict:
+    """What an account may do with a task's volunteers is what it may do with the consultation or the
+    ticket the task is for (another community's: not found); a volunteer's account does not manage
+    volunteers.  The audit record's subject, as keywords."""
+    if task.ticket_id is not None:
+        from .ticket_help import ticket_for_staff
+
+        return ticket_subject(ticket_for_staff(actor, task.ticket_id))
+    consultation = consultations.get_for_staff(actor, task.consultation_id)
+    return {"entity": "consultation", "entity_id": consultation.id, "name": consultation.title,
+            "area_id": consultation.community_id}
+
+
+def ticket_subject(ticket: Ticket) -> dict:
+    return {"entity": "ticket", "entity_id": ticket.id, "name": ticket.number, "area_id": ticket.community_id}
+
+
+def audit(actor: Staff, subject: dict, after: dict) -> None:
+    record(actor, AuditAction.UPDATE, subject["entity"], subject["entity_id"], name=subject["name"],
+           area_id=subject["area_id"], after=after)
+
+
+def count_typed(value, most: int) -> int | None:
     """A whole number from 0 to ``most`` typed in a form, or None."""
     text = str(value or "").strip()
     return int(text) if text.isascii() and text.isdigit() and len(text) <= 6 and int(text) <= most else None
@@ -240,15 +298,18 @@ def offer(actor: Staff, task_id, wanted) -> ConsultationTask:
     task = db.session.get(ConsultationTask, record_id(task_id) or 0)
     if task is None:
         raise NotFound(_l("We could not find this task."))
-    consultation = consultations.get_for_staff(actor, task.consultation_id)
-    number = _count(wanted, 200)
+    subject = authorised(actor, task)
+    set_wanted(task, wanted)
+    audit(actor, subject, {"task": task.id, "volunteers_wanted": task.volunteers_wanted})
+    return task
+
+
+def set_wanted(task: ConsultationTask, wanted) -> None:
+    number = count_typed(wanted, WANTED_MOST)
     if number is None:
-        raise InvalidInput({"wanted": _l("How many volunteers: a number from 0 to 200.")})
+        raise InvalidInput({"wanted": _l("How many volunteers: a number from 0 to %(most)d.", most=WANTED_MOST)})
     task.volunteers_wanted = number
     task.check_token = task.check_token or secrets.token_urlsafe(16)
-    record(actor, AuditAction.UPDATE, "consultation", consultation.id, name=consultation.title,
-           area_id=consultation.community_id, after={"task": task.id, "volunteers_wanted": number})
-    return task
 
 
 @use_case
@@ -258,13 +319,12 @@ def confirm_minutes(actor: Staff, shift_id, minutes) -> Shift:
     task = db.session.get(ConsultationTask, shift.task_id) if shift else None
     if shift is None:
         raise NotFound(_l("We could not find this shift."))
-    consultation = consultations.get_for_staff(actor, task.consultation_id)
-    value = _count(minutes, MINUTES_MOST)
+    subject = authorised(actor, task)
+    value = count_typed(minutes, MINUTES_MOST)
     if value is None:
         raise InvalidInput({"minutes": _l("Minutes: a number from 0 to %(most)d.", most=MINUTES_MOST)})
     shift.minutes_confirmed, shift.confirmed_by_id, shift.confirmed_at = value, actor.id, utcnow()
-    record(actor, AuditAction.UPDATE, "consultation", consultation.id, name=consultation.title,
-           area_id=consultation.community_id, after={"shift": shift.id, "minutes": value})
+    audit(actor, subject, {"shift": shift.id, "minutes": value})
     return shift
 
 
@@ -275,10 +335,9 @@ def hours_by_month(actor: Staff, months: int = 12) -> list[tuple[str, str, float
     totals: dict[tuple[str, str], int] = defaultdict(int)
     names = {area.id: area.name for area in scope.communities(actor)}
     for community_id, checked_in_at, minutes in db.session.execute(
-            select(Consultation.community_id, func.coalesce(Shift.checked_in_at, Shift.confirmed_at), Shift.minutes_confirmed)
+            select(ConsultationTask.community_id, func.coalesce(Shift.checked_in_at, Shift.confirmed_at), Shift.minutes_confirmed)
             .join(ConsultationTask, ConsultationTask.id == Shift.task_id)
-            .join(Consultation, Consultation.id == ConsultationTask.consultation_id)
-            .where(Consultation.community_id.in_(scope.community_ids_select(actor)), Shift.minutes_confirmed.is_not(None),
+            .where(ConsultationTask.community_id.in_(scope.community_ids_select(actor)), Shift.minutes_confirmed.is_not(None),
                    Shift.confirmed_at >= since)):
         month = workdays.local_date(checked_in_at).strftime("%Y-%m")
         totals[(names.get(community_id, ""), month)] += minutes

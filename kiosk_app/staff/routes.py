@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -18,8 +18,6 @@ from ..web.transactions import reads_only
 bp = Blueprint("staff", __name__)
 bp.after_request(no_store)
 bp.before_request(enforce_idle_timeout)
-
-
 
 
 @bp.context_processor
@@ -70,10 +68,11 @@ def queue_export():
 # ---------------------------------------------------------------- a ticket
 
 def _ticket_context(ticket, **extra):
-    from ..services import ratings
+    from ..services import ratings, ticket_help
 
     return dict(
         ticket=ticket,
+        help=ticket_help.for_staff(current_user, ticket),
         rating=ratings.rating_of(ticket),
         actions=workflow.available_actions(current_user, ticket),
         candidates=workflow.reassign_candidates(current_user, ticket),
@@ -329,3 +328,4 @@ def follow_up_close(follow_up_id: int):
 from . import account as _account_pages  # noqa: E402,F401  (its routes join this blueprint)
 from . import archive as _archive_pages  # noqa: E402,F401  (its routes join this blueprint)
 from . import consultations as _consultation_pages  # noqa: E402,F401  (its routes join this blueprint)
+from . import ticket_help as _ticket_help_pages  # noqa: E402,F401  (its routes join this blueprint)

@@ -41,3 +41,34 @@ def test_the_locker_migrations_go_down_and_up_again_with_rows_in_place(make_app)
         assert item is not None and len(item.token) >= 20  # a token made for the row that had none
         db.session.remove()  # PostgreSQL: a session still reading the table would block the DROPs
         flask_migrate.downgrade(revision="base")
+
+
+def test_tasks_learn_their_community_from_their_consultation_and_tickets_tasks_go_on_the_way_down(make_app):
+    """0034: a task carries its community (from its consultation) and may be a ticket's instead."""
+    from datetime import date
+
+    from kiosk_app.models import ConsultationTask, TaskOwner
+    from kiosk_app.services import seed
+
+    from ..helpers import STAFF_PASSWORD, make_ticket
+    from .test_consultations import draft
+
+    app = make_app()
+    with app.app_context():
+        db.drop_all()
+        flask_migrate.upgrade()
+        seed.seed_demo(staff_password=STAFF_PASSWORD)
+        consultation = draft()
+        ticket = make_ticket(service_code="home-visit")
+        for values in ({"consultation_id": consultation.id}, {"ticket_id": ticket.id}):
+            db.session.add(ConsultationTask(community_id=consultation.community_id, title="一项任务",
+                                            owner_kind=TaskOwner.VOLUNTEERS, due_on=date(2026, 12, 31), **values))
+        db.session.commit()
+        community_id = consultation.community_id
+        db.session.remove()
+        flask_migrate.downgrade(revision="0033")
+        flask_migrate.upgrade()
+        rows = db.session.execute(db.text("SELECT community_id, consultation_id, ticket_id FROM consultation_tasks")).all()
+        assert [tuple(row) for row in rows] == [(community_id, consultation.id, None)]
+        db.session.remove()
+        flask_migrate.downgrade(revision="base")

@@ -1,0 +1,56 @@
+"""A volunteer-eligible ticket offered to the community's volunteers (志愿云), from the ticket's page:
+how many are wanted, who signed up, the check-in QR to print, and the minutes staff confirm."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..services import qr, scope, ticket_help, urls, volunteers
+from ..services.errors import InvalidInput, NotFound
+from ..web import htmx
+from ..web.transactions import reads_only
+from .routes import _ticket_context, bp
+
+
+def _done(ticket_id: int, act, message: str):
+    try:
+        act()
+    except InvalidInput as invalid:
+        ticket = scope.get_ticket(current_user, ticket_id)
+        form_shown = ticket.service.volunteer_eligible and not ticket.status.is_final
+        return htmx.render("pages/staff/ticket.html", "partials/staff/ticket_panel.html", invalid.status_code,
+                           **_ticket_context(ticket, revealed=False, errors=invalid.errors,
+                                             wanted=request.form.get("wanted", "")[:6],
+                                             problem=None if form_shown else " ".join(map(str, invalid.errors.values()))))
+    flash(message, "ok")
+    return redirect(url_for("staff.ticket_detail", ticket_id=ticket_id) + "#ticket-volunteers", code=303)
+
+
+@bp.post("/tickets/<int:ticket_id>/volunteers")
+@login_required
+def ticket_volunteers(ticket_id: int):
+    return _done(ticket_id, lambda: ticket_help.offer(current_user, ticket_id, request.form.get("wanted")),
+                 _("The ticket is offered to the community's volunteers."))
+
+
+@bp.post("/tickets/<int:ticket_id>/shifts/<int:shift_id>")
+@login_required
+def ticket_shift_confirm(ticket_id: int, shift_id: int):
+    return _done(ticket_id, lambda: volunteers.confirm_minutes(current_user, shift_id, request.form.get("minutes")),
+                 _("The volunteer's minutes are confirmed."))
+
+
+@bp.get("/tickets/<int:ticket_id>/volunteers/qr")
+@login_required
+@reads_only
+def ticket_volunteers_qr(ticket_id: int):
+    """The check-in QR printed for a resident without a phone (it is on their ticket's page otherwise)."""
+    ticket = ticket_help.ticket_for_staff(current_user, ticket_id)
+    task = ticket_help.task_of(ticket.id)
+    if task is None or not task.check_token:
+        raise NotFound(_("We could not find this task."))
+    address = urls.public_url(url_for("public.volunteer_check_page", token=task.check_token))
+    return render_template("pages/staff/task_qr.html", task=task, address=address, qr=qr.svg(address, task.title),
+                           back=(url_for("staff.ticket_detail", ticket_id=ticket.id), ticket.number))

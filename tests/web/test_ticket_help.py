@@ -1,0 +1,140 @@
+"""志愿云 for requests: staff offer a volunteer-eligible ticket to the community's registered volunteers;
+a volunteer sees the service and the building (never the resident), signs up, checks in and out with the
+QR on the resident's ticket page, and staff confirm the minutes, which count in the ledger and figures."""
+
+from __future__ import annotations
+
+import threading
+
+from kiosk_app.extensions import db
+from kiosk_app.models import ConsultationTask, Shift, Status, Ticket
+
+from ..helpers import csrf_token, make_ticket, sign_in
+from .test_volunteers import text, volunteer
+
+
+def home_visit(app, service_code: str = "home-visit") -> tuple[int, str, str]:
+    """A ticket of HQ building 0 from 王秀英 (id, token, number)."""
+    with app.app_context():
+        ticket = make_ticket(service_code=service_code, name="王秀英", mobile="13911112222",
+                             details="腿脚不便，想请人陪同去医院复查")
+        return ticket.id, ticket.token, ticket.number
+
+
+def offer(staff, ticket_id: int, wanted: str = "1"):
+    return staff.post(f"/staff/tickets/{ticket_id}/volunteers",
+                      data={"wanted": wanted, "csrf_token": csrf_token(staff, f"/staff/tickets/{ticket_id}")})
+
+
+def test_a_home_visit_is_offered_to_volunteers_who_check_in_on_the_residents_page(app):
+    ticket_id, token, _number = home_visit(app)
+    staff = sign_in(app, "staff-hq")
+    assert 'id="offer-volunteers"' in text(staff.get(f"/staff/tickets/{ticket_id}"))
+    assert offer(staff, ticket_id).status_code == 303
+    phone, phone_token = volunteer(app)
+    page = text(phone.get("/v/"))
+    with app.app_context():
+        task = db.session.scalar(db.select(ConsultationTask).filter_by(ticket_id=ticket_id))
+        task_id, check_token = task.id, task.check_token
+        building = db.session.get(Ticket, ticket_id).building.name
+    offered = page.split(f'data-task="{task_id}"')[1].split("</li>")[0]
+    assert "居家养老上门服务预约" in offered and building in offered
+    for private in ("王秀英", "王*英", "1391111", "2222", "陪同去医院"):
+        assert private not in page
+    assert 'id="volunteer-check-in"' not in text(app.test_client().get(f"/t/{token}"))  # nobody signed up yet
+
+    assert phone.post(f"/v/tasks/{task_id}/sign-up", data={"csrf_token": phone_token}).status_code == 303
+    assert "社区工作人员会给您打电话" in text(phone.get("/v/"))
+    residents_page = text(app.test_client().get(f"/t/{token}"))
+    assert 'id="volunteer-check-in"' in residents_page and '<svg class="qr"' in residents_page.split('id="volunteer-check-in"')[1]
+    assert phone.post(f"/v/check/{check_token}", data={"action": "in", "csrf_token": phone_token}).status_code == 303
+    assert phone.post(f"/v/check/{check_token}", data={"action": "out", "csrf_token": phone_token}).status_code == 303
+    assert 'id="volunteer-check-in"' not in text(app.test_client().get(f"/t/{token}"))  # checked out: gone
+
+    with app.app_context():
+        shift_id = db.session.scalar(db.select(Shift.id).filter_by(task_id=task_id))
+    ticket_page = text(staff.get(f"/staff/tickets/{ticket_id}"))
+    row = ticket_page.split(f'data-shift="{shift_id}"')[1].split("</tr>")[0]
+    assert "孙*愿" in row and "孙志愿" not in row and "13700000001" not in row
+    revealed = text(staff.post(f"/staff/tickets/{ticket_id}/reveal",
+                               data={"csrf_token": csrf_token(staff, f"/staff/tickets/{ticket_id}")}))
+    assert "孙志愿" in revealed and "13700000001" in revealed  # putting them in touch: the reveal is recorded
+    staff_token = csrf_token(staff, f"/staff/tickets/{ticket_id}")
+    wrong = staff.post(f"/staff/tickets/{ticket_id}/shifts/{shift_id}", data={"minutes": "9999", "csrf_token": staff_token})
+    assert wrong.status_code == 422 and "分钟数" in text(wrong)
+    assert staff.post(f"/staff/tickets/{ticket_id}/shifts/{shift_id}",
+                      data={"minutes": "45", "csrf_token": staff_token}).status_code == 303
+    assert "0.8" in text(phone.get("/v/")).split('id="ledger-total"')[1][:80]
+    with app.app_context():
+        from kiosk_app.models import Staff
+        from kiosk_app.services import volunteers
+
+        hours = volunteers.hours_by_month(db.session.scalar(db.select(Staff).filter_by(username="admin-hq")))
+        assert sum(total for _community, _month, total in hours) == 0.8
+    qr_page = text(staff.get(f"/staff/tickets/{ticket_id}/volunteers/qr"))
+    assert '<svg class="qr"' in qr_page
+
+
+def test_only_a_volunteer_eligible_open_ticket_of_ones_own_community_is_offered(app):
+    repair_id, _token, _number = home_visit(app, "facility-repair")
+    staff = sign_in(app, "staff-hq")
+    assert 'id="ticket-volunteers"' not in text(staff.get(f"/staff/tickets/{repair_id}"))
+    refused = offer(staff, repair_id)
+    assert refused.status_code == 422 and "不属于志愿者可协助的范围" in text(refused).split('id="ticket-problem"')[1][:200]
+    ticket_id, _token, _number = home_visit(app)
+    for wanted in ("abc", "-1", "201", "１"):
+        refused = offer(staff, ticket_id, wanted)
+        assert refused.status_code == 422 and "志愿者人数须为 0 到 200" in text(refused).split('id="err-wanted"')[1][:80]
+    assert offer(sign_in(app, "staff-xj"), ticket_id).status_code == 404  # another community's ticket
+    assert offer(sign_in(app, "volunteer-hq"), ticket_id).status_code in (403, 404)  # a volunteer's account
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(ConsultationTask.id)).filter_by(ticket_id=ticket_id)) == 0
+
+    assert offer(staff, ticket_id, "2").status_code == 303
+    assert offer(staff, ticket_id, "3").status_code == 303  # the same task, now wanting three
+    with app.app_context():
+        tasks = list(db.session.scalars(db.select(ConsultationTask).filter_by(ticket_id=ticket_id)))
+        assert [task.volunteers_wanted for task in tasks] == [3]
+        task_id = tasks[0].id
+    elsewhere = app.test_client()  # a volunteer of another community
+    elsewhere.get("/kiosk/community/XJ")
+    assert "居家养老上门服务预约" not in text(elsewhere.get("/v/"))
+
+    phone, phone_token = volunteer(app)
+    with app.app_context():
+        ticket = db.session.get(Ticket, ticket_id)
+        ticket.status = Status.REJECTED
+        db.session.commit()
+    assert f'data-task="{task_id}"' not in text(phone.get("/v/"))  # a closed ticket wants nobody
+    assert phone.post(f"/v/tasks/{task_id}/sign-up", data={"csrf_token": phone_token}).status_code == 422
+    refused = offer(staff, ticket_id)
+    assert refused.status_code == 422 and "该办件已结束" in text(refused).split('id="ticket-problem"')[1][:200]
+
+
+def test_offers_at_once_make_one_task(app):
+    from kiosk_app.models import Staff
+    from kiosk_app.services import ticket_help
+
+    ticket_id, _token, _number = home_visit(app)
+    barrier, outcomes = threading.Barrier(4), []
+
+    def offer_now(username):
+        with app.app_context():
+            try:
+                actor = db.session.scalar(db.select(Staff).filter_by(username=username))
+                barrier.wait()
+                ticket_help.offer(actor, ticket_id, "2")
+                outcomes.append("ok")
+            except Exception as error:  # noqa: BLE001
+                outcomes.append(type(error).__name__)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=offer_now, args=(name,)) for name in ("staff-hq", "admin-hq") * 2]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert outcomes == ["ok"] * 4
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(ConsultationTask.id)).filter_by(ticket_id=ticket_id)) == 1
