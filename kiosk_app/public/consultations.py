@@ -22,7 +22,8 @@ from ..web.transactions import reads_only
 from .routes import bp
 
 VOTER_MINUTES = 30
-SESSION_KEY = "voters"  # {consultation id: [household id, member id, label, until]} (web/context.forget_voters)
+SESSION_KEY = "voters"  # {consultation id: [household id, member id, label, until, households]} (web/context.forget_voters)
+# households: [[household id, member id, label, place], …] when the number speaks for more than one
 PAGE_KEY = "code_page"  # a random mark: whose tries are whose (services/codes.redeem)
 NUMBER_KEY = "code_number"  # the keyed digest of the number a code was asked for (never the number)
 
@@ -38,10 +39,19 @@ def _voter(consultation) -> participation.Voter | None:
     return participation.Voter(consultation.id, held[0], held[1], held[2])
 
 
-def _remember(voter: participation.Voter) -> None:
+def _households(consultation) -> list[participation.Voter]:
+    """The households the confirmed number speaks for, when it is more than one (to choose from)."""
+    held = (session.get(SESSION_KEY) or {}).get(str(consultation.id))
+    if _voter(consultation) is None or len(held) < 5:
+        return []
+    return [participation.Voter(consultation.id, *choice) for choice in held[4]]
+
+
+def _remember(voter: participation.Voter, households: list[participation.Voter] = (), until: int | None = None) -> None:
     voters = {k: v for k, v in (session.get(SESSION_KEY) or {}).items() if v[3] >= time.time()}
     voters[str(voter.consultation_id)] = [voter.household_id, voter.member_id, voter.label,
-                                          int(time.time()) + VOTER_MINUTES * 60]
+                                          until or int(time.time()) + VOTER_MINUTES * 60,
+                                          [[h.household_id, h.member_id, h.label, h.place] for h in households]]
     session[SESSION_KEY] = dict(list(voters.items())[-5:])
 
 
@@ -52,6 +62,7 @@ def _page(consultation, errors: dict | None = None, form: dict | None = None, st
                                at_kiosk=terminal is not None,
                                kiosk_voted=request.args.get("kiosk_voted") == "1",
                                phase=consultations.phase(consultation), voter=voter,
+                               households=_households(consultation) if voter else [],
                                household_vote=voting.household_vote(consultation, voter),
                                comments=discussion.comments(consultation), result=consultations.result(consultation),
                                scope_text=consultations.scope_text(consultation),
@@ -100,8 +111,21 @@ def consultation_verify(token: str):
         voter = participation.confirm_code(consultation, session.get(NUMBER_KEY), form["code"], session.get(PAGE_KEY, ""))
     except InvalidInput as invalid:
         return _page(consultation, {k: str(v) for k, v in invalid.errors.items()}, form, 422, sent=True)
-    _remember(voter)
+    found = participation.households(consultation, voter)
+    _remember(voter, found if len(found) > 1 else [])
     session.pop(NUMBER_KEY, None)
+    return redirect(url_for("public.consultation_page", token=token) + "#take-part", code=303)
+
+
+@bp.post("/c/<token>/household")
+def consultation_household(token: str):
+    """Speak for another of the households the confirmed number speaks for."""
+    consultation = consultations.get_public(token)
+    choices = _households(consultation)
+    chosen = next((h for h in choices if str(h.household_id) == request.form.get("household", "")[:12]), None)
+    if chosen is not None:
+        held = session[SESSION_KEY][str(consultation.id)]
+        _remember(chosen, choices, until=held[3])
     return redirect(url_for("public.consultation_page", token=token) + "#take-part", code=303)
 
 

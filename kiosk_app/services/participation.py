@@ -29,6 +29,7 @@ from .uow import use_case
 from .validation import FieldError, clean_id_number, mask_name
 
 LABEL_MAX = 60  # models/consultation.py: Comment.author_label
+HOUSEHOLDS_MOST = 8  # households one number speaks for, at most
 TAKES_PART = (Phase.DISCUSSION, Phase.BEFORE_VOTE, Phase.VOTING)  # when a resident may verify
 
 CODE_TEXT = _l("[Community Cloud Locker] Your code to take part in “%(title)s” is %(code)s, valid %(minutes)d "
@@ -41,6 +42,7 @@ class Voter:
     household_id: int
     member_id: int
     label: str  # as the discussion shows the household: "3号楼 张*"
+    place: str = ""  # the household's flat ("3号楼 1-301"): which one, for a number registered for two
 
 
 def _member_in_scope(consultation: Consultation, condition) -> Member | None:
@@ -51,8 +53,10 @@ def _member_in_scope(consultation: Consultation, condition) -> Member | None:
 
 def _voter(consultation: Consultation, member: Member) -> Voter:
     building = db.session.get(Building, member.household.building_id)
+    room = member.household.room
     return Voter(consultation.id, member.household_id, member.id,
-                 f"{building.name_zh[:40]} {mask_name(member.name)}"[:LABEL_MAX])
+                 f"{building.name_zh[:40]} {mask_name(member.name)}"[:LABEL_MAX],
+                 f"{building.name_zh[:40]} {room.label}" if room is not None else building.name_zh[:40])
 
 
 def check(consultation: Consultation, voter: Voter | None) -> Voter | None:
@@ -110,6 +114,24 @@ def confirm_code(consultation: Consultation, number: str | None, code: str | Non
     if voter is None:  # the member left (or the household moved) since the code was sent
         raise InvalidInput({"code": codes.WRONG})
     return voter
+
+
+def households(consultation: Consultation, voter: Voter) -> list[Voter]:
+    """Every household of the scope the confirmed number speaks for, ``voter``'s first: an owner of two
+    flats whose number is in both files speaks for each (one at a time, each with its own vote)."""
+    member = db.session.get(Member, voter.member_id)
+    found, seen = [voter], {voter.household_id}
+    if member is None or not member.mobile:
+        return found
+    for other in db.session.scalars(select(Member).join(Household, Household.id == Member.household_id)
+                                    .where(Member.mobile_lookup.in_(lookups(member.mobile)), Member.moved_out.is_(None),
+                                           consultations.in_scope(consultation))
+                                    .order_by(Member.household_id, Member.position, Member.id)
+                                    .limit(HOUSEHOLDS_MOST * 4)):
+        if other.household_id not in seen and len(found) < HOUSEHOLDS_MOST:
+            seen.add(other.household_id)
+            found.append(_voter(consultation, other))
+    return found
 
 
 KIOSK_VOTE_TEXT = _l("[Community Cloud Locker] A vote for your household in “%(title)s” was cast at the community's "

@@ -400,3 +400,38 @@ def local_date_days_ago(days: int):
     from kiosk_app.services.workdays import local_date
 
     return local_date(utcnow()) - timedelta(days=days)
+
+
+def test_a_number_in_two_households_files_votes_for_each_one_at_a_time(app):
+    from kiosk_app.models import Vote
+
+    _admin, _token, _detail_url, consultation_id, public = opened(app)  # flat 1-101 with 13900000001
+    with app.app_context():
+        second = household(0, room="202")  # the same owner's second flat, the same number
+        elsewhere = household(0, room="303", mobile="13900000002")  # in the scope, not this number's
+        second_id, elsewhere_id = second.id, elsewhere.id
+        move_to(db.session.get(Consultation, consultation_id), Phase.VOTING)
+        agree, against = (option.id for option in db.session.get(Consultation, consultation_id).options[:2])
+    resident = app.test_client()
+    resident_token = csrf_token(resident, public)
+    resident.post(f"{public}/code", data={"mobile": "13900000001", "csrf_token": resident_token})
+    with app.app_context():
+        code = code_sent_to(db.session.get(Consultation, consultation_id))
+    assert resident.post(f"{public}/verify", data={"code": code, "csrf_token": resident_token}).status_code == 303
+    page = text(resident.get(public))
+    assert "登记在本议题的 2 户" in page and "1号楼 1-101" in page.split('id="households"')[1].split("</form>")[0]
+    assert resident.post(f"{public}/vote", data={"option": str(agree), "csrf_token": resident_token}).status_code == 303
+    # another household's id, not this number's: nothing changes
+    resident.post(f"{public}/household", data={"household": str(elsewhere_id), "csrf_token": resident_token})
+    assert "现在代表 1号楼 1-101" in text(resident.get(public))
+    resident.post(f"{public}/household", data={"household": str(second_id), "csrf_token": resident_token})
+    page = text(resident.get(public))
+    assert "现在代表 1号楼 1-202" in page and "您户已投票" not in page  # the second flat has not voted yet
+    assert resident.post(f"{public}/vote", data={"option": str(against), "csrf_token": resident_token}).status_code == 303
+    assert "您户已投票：不同意" in text(resident.get(public))
+    with app.app_context():
+        voted = set(db.session.scalars(db.select(Vote.household_id).filter_by(consultation_id=consultation_id)))
+        assert len(voted) == 2 and second_id in voted and elsewhere_id not in voted
+    first_id = next(iter(voted - {second_id}))
+    resident.post(f"{public}/household", data={"household": str(first_id), "csrf_token": resident_token})
+    assert "您户已投票：同意" in text(resident.get(public))  # the first flat's vote stands as it was
