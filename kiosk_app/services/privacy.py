@@ -75,11 +75,10 @@ def purge() -> int:
 
 @use_case
 def _purge_votes(cutoff) -> None:
-    """How each household voted, and who voted for it, once the result has been published for
-    PERSONAL_DATA_DAYS (time to question the count): the totals in the result stay."""
+    """The votes — which household voted, how, and who for it — once the result has been published
+    for PERSONAL_DATA_DAYS (time to question the count): the totals and the turnout in the result stay."""
     closed = select(Consultation.id).where(Consultation.closed_at < cutoff)
-    db.session.execute(update(Vote).where(Vote.consultation_id.in_(closed), Vote.choice != "")
-                       .values(choice="", member_id=None, staff_id=None))
+    db.session.execute(delete(Vote).where(Vote.consultation_id.in_(closed)))
     # and what a household wrote when it judged the result, and what its follow-up found (民评)
     db.session.execute(update(ConsultationRating).where(ConsultationRating.updated_at < cutoff,
                                                         ConsultationRating.comment != "").values(comment=""))
