@@ -18,7 +18,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import Area, Building, Consultation, ConsultationTask, Shift, Staff, TaskState, Ticket, Volunteer
+from ..models import (Area, Building, Consultation, ConsultationTask, Service, Shift, Staff, TaskState, Ticket,
+                      Volunteer)
 from ..models.ticket import Status
 from ..models.base import utcnow
 from ..models.sealed import lookup, lookups
@@ -129,13 +130,15 @@ class Offer:
 
 
 def _open_tasks():
-    """Tasks that want volunteers and are not done; a ticket's help only while the ticket is open."""
+    """Tasks that want volunteers and are not done; a ticket's help only while the ticket is open and its
+    service one volunteers help with."""
     return (select(ConsultationTask, Consultation.title, Building)
             .outerjoin(Consultation, Consultation.id == ConsultationTask.consultation_id)
             .outerjoin(Ticket, Ticket.id == ConsultationTask.ticket_id)
+            .outerjoin(Service, Service.id == Ticket.service_id)
             .outerjoin(Building, Building.id == Ticket.building_id)
             .where(ConsultationTask.volunteers_wanted > 0, ConsultationTask.state != TaskState.DONE,
-                   (ConsultationTask.ticket_id.is_(None)) | (Ticket.status.not_in(FINAL))))
+                   ConsultationTask.ticket_id.is_(None) | (Ticket.status.not_in(FINAL) & Service.volunteer_eligible)))
 
 
 def offered(volunteer: Volunteer) -> list[Offer]:
@@ -218,16 +221,15 @@ CHECK_IN, CHECK_OUT = "in", "out"
 
 @use_case
 def check(volunteer: Volunteer, token: str, action: str) -> Shift:
-    """Check in at the task's place (its QR), or out again, while the task is offered and not done; the
-    button says which, so a second tap does not turn an arrival into a departure."""
+    """Check in at the task's place (its QR) while the task is offered and not done, and out again
+    whatever became of it since; the button says which, so a second tap does not turn an arrival into a
+    departure."""
     task = task_by_token(token)
-    if task.state == TaskState.DONE or task.volunteers_wanted <= 0:
-        raise InvalidInput({"task": _l("This task is done.")})
     shift = db.session.scalar(select(Shift).where(Shift.task_id == task.id, Shift.volunteer_id == volunteer.id))
     if shift is None:
         raise InvalidInput({"task": _l("Sign up for this task first.")})
-    if shift.checked_in_at is None and task.ticket_id is not None and \
-            db.session.get(Ticket, task.ticket_id).status.is_final:  # (checking out stays possible)
+    if shift.checked_in_at is None and (  # (a volunteer on the spot can always check out)
+            db.session.execute(_open_tasks().where(ConsultationTask.id == task.id)).first() is None):
         raise InvalidInput({"task": _l("This task is done.")})
     now = utcnow()
     if action == CHECK_IN and shift.checked_in_at is None:
@@ -296,7 +298,7 @@ def shifts(task: ConsultationTask) -> list[Shift]:
 def offer(actor: Staff, task_id, wanted) -> ConsultationTask:
     """Offer a task to the community's volunteers (how many are wanted), with its QR for the spot."""
     task = db.session.get(ConsultationTask, record_id(task_id) or 0)
-    if task is None:
+    if task is None or task.consultation_id is None:  # (a ticket's: services/ticket_help.offer)
         raise NotFound(_l("We could not find this task."))
     subject = authorised(actor, task)
     set_wanted(task, wanted)
@@ -313,11 +315,12 @@ def set_wanted(task: ConsultationTask, wanted) -> None:
 
 
 @use_case
-def confirm_minutes(actor: Staff, shift_id, minutes) -> Shift:
-    """Staff confirm the minutes a volunteer gave (what the ledger counts)."""
+def confirm_minutes(actor: Staff, shift_id, minutes, *, of: tuple[str, int]) -> Shift:
+    """Staff confirm the minutes a volunteer gave (what the ledger counts), on the page of the task's
+    consultation or ticket (``of``: ("consultation" or "ticket", its id))."""
     shift = db.session.get(Shift, record_id(shift_id) or 0)
     task = db.session.get(ConsultationTask, shift.task_id) if shift else None
-    if shift is None:
+    if shift is None or {"consultation": task.consultation_id, "ticket": task.ticket_id}.get(of[0]) != of[1]:
         raise NotFound(_l("We could not find this shift."))
     subject = authorised(actor, task)
     value = count_typed(minutes, MINUTES_MOST)

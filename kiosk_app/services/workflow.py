@@ -319,6 +319,10 @@ def reveal_personal_data(actor: Staff, ticket_id) -> Ticket:
         raise DomainError(_l("Your role may not see this resident's personal data."))
     ticket.events.append(TicketEvent(action=TicketEventKind.PERSONAL_DATA_VIEWED, actor_staff_id=actor.id,
                                      public=False, created_at=utcnow()))
+    from .ticket_help import volunteer_ids
+
+    helpers = volunteer_ids(ticket.id)  # the volunteers signed up to help are shown in full too
     record(actor, AuditAction.VIEW_PERSONAL_DATA, "ticket", ticket.id, name=ticket.number,
-           area_id=ticket.community_id)  # the auditor's one list of who saw what
+           area_id=ticket.community_id,  # the auditor's one list of who saw what
+           **({"after": {"volunteers": helpers}} if helpers else {}))
     return ticket

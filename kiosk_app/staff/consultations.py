@@ -214,7 +214,8 @@ def consultation_task_volunteers(consultation_id: int, task_id: int):
 @bp.post("/consultations/<int:consultation_id>/shifts/<int:shift_id>")
 @login_required
 def consultation_shift_confirm(consultation_id: int, shift_id: int):
-    return _act(consultation_id, lambda form: volunteers.confirm_minutes(current_user, shift_id, form.get("minutes")),
+    return _act(consultation_id, lambda form: volunteers.confirm_minutes(
+        current_user, shift_id, form.get("minutes"), of=("consultation", consultation_id)),
                 _("The volunteer's minutes are confirmed."))
 
 

@@ -14,15 +14,14 @@ from ..web.transactions import reads_only
 from .routes import _ticket_context, bp
 
 
-def _done(ticket_id: int, act, message: str):
+def _done(ticket_id: int, act, message: str, **typed):
     try:
         act()
     except InvalidInput as invalid:
         ticket = scope.get_ticket(current_user, ticket_id)
         form_shown = ticket.service.volunteer_eligible and not ticket.status.is_final
         return htmx.render("pages/staff/ticket.html", "partials/staff/ticket_panel.html", invalid.status_code,
-                           **_ticket_context(ticket, revealed=False, errors=invalid.errors,
-                                             wanted=request.form.get("wanted", "")[:6],
+                           **_ticket_context(ticket, revealed=False, errors=invalid.errors, **typed,
                                              problem=None if form_shown else " ".join(map(str, invalid.errors.values()))))
     flash(message, "ok")
     return redirect(url_for("staff.ticket_detail", ticket_id=ticket_id) + "#ticket-volunteers", code=303)
@@ -32,13 +31,14 @@ def _done(ticket_id: int, act, message: str):
 @login_required
 def ticket_volunteers(ticket_id: int):
     return _done(ticket_id, lambda: ticket_help.offer(current_user, ticket_id, request.form.get("wanted")),
-                 _("The ticket is offered to the community's volunteers."))
+                 _("The ticket is offered to the community's volunteers."), wanted=request.form.get("wanted", "")[:6])
 
 
 @bp.post("/tickets/<int:ticket_id>/shifts/<int:shift_id>")
 @login_required
 def ticket_shift_confirm(ticket_id: int, shift_id: int):
-    return _done(ticket_id, lambda: volunteers.confirm_minutes(current_user, shift_id, request.form.get("minutes")),
+    return _done(ticket_id, lambda: volunteers.confirm_minutes(current_user, shift_id, request.form.get("minutes"),
+                                                               of=("ticket", ticket_id)),
                  _("The volunteer's minutes are confirmed."))
 
 

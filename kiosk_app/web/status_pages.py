@@ -40,6 +40,7 @@ from werkzeug.http import parse_cookie
 from ..extensions import db
 from ..models import Area, Compartment, ItemKind, ItemState, LockerItem, Rating, Service, Terminal, Ticket, TicketEvent
 from ..models.base import utcnow
+from ..services import ticket_help
 from . import htmx, observability
 from .context import TERMINAL_COOKIE
 
@@ -75,7 +76,8 @@ def _reading():
                   events.c.created_at,
                   ratings.c.level, ratings.c.comment, ratings.c.created_at, ratings.c.updated_at,
                   items.c.id, items.c.held_at, items.c.pickup_expires_at, compartments.c.number,
-                  terminals.c.id, terminals.c.name_zh, terminals.c.name_en)
+                  terminals.c.id, terminals.c.name_zh, terminals.c.name_en,
+                  services.c.volunteer_eligible, ticket_help.helping(tickets.c.id))
         .select_from(tickets)
         .join(services, services.c.id == tickets.c.service_id)
         .join(areas, areas.c.id == tickets.c.community_id)

@@ -4,12 +4,14 @@ QR on the resident's ticket page, and staff confirm the minutes, which count in 
 
 from __future__ import annotations
 
+import json
 import threading
 
 from kiosk_app.extensions import db
 from kiosk_app.models import ConsultationTask, Shift, Status, Ticket
 
 from ..helpers import csrf_token, make_ticket, sign_in
+from .test_status_pages import reader  # noqa: F401  (a fixture)
 from .test_volunteers import text, volunteer
 
 
@@ -96,9 +98,10 @@ def test_only_a_volunteer_eligible_open_ticket_of_ones_own_community_is_offered(
         tasks = list(db.session.scalars(db.select(ConsultationTask).filter_by(ticket_id=ticket_id)))
         assert [task.volunteers_wanted for task in tasks] == [3]
         task_id = tasks[0].id
-    elsewhere = app.test_client()  # a volunteer of another community
-    elsewhere.get("/kiosk/community/XJ")
-    assert "居家养老上门服务预约" not in text(elsewhere.get("/v/"))
+    elsewhere, elsewhere_token = volunteer(app, "13700000005", "钱邻居", community="XJ")  # another community's
+    page = text(elsewhere.get("/v/"))
+    assert 'id="offered"' in page and f'data-task="{task_id}"' not in page
+    assert elsewhere.post(f"/v/tasks/{task_id}/sign-up", data={"csrf_token": elsewhere_token}).status_code == 404
 
     phone, phone_token = volunteer(app)
     with app.app_context():
@@ -138,3 +141,73 @@ def test_offers_at_once_make_one_task(app):
     assert outcomes == ["ok"] * 4
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(ConsultationTask.id)).filter_by(ticket_id=ticket_id)) == 1
+
+
+def test_an_offer_ends_with_its_service_and_a_volunteer_on_the_spot_can_always_check_out(app):
+    from kiosk_app.models import AuditEvent, Service
+
+    ticket_id, _token, _number = home_visit(app)
+    staff = sign_in(app, "staff-hq")
+    assert offer(staff, ticket_id, "2").status_code == 303
+    phone, phone_token = volunteer(app)
+    with app.app_context():
+        task = db.session.scalar(db.select(ConsultationTask).filter_by(ticket_id=ticket_id))
+        task_id, check_token = task.id, task.check_token
+    assert phone.post(f"/v/tasks/{task_id}/sign-up", data={"csrf_token": phone_token}).status_code == 303
+    assert phone.post(f"/v/check/{check_token}", data={"action": "in", "csrf_token": phone_token}).status_code == 303
+    assert offer(staff, ticket_id, "0").status_code == 303  # taken back while the volunteer is there
+    assert phone.post(f"/v/check/{check_token}", data={"action": "out", "csrf_token": phone_token}).status_code == 303
+    with app.app_context():
+        assert db.session.scalar(db.select(Shift.checked_out_at).filter_by(task_id=task_id)) is not None
+    # the staff page of another ticket, or a consultation's, is not where this shift is confirmed
+    other_id, _token, _number = home_visit(app)
+    with app.app_context():
+        shift_id = db.session.scalar(db.select(Shift.id).filter_by(task_id=task_id))
+    token = csrf_token(staff, f"/staff/tickets/{ticket_id}")
+    assert staff.post(f"/staff/tickets/{other_id}/shifts/{shift_id}", data={"minutes": "30", "csrf_token": token}).status_code == 404
+    # the reveal that shows the volunteers in full names them in the audit record
+    staff.post(f"/staff/tickets/{ticket_id}/reveal", data={"csrf_token": token})
+    with app.app_context():
+        from kiosk_app.models import Volunteer
+
+        event = db.session.scalars(db.select(AuditEvent).filter_by(entity="ticket", entity_id=ticket_id)
+                                   .order_by(AuditEvent.id.desc())).first()
+        assert json.loads(event.after) == {"volunteers": [db.session.scalar(db.select(Volunteer.id))]}
+
+    assert offer(staff, ticket_id, "2").status_code == 303
+    second, second_token = volunteer(app, "13700000006", "周热心")
+    with app.app_context():
+        db.session.get(Service, db.session.get(Ticket, ticket_id).service_id).volunteer_eligible = False
+        db.session.commit()
+    assert f'data-task="{task_id}"' not in text(second.get("/v/"))  # no longer a service volunteers help with
+    assert second.post(f"/v/tasks/{task_id}/sign-up", data={"csrf_token": second_token}).status_code == 422
+    assert 'id="ticket-volunteers"' in text(staff.get(f"/staff/tickets/{ticket_id}"))  # its shifts stay confirmable
+    assert offer(staff, ticket_id, "0").status_code == 303
+
+
+def test_the_residents_kept_page_follows_the_volunteers_sign_up_and_check_out(app, reader):
+    from .test_status_pages import Answer, fresh, without_tokens
+
+    ticket_id, token, _number = home_visit(app)
+    path = f"/t/{token}"
+    staff = sign_in(app, "staff-hq")
+
+    def shown() -> bool:
+        first, second = Answer(app, reader, path), Answer(app, reader, path)
+        assert second.kept
+        assert without_tokens(second.page) == without_tokens(text(fresh(app, reader, path)))
+        return 'id="volunteer-check-in"' in second.page
+
+    assert not shown()
+    assert offer(staff, ticket_id).status_code == 303
+    assert not shown()
+    phone, phone_token = volunteer(app)
+    with app.app_context():
+        task = db.session.scalar(db.select(ConsultationTask).filter_by(ticket_id=ticket_id))
+        task_id, check_token = task.id, task.check_token
+    assert phone.post(f"/v/tasks/{task_id}/sign-up", data={"csrf_token": phone_token}).status_code == 303
+    assert shown()
+    phone.post(f"/v/check/{check_token}", data={"action": "in", "csrf_token": phone_token})
+    assert shown()
+    phone.post(f"/v/check/{check_token}", data={"action": "out", "csrf_token": phone_token})
+    assert not shown()

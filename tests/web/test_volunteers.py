@@ -30,9 +30,9 @@ def adopted_task(app, wanted: int = 1) -> tuple[int, int, str]:
         return consultation_id, task_id, db.session.get(ConsultationTask, task_id).check_token
 
 
-def volunteer(app, mobile: str = "13700000001", name: str = "孙志愿"):
+def volunteer(app, mobile: str = "13700000001", name: str = "孙志愿", community: str = "HQ"):
     phone = app.test_client()
-    phone.get("/kiosk/community/HQ")
+    phone.get(f"/kiosk/community/{community}")
     token = csrf_token(phone, "/v/")
     sent = phone.post("/v/code", data={"action": "register", "name": name, "mobile": mobile, "skills": "搬运",
                                        "available": "周末", "csrf_token": token})
