@@ -23,7 +23,7 @@ from .routes import bp
 
 VOTER_MINUTES = 30
 SESSION_KEY = "voters"  # {consultation id: [household id, member id, label, until, households]} (web/context.forget_voters)
-# households: [[household id, member id, label, place], …] when the number speaks for more than one
+# households: [[household id, member id], …] when the number speaks for more than one (ids only: a cookie)
 PAGE_KEY = "code_page"  # a random mark: whose tries are whose (services/codes.redeem)
 NUMBER_KEY = "code_number"  # the keyed digest of the number a code was asked for (never the number)
 
@@ -40,29 +40,53 @@ def _voter(consultation) -> participation.Voter | None:
 
 
 def _households(consultation) -> list[participation.Voter]:
-    """The households the confirmed number speaks for, when it is more than one (to choose from)."""
+    """The households the confirmed number speaks for, when it is more than one: those it still speaks
+    for (a member who moved out, a household that left the scope, drop out)."""
     held = (session.get(SESSION_KEY) or {}).get(str(consultation.id))
     if _voter(consultation) is None or len(held) < 5:
         return []
-    return [participation.Voter(consultation.id, *choice) for choice in held[4]]
+    found = [participation.voter_of(consultation, *pair[:2]) for pair in held[4][:participation.HOUSEHOLDS_MOST]]
+    return [voter for voter in found if voter is not None]
+
+
+def _current(consultation) -> tuple[participation.Voter | None, list[participation.Voter]]:
+    """Whom the resident speaks for now, and the households to choose from; if the current one no
+    longer holds, the first that does."""
+    voter, households = participation.check(consultation, _voter(consultation)), _households(consultation)
+    if voter is None and households:
+        voter = households[0]
+        _remember(voter, households, until=session[SESSION_KEY][str(consultation.id)][3])
+    return voter, households if len(households) > 1 else []
 
 
 def _remember(voter: participation.Voter, households: list[participation.Voter] = (), until: int | None = None) -> None:
     voters = {k: v for k, v in (session.get(SESSION_KEY) or {}).items() if v[3] >= time.time()}
     voters[str(voter.consultation_id)] = [voter.household_id, voter.member_id, voter.label,
                                           until or int(time.time()) + VOTER_MINUTES * 60,
-                                          [[h.household_id, h.member_id, h.label, h.place] for h in households]]
+                                          [[h.household_id, h.member_id] for h in households]]
     session[SESSION_KEY] = dict(list(voters.items())[-5:])
 
 
+def _speaking(consultation, field: str) -> participation.Voter | None:
+    """The voter a comment, vote or judgement is from: the household the page showed.  With more than
+    one household to speak for, one switched in another tab does not take a vote meant for the other."""
+    voter, households = _current(consultation)
+    shown = request.form.get("household", "")[:12]
+    if voter is not None and (shown or households) and shown != str(voter.household_id):
+        who = next((h.place for h in households if h.household_id == voter.household_id), voter.label)
+        raise InvalidInput({field: _("You now speak for another household: %(who)s. Check the page and send "
+                                     "again.", who=who)})
+    return voter
+
+
 def _page(consultation, errors: dict | None = None, form: dict | None = None, status: int = 200, sent: bool = False):
-    voter = participation.check(consultation, _voter(consultation))
+    voter, households = _current(consultation)
     terminal = current_terminal()
     response = render_template("pages/public/consultation.html", consultation=consultation,
                                at_kiosk=terminal is not None,
                                kiosk_voted=request.args.get("kiosk_voted") == "1",
                                phase=consultations.phase(consultation), voter=voter,
-                               households=_households(consultation) if voter else [],
+                               households=households,
                                household_vote=voting.household_vote(consultation, voter),
                                comments=discussion.comments(consultation), result=consultations.result(consultation),
                                scope_text=consultations.scope_text(consultation),
@@ -121,11 +145,10 @@ def consultation_verify(token: str):
 def consultation_household(token: str):
     """Speak for another of the households the confirmed number speaks for."""
     consultation = consultations.get_public(token)
-    choices = _households(consultation)
+    choices = _households(consultation)  # (only those the number still speaks for)
     chosen = next((h for h in choices if str(h.household_id) == request.form.get("household", "")[:12]), None)
     if chosen is not None:
-        held = session[SESSION_KEY][str(consultation.id)]
-        _remember(chosen, choices, until=held[3])
+        _remember(chosen, choices, until=session[SESSION_KEY][str(consultation.id)][3])
     return redirect(url_for("public.consultation_page", token=token) + "#take-part", code=303)
 
 
@@ -133,7 +156,7 @@ def consultation_household(token: str):
 def consultation_comment(token: str):
     consultation, form = consultations.get_public(token), _form()
     try:
-        discussion.comment(consultation, _voter(consultation), form["body"])
+        discussion.comment(consultation, _speaking(consultation, "body"), form["body"])
     except InvalidInput as invalid:
         return _page(consultation, {k: str(v) for k, v in invalid.errors.items()}, form, 422)
     return redirect(url_for("public.consultation_page", token=token) + "#discussion", code=303)
@@ -143,7 +166,7 @@ def consultation_comment(token: str):
 def consultation_vote(token: str):
     consultation, form = consultations.get_public(token), _form()
     try:
-        voting.cast(consultation, _voter(consultation), form["option"])
+        voting.cast(consultation, _speaking(consultation, "option"), form["option"])
     except InvalidInput as invalid:
         return _page(consultation, {k: str(v) for k, v in invalid.errors.items()}, form, 422)
     return redirect(url_for("public.consultation_page", token=token, voted=1) + "#take-part", code=303)
@@ -174,7 +197,7 @@ def consultation_judge(token: str):
         if current_terminal() is not None:
             judging.judge_at_kiosk(consultation, current_terminal(), form["id_number"], form["level"])
         else:
-            judging.judge(consultation, _voter(consultation), form["level"], form["comment"])
+            judging.judge(consultation, _speaking(consultation, "level"), form["level"], form["comment"])
     except InvalidInput as invalid:
         form["id_number"] = ""
         return _page(consultation, {k: str(v) for k, v in invalid.errors.items()}, form, 422)

@@ -71,6 +71,14 @@ def check(consultation: Consultation, voter: Voter | None) -> Voter | None:
     return voter if in_scope else None
 
 
+def voter_of(consultation: Consultation, household_id: int, member_id: int) -> Voter | None:
+    """The voter for a household and member kept since the code (None if they no longer speak for it)."""
+    member = db.session.get(Member, member_id)
+    if member is None or member.household_id != household_id:
+        return None
+    return check(consultation, _voter(consultation, member))
+
+
 def purpose(consultation: Consultation) -> str:
     return f"consultation:{consultation.id}"
 

@@ -403,10 +403,13 @@ def local_date_days_ago(days: int):
 
 
 def test_a_number_in_two_households_files_votes_for_each_one_at_a_time(app):
-    from kiosk_app.models import Vote
+    from datetime import date
+
+    from kiosk_app.models import Household, Member, Vote
 
     _admin, _token, _detail_url, consultation_id, public = opened(app)  # flat 1-101 with 13900000001
     with app.app_context():
+        first_id = db.session.scalars(db.select(Household.id)).first()
         second = household(0, room="202")  # the same owner's second flat, the same number
         elsewhere = household(0, room="303", mobile="13900000002")  # in the scope, not this number's
         second_id, elsewhere_id = second.id, elsewhere.id
@@ -418,20 +421,37 @@ def test_a_number_in_two_households_files_votes_for_each_one_at_a_time(app):
     with app.app_context():
         code = code_sent_to(db.session.get(Consultation, consultation_id))
     assert resident.post(f"{public}/verify", data={"code": code, "csrf_token": resident_token}).status_code == 303
+
+    def vote(option: int, household_id: int | None):
+        return resident.post(f"{public}/vote", data={"option": str(option), "csrf_token": resident_token,
+                                                     **({"household": str(household_id)} if household_id else {})})
+
     page = text(resident.get(public))
     assert "登记在本议题的 2 户" in page and "1号楼 1-101" in page.split('id="households"')[1].split("</form>")[0]
-    assert resident.post(f"{public}/vote", data={"option": str(agree), "csrf_token": resident_token}).status_code == 303
+    assert f'name="household" value="{first_id}"' in page.split('id="vote-form"')[1].split("</form>")[0]
+    assert vote(agree, first_id).status_code == 303
     # another household's id, not this number's: nothing changes
     resident.post(f"{public}/household", data={"household": str(elsewhere_id), "csrf_token": resident_token})
     assert "现在代表 1号楼 1-101" in text(resident.get(public))
     resident.post(f"{public}/household", data={"household": str(second_id), "csrf_token": resident_token})
     page = text(resident.get(public))
     assert "现在代表 1号楼 1-202" in page and "您户已投票" not in page  # the second flat has not voted yet
-    assert resident.post(f"{public}/vote", data={"option": str(against), "csrf_token": resident_token}).status_code == 303
+    # a page left open for the first flat (another tab) does not vote for the second, nor does a form without it
+    stale = vote(against, first_id)
+    assert stale.status_code == 422 and "您现在代表另一户：1号楼 1-202" in text(stale)
+    assert vote(against, None).status_code == 422
+    assert vote(against, second_id).status_code == 303
     assert "您户已投票：不同意" in text(resident.get(public))
     with app.app_context():
         voted = set(db.session.scalars(db.select(Vote.household_id).filter_by(consultation_id=consultation_id)))
-        assert len(voted) == 2 and second_id in voted and elsewhere_id not in voted
-    first_id = next(iter(voted - {second_id}))
+        assert voted == {first_id, second_id}
     resident.post(f"{public}/household", data={"household": str(first_id), "csrf_token": resident_token})
     assert "您户已投票：同意" in text(resident.get(public))  # the first flat's vote stands as it was
+
+    # the first flat's member moves out: the number speaks for the second alone, no choice is offered
+    with app.app_context():
+        member = db.session.scalars(db.select(Member).filter_by(household_id=first_id)).one()
+        member.moved_out = date(2026, 12, 1)
+        db.session.commit()
+    page = text(resident.get(public))
+    assert "现在代表" not in page and 'id="households"' not in page and "您户已投票：不同意" in page
