@@ -41,6 +41,27 @@ def staff_sign_in(page, username: str, then: str = "/staff/") -> None:
     page.wait_for_url(f"**{then}")
 
 
+def register_volunteer(app, page, name: str, mobile: str, skills: str = "") -> None:
+    """On a phone: register as a volunteer of HQ (志愿云) with the texted code."""
+    from kiosk_app.extensions import db
+    from kiosk_app.models import Notification
+
+    page.goto("/kiosk/community/HQ")
+    page.goto("/v/")
+    page.fill("#f-v-name", name)
+    page.fill("#f-v-mobile", mobile)
+    page.fill("#f-v-skills", skills)
+    with page.expect_navigation():
+        page.get_by_role("button", name="发送验证码").tap()
+    with app.app_context():
+        message = db.session.scalars(db.select(Notification).filter_by(kind="volunteer_code")
+                                     .order_by(Notification.id.desc())).first()
+        code = re.search(r"\b(\d{6})\b", message.body).group(1)
+    page.fill("#f-v-code", code)
+    with page.expect_navigation():
+        page.get_by_role("button", name="确认").tap()
+
+
 def locker_screen(app, new_page, terminal_code: str = "HQ-L1"):
     """A new browser enrolled as a locker terminal's screen, on its home page."""
     from kiosk_app.services import terminals

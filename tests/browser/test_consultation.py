@@ -7,7 +7,6 @@ checks in and out with the task's QR; the task is done and the resident judges t
 from __future__ import annotations
 
 import io
-import re
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -20,7 +19,7 @@ from kiosk_app.models.base import utcnow
 from kiosk_app.services.consultations import Phase
 
 from ..integration.test_consultations import code_sent_to, household, local, move_to
-from .pages import staff_sign_in
+from .pages import register_volunteer, staff_sign_in
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
@@ -126,21 +125,7 @@ def test_a_building_decides_a_matter_from_the_notice_to_the_result(app, live_ser
     [check_address] = [code.text for code in zxingcpp.read_barcodes(
         Image.open(io.BytesIO(desk.locator(".notice-qr").screenshot())))]
     helper = new_page(**PHONE)
-    helper.goto("/kiosk/community/HQ")
-    helper.goto("/v/")
-    helper.fill("#f-v-name", "孙志愿")
-    helper.fill("#f-v-mobile", "13700000001")
-    helper.fill("#f-v-skills", "搬运")
-    with helper.expect_navigation():
-        helper.get_by_role("button", name="发送验证码").tap()
-    with app.app_context():
-        from kiosk_app.models import Notification
-
-        message = db.session.scalars(db.select(Notification).filter_by(kind="volunteer_code")).one()
-        volunteer_code = re.search(r"\b(\d{6})\b", message.body).group(1)
-    helper.fill("#f-v-code", volunteer_code)
-    with helper.expect_navigation():
-        helper.get_by_role("button", name="确认").tap()
+    register_volunteer(app, helper, "孙志愿", "13700000001", "搬运")
     with helper.expect_navigation():
         helper.locator("#volunteers li", has_text="请电梯公司安装电梯").get_by_role("button", name="报名").tap()
     helper.goto(urlsplit(check_address).path)

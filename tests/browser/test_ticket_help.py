@@ -5,21 +5,16 @@ resident's own ticket page, check in and out; staff confirm the minutes on the t
 from __future__ import annotations
 
 import io
-import re
 from urllib.parse import urlsplit
 
 import zxingcpp
 from PIL import Image
 
-from kiosk_app.extensions import db
-
-from .pages import staff_sign_in
+from .pages import register_volunteer, staff_sign_in
 from .test_consultation import PHONE
 
 
 def test_a_volunteer_helps_with_a_home_visit_and_checks_in_on_the_residents_phone(app, live_server, new_page, shot):
-    from kiosk_app.models import Notification
-
     from ..helpers import make_ticket
 
     with app.app_context():
@@ -33,18 +28,7 @@ def test_a_volunteer_helps_with_a_home_visit_and_checks_in_on_the_residents_phon
     assert "已报名 0 / 1 人" in desk.locator("#ticket-volunteers").inner_text()
 
     helper = new_page(**PHONE)
-    helper.goto("/kiosk/community/HQ")
-    helper.goto("/v/")
-    helper.fill("#f-v-name", "孙志愿")
-    helper.fill("#f-v-mobile", "13700000001")
-    with helper.expect_navigation():
-        helper.get_by_role("button", name="发送验证码").tap()
-    with app.app_context():
-        message = db.session.scalars(db.select(Notification).filter_by(kind="volunteer_code")).one()
-        code = re.search(r"\b(\d{6})\b", message.body).group(1)
-    helper.fill("#f-v-code", code)
-    with helper.expect_navigation():
-        helper.get_by_role("button", name="确认").tap()
+    register_volunteer(app, helper, "孙志愿", "13700000001")
     offer = helper.locator("#volunteers li", has_text="居家养老上门服务预约")
     assert "王" not in offer.inner_text()
     with helper.expect_navigation():
