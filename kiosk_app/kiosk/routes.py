@@ -56,7 +56,13 @@ def community_list():
     """A phone's way back to the choice of community (an enrolled kiosk belongs to one)."""
     if current_terminal() is not None:
         return redirect(url_for("kiosk.home"))
-    return render_template("pages/kiosk/choose_community.html", communities=catalogue.communities())
+    return render_template("pages/kiosk/choose_community.html", communities=catalogue.communities(),
+                           then=_then(request.args.get("next")))
+
+
+def _then(target: str | None) -> str | None:
+    """Where a phone goes once its community is chosen: home, or back to the volunteers' page."""
+    return target if target == url_for("public.volunteer_home") else None
 
 
 @bp.get("/community/<code>")
@@ -65,7 +71,7 @@ def community_choose(code: str):
         # An enrolled kiosk belongs to one community.
         return redirect(url_for("kiosk.home"))
     choose_community(catalogue.get_community(code))
-    return redirect(url_for("kiosk.home"))
+    return redirect(_then(request.args.get("next")) or url_for("kiosk.home"))
 
 
 @bp.post("/reset")

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 
 from ..models import RATING_LABELS
 from ..services import carrying_out, consultations, discussion, judging, participation, voting
-from ..services.errors import InvalidInput
+from ..services.errors import InvalidInput, Throttled
 from ..web import i18n, limits
 from ..web.context import current_terminal
 from ..web.transactions import reads_only
@@ -119,6 +119,8 @@ def consultation_code(token: str):
         participation.send_code(consultation, form["mobile"], i18n.select_locale())
     except InvalidInput as invalid:
         return _page(consultation, {k: str(v) for k, v in invalid.errors.items()}, form, 422)
+    except Throttled as wait:  # (asked again too soon: the code sent before still works, its box stays)
+        return _page(consultation, {"mobile": str(wait.message)}, form, 429, sent=NUMBER_KEY in session)
     session[NUMBER_KEY] = participation.number_of(form["mobile"])
     session.setdefault(PAGE_KEY, secrets.token_hex(8))
     return redirect(url_for("public.consultation_page", token=token, sent=1) + "#take-part", code=303)
@@ -135,6 +137,8 @@ def consultation_verify(token: str):
         voter = participation.confirm_code(consultation, session.get(NUMBER_KEY), form["code"], session.get(PAGE_KEY, ""))
     except InvalidInput as invalid:
         return _page(consultation, {k: str(v) for k, v in invalid.errors.items()}, form, 422, sent=True)
+    except Throttled as wait:
+        return _page(consultation, {"code": str(wait.message)}, form, 429, sent=True)
     found = participation.households(consultation, voter)
     _remember(voter, found if len(found) > 1 else [])
     session.pop(NUMBER_KEY, None)

@@ -4,16 +4,17 @@ hours.  Not on an enrolled terminal: a shared screen keeps nobody signed in."""
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 
 from flask import redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from ..services import volunteers
-from ..services.errors import InvalidInput
+from ..services import catalogue, volunteers
+from ..services.errors import InvalidInput, Throttled
 from ..web import i18n, limits
-from ..web.context import current_community, current_terminal
+from ..web.context import choose_community, current_community, current_terminal
 from ..web.transactions import reads_only
 from .routes import bp
 
@@ -37,7 +38,7 @@ def _page(errors: dict | None = None, form: dict | None = None, status: int = 20
     return render_template("pages/public/volunteer.html", volunteer=volunteer, community=current_community(),
                            shared=current_terminal() is not None, offered=volunteers.offered(volunteer) if volunteer else [],
                            ledger=lines, hours=round(minutes / 60, 1), errors=errors or {}, form=form or {},
-                           sent=sent or request.args.get("sent") == "1"), status, {"Cache-Control": "no-store"}
+                           sent=sent or request.args.get("sent") == "1", then=_then()), status, {"Cache-Control": "no-store"}
 
 
 def _form() -> dict:
@@ -62,9 +63,11 @@ def volunteer_code():
         volunteers.ask_code(community, form, i18n.select_locale())
     except InvalidInput as invalid:
         return _page({k: str(v) for k, v in invalid.errors.items()}, form, 422)
+    except Throttled as wait:  # (asked again too soon: the code sent before still works, its box stays)
+        return _page({"mobile": str(wait.message)}, form, 429, sent=NUMBER_KEY in session)
     session[NUMBER_KEY] = volunteers.codes.number_of(form.get("mobile"))
     session.setdefault(PAGE_KEY, secrets.token_hex(8))
-    return redirect(url_for("public.volunteer_home", sent=1), code=303)
+    return redirect(url_for("public.volunteer_home", sent=1, then=_then()), code=303)
 
 
 @bp.post("/v/confirm")
@@ -78,10 +81,11 @@ def volunteer_confirm():
                                           session.get(PAGE_KEY, ""))
     except InvalidInput as invalid:
         return _page({k: str(v) for k, v in invalid.errors.items()}, status=422, sent=True)
+    except Throttled as wait:
+        return _page({"code": str(wait.message)}, status=429, sent=True)
     session.pop(NUMBER_KEY, None)
     session[KEY] = [volunteer_id, int(time.time()) + SIGNED_IN_DAYS * 86400]
-    return redirect(request.form.get("then") if request.form.get("then", "").startswith("/v/check/")
-                    else url_for("public.volunteer_home"), code=303)
+    return redirect(_then() or url_for("public.volunteer_home"), code=303)
 
 
 @bp.post("/v/tasks/<int:task_id>/sign-up")
@@ -102,8 +106,16 @@ def volunteer_check_page(token: str):
     return _check_page(token)
 
 
+def _then() -> str | None:
+    """A task's check-in page to come back to after signing in (its QR was scanned first)."""
+    then = (request.values.get("then") or "")[:120]
+    return then if re.fullmatch(r"/v/check/[A-Za-z0-9_-]{1,32}", then) else None
+
+
 def _check_page(token: str, errors: dict | None = None, status: int = 200):
     task = volunteers.task_by_token(token)
+    if current_community() is None and current_terminal() is None:  # (scanned first: the task's community)
+        choose_community(catalogue.get_community_by_id(task.community_id))
     volunteer = _volunteer()
     shift = next((s for s in volunteers.shifts(task) if volunteer and s.volunteer_id == volunteer.id), None)
     return render_template("pages/public/volunteer_check.html", task=task, volunteer=volunteer, shift=shift,

@@ -208,7 +208,8 @@ def consultation_task_update(consultation_id: int, task_id: int):
 @login_required
 def consultation_task_volunteers(consultation_id: int, task_id: int):
     return _act(consultation_id, lambda form: volunteers.offer(current_user, task_id, form.get("wanted")),
-                _("The task is offered to the community's volunteers."))
+                _("The offer to volunteers is taken back.") if volunteers.count_typed(request.form.get("wanted"), 0) == 0
+                else _("The task is offered to the community's volunteers."))
 
 
 @bp.post("/consultations/<int:consultation_id>/shifts/<int:shift_id>")

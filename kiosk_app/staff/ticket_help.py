@@ -30,8 +30,10 @@ def _done(ticket_id: int, act, message: str, **typed):
 @bp.post("/tickets/<int:ticket_id>/volunteers")
 @login_required
 def ticket_volunteers(ticket_id: int):
-    return _done(ticket_id, lambda: ticket_help.offer(current_user, ticket_id, request.form.get("wanted")),
-                 _("The ticket is offered to the community's volunteers."), wanted=request.form.get("wanted", "")[:6])
+    wanted = request.form.get("wanted", "")[:6]
+    return _done(ticket_id, lambda: ticket_help.offer(current_user, ticket_id, wanted),
+                 _("The offer to volunteers is taken back.") if volunteers.count_typed(wanted, 0) == 0
+                 else _("The ticket is offered to the community's volunteers."), wanted=wanted)
 
 
 @bp.post("/tickets/<int:ticket_id>/shifts/<int:shift_id>")

@@ -41,6 +41,12 @@ def staff_sign_in(page, username: str, then: str = "/staff/") -> None:
     page.wait_for_url(f"**{then}")
 
 
+def fits(page) -> bool:
+    """Nothing wider than the screen: no sideways scrolling.  (On a phone the page's own width, not
+    ``innerWidth``, which grows with what overflows.)"""
+    return page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"] + 1
+
+
 def register_volunteer(app, page, name: str, mobile: str, skills: str = "") -> None:
     """On a phone: register as a volunteer of HQ (志愿云) with the texted code."""
     from kiosk_app.extensions import db

@@ -7,7 +7,7 @@ from __future__ import annotations
 from kiosk_app.services import archive
 
 from ..helpers import building_of, staff
-from .pages import staff_sign_in
+from .pages import fits, staff_sign_in
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
@@ -23,7 +23,7 @@ def test_a_grid_worker_records_a_visit_on_the_round_and_the_plan_follows(app, li
     assert item.count() == 1 and "张*兰" in item.inner_text() and "从未走访" in item.inner_text()
     building = phone.locator("g.plan-building[data-building='B01']")
     assert "heat-some" in building.get_attribute("class")
-    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")  # no sideways scrolling
+    assert fits(phone)  # no sideways scrolling
     shot(phone, "01-round")
     with phone.expect_navigation():
         item.get_by_role("button", name="今日已走访，一切正常").tap()
@@ -101,5 +101,5 @@ def test_a_file_shown_in_full_is_corrected_on_a_phone(app, live_server, new_page
     with phone.expect_navigation():
         phone.get_by_role("button", name="登记该成员迁出").tap()
     assert "2026-11-30" in phone.locator(f"tr[data-member='{child_id}']").inner_text()
-    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    assert fits(phone)
     shot(phone, "05-left")

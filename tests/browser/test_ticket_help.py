@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import zxingcpp
 from PIL import Image
 
-from .pages import register_volunteer, staff_sign_in
+from .pages import fits, register_volunteer, staff_sign_in
 from .test_consultation import PHONE
 
 
@@ -34,11 +34,13 @@ def test_a_volunteer_helps_with_a_home_visit_and_checks_in_on_the_residents_phon
     with helper.expect_navigation():
         offer.get_by_role("button", name="报名").tap()
     assert "社区工作人员会给您打电话" in helper.locator("#volunteers").inner_text()
+    assert fits(helper)
     shot(helper, "01-volunteer-signed-up")
 
     resident = new_page(**PHONE)
     resident.goto(f"/t/{token}")
     shot(resident, "02-residents-page-with-check-in-qr")
+    assert fits(resident)
     [address] = [found.text for found in zxingcpp.read_barcodes(
         Image.open(io.BytesIO(resident.locator("#volunteer-check-in .notice-qr").screenshot())))]
     helper.goto(urlsplit(address).path)

@@ -455,3 +455,13 @@ def test_a_number_in_two_households_files_votes_for_each_one_at_a_time(app):
         db.session.commit()
     page = text(resident.get(public))
     assert "现在代表" not in page and 'id="households"' not in page and "您户已投票：不同意" in page
+
+
+def test_asking_for_a_code_again_too_soon_keeps_the_page_and_the_code_box(app):
+    _admin, _token, _detail_url, _consultation_id, public = opened(app)
+    resident = app.test_client()
+    resident_token = csrf_token(resident, public)
+    assert resident.post(f"{public}/code", data={"mobile": "13900000001", "csrf_token": resident_token}).status_code == 303
+    again = resident.post(f"{public}/code", data={"mobile": "13900000001", "csrf_token": resident_token})
+    page = text(again)
+    assert again.status_code == 429 and "秒后可再次获取" in page and 'id="verify-form"' in page and "是否同意加装电梯" in page

@@ -5,6 +5,7 @@ QR on the resident's ticket page, and staff confirm the minutes, which count in 
 from __future__ import annotations
 
 import json
+import re
 import threading
 
 from kiosk_app.extensions import db
@@ -211,3 +212,49 @@ def test_the_residents_kept_page_follows_the_volunteers_sign_up_and_check_out(ap
     assert shown()
     phone.post(f"/v/check/{check_token}", data={"action": "out", "csrf_token": phone_token})
     assert not shown()
+
+
+def test_taking_the_offer_back_says_so_and_a_check_in_qr_leads_a_new_volunteer_back_to_it(app):
+    ticket_id, token, _number = home_visit(app)
+    staff = sign_in(app, "staff-hq")
+    assert offer(staff, ticket_id).status_code == 303
+    taken_back = offer(staff, ticket_id, "0")
+    assert "已撤回给志愿者的邀请" in text(staff.get(taken_back.headers["Location"]))
+    assert offer(staff, ticket_id).status_code == 303
+    with app.app_context():
+        check_token = db.session.scalar(db.select(ConsultationTask.check_token).filter_by(ticket_id=ticket_id))
+
+    # a volunteer's phone that has never chosen a community scans the QR first
+    phone = app.test_client()
+    check_page = text(phone.get(f"/v/check/{check_token}"))
+    assert f"/v/?then=/v/check/{check_token}" in check_page
+    page = text(phone.get(f"/v/?then=/v/check/{check_token}"))
+    assert 'id="volunteer-register"' in page and f'name="then" value="/v/check/{check_token}"' in page
+    phone_token = csrf_token(phone, "/v/")
+    sent = phone.post("/v/code", data={"action": "register", "name": "孙志愿", "mobile": "13700000001",
+                                       "then": f"/v/check/{check_token}", "csrf_token": phone_token})
+    assert sent.status_code == 303 and f"then=/v/check/{check_token}" in sent.headers["Location"]
+    again = phone.post("/v/code", data={"action": "register", "name": "孙志愿", "mobile": "13700000001",
+                                        "then": f"/v/check/{check_token}", "csrf_token": phone_token})
+    assert again.status_code == 429 and "秒后可再次获取" in text(again) and 'id="volunteer-confirm"' in text(again)
+    with app.app_context():
+        from kiosk_app.models import Notification
+
+        code = re.search(r"\b(\d{6})\b", db.session.scalars(db.select(Notification).filter_by(kind="volunteer_code")
+                                                           ).one().body).group(1)
+    confirmed = phone.post("/v/confirm", data={"code": f" {code} ", "then": f"/v/check/{check_token}",
+                                               "csrf_token": phone_token})
+    assert confirmed.status_code == 303 and confirmed.headers["Location"].endswith(f"/v/check/{check_token}")
+    for elsewhere in ("https://example.org/", "//example.org/v/check/x", "/staff/"):
+        assert phone.post("/v/leave", data={"csrf_token": phone_token}).status_code == 303
+        page = text(phone.get(f"/v/?then={elsewhere}"))
+        assert 'name="then"' not in page and 'id="back-to-check"' not in page
+
+
+def test_the_community_chooser_brings_a_phone_back_to_the_volunteers_page(app):
+    phone = app.test_client()
+    assert "/kiosk/community?next=/v/" in text(phone.get("/v/"))
+    assert "/kiosk/community/HQ?next=/v/" in text(phone.get("/kiosk/community?next=/v/"))
+    assert phone.get("/kiosk/community/HQ?next=/v/").headers["Location"].endswith("/v/")
+    for elsewhere in ("https://example.org/", "//example.org/", "/staff/"):
+        assert not phone.get(f"/kiosk/community/HQ?next={elsewhere}").headers["Location"].endswith(elsewhere)
