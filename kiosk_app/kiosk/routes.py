@@ -151,7 +151,7 @@ def request_submit(service_id: int):
             locale=i18n.select_locale(), sms_opt_in=request.form.get("sms") == "1",
         )
     except InvalidInput as error:
-        errors = {k: str(v) for k, v in error.errors.items()}
+        errors = error.messages
         return _render_form(service, community, form=form, errors=errors, status=422)
     return htmx.redirect(url_for("kiosk.ticket_issued", token=ticket.token))
 

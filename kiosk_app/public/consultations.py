@@ -118,7 +118,7 @@ def consultation_code(token: str):
     try:
         participation.send_code(consultation, form["mobile"], i18n.select_locale())
     except InvalidInput as invalid:
-        return _page(consultation, {k: str(v) for k, v in invalid.errors.items()}, form, 422)
+        return _page(consultation, invalid.messages, form, 422)
     except Throttled as wait:  # (asked again too soon: the code sent before still works, its box stays)
         return _page(consultation, {"mobile": str(wait.message)}, form, 429, sent=NUMBER_KEY in session)
     session[NUMBER_KEY] = participation.number_of(form["mobile"])
@@ -136,7 +136,7 @@ def consultation_verify(token: str):
     try:
         voter = participation.confirm_code(consultation, session.get(NUMBER_KEY), form["code"], session.get(PAGE_KEY, ""))
     except InvalidInput as invalid:
-        return _page(consultation, {k: str(v) for k, v in invalid.errors.items()}, form, 422, sent=True)
+        return _page(consultation, invalid.messages, form, 422, sent=True)
     except Throttled as wait:
         return _page(consultation, {"code": str(wait.message)}, form, 429, sent=True)
     found = participation.households(consultation, voter)
@@ -162,7 +162,7 @@ def consultation_comment(token: str):
     try:
         discussion.comment(consultation, _speaking(consultation, "body"), form["body"])
     except InvalidInput as invalid:
-        return _page(consultation, {k: str(v) for k, v in invalid.errors.items()}, form, 422)
+        return _page(consultation, invalid.messages, form, 422)
     return redirect(url_for("public.consultation_page", token=token) + "#discussion", code=303)
 
 
@@ -172,7 +172,7 @@ def consultation_vote(token: str):
     try:
         voting.cast(consultation, _speaking(consultation, "option"), form["option"])
     except InvalidInput as invalid:
-        return _page(consultation, {k: str(v) for k, v in invalid.errors.items()}, form, 422)
+        return _page(consultation, invalid.messages, form, 422)
     return redirect(url_for("public.consultation_page", token=token, voted=1) + "#take-part", code=303)
 
 
@@ -186,7 +186,7 @@ def consultation_kiosk_vote(token: str):
         voting.cast_at_kiosk(consultation, current_terminal(), form["id_number"], form["option"])
     except InvalidInput as invalid:
         form["id_number"] = ""  # (not shown again on a shared screen)
-        return _page(consultation, {k: str(v) for k, v in invalid.errors.items()}, form, 422)
+        return _page(consultation, invalid.messages, form, 422)
     return redirect(url_for("public.consultation_page", token=token, kiosk_voted=1) + "#take-part", code=303)
 
 
@@ -204,7 +204,7 @@ def consultation_judge(token: str):
             judging.judge(consultation, _speaking(consultation, "level"), form["level"], form["comment"])
     except InvalidInput as invalid:
         form["id_number"] = ""
-        return _page(consultation, {k: str(v) for k, v in invalid.errors.items()}, form, 422)
+        return _page(consultation, invalid.messages, form, 422)
     return redirect(url_for("public.consultation_page", token=token, judged=1) + "#judging", code=303)
 
 

@@ -168,7 +168,7 @@ def ticket_lookup_submit():
             window_seconds=current_app.config["LOOKUP_WINDOW_SECONDS"],
         )
     except InvalidInput as error:
-        errors = {k: str(v) for k, v in error.errors.items()}
+        errors = error.messages
         return htmx.render("pages/public/lookup.html", "partials/public/lookup_form.html", 422,
                            errors=errors, form=form)
     except Throttled as error:

@@ -62,7 +62,7 @@ def volunteer_code():
     try:
         volunteers.ask_code(community, form, i18n.select_locale())
     except InvalidInput as invalid:
-        return _page({k: str(v) for k, v in invalid.errors.items()}, form, 422)
+        return _page(invalid.messages, form, 422)
     except Throttled as wait:  # (asked again too soon: the code sent before still works, its box stays)
         return _page({"mobile": str(wait.message)}, form, 429, sent=NUMBER_KEY in session)
     session[NUMBER_KEY] = volunteers.codes.number_of(form.get("mobile"))
@@ -80,7 +80,7 @@ def volunteer_confirm():
         volunteer_id = volunteers.confirm(community, session.get(NUMBER_KEY), request.form.get("code", "")[:12],
                                           session.get(PAGE_KEY, ""))
     except InvalidInput as invalid:
-        return _page({k: str(v) for k, v in invalid.errors.items()}, status=422, sent=True)
+        return _page(invalid.messages, status=422, sent=True)
     except Throttled as wait:
         return _page({"code": str(wait.message)}, status=429, sent=True)
     session.pop(NUMBER_KEY, None)
@@ -96,7 +96,7 @@ def volunteer_sign_up(task_id: int):
     try:
         volunteers.sign_up(volunteer, task_id)
     except InvalidInput as invalid:
-        return _page({k: str(v) for k, v in invalid.errors.items()}, status=422)
+        return _page(invalid.messages, status=422)
     return redirect(url_for("public.volunteer_home") + "#offered", code=303)
 
 
@@ -130,7 +130,7 @@ def volunteer_check(token: str):
     try:
         volunteers.check(volunteer, token, request.form.get("action", ""))
     except InvalidInput as invalid:
-        return _check_page(token, {k: str(v) for k, v in invalid.errors.items()}, 422)
+        return _check_page(token, invalid.messages, 422)
     return redirect(url_for("public.volunteer_check_page", token=token), code=303)
 
 

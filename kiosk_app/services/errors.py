@@ -45,6 +45,11 @@ class InvalidInput(DomainError):
         super().__init__(" ".join(str(message) for message in errors.values()))
         self.errors = errors
 
+    @property
+    def messages(self) -> dict[str, str]:
+        """The messages per field as text, in the reader's language (for a page's form)."""
+        return {field: str(message) for field, message in self.errors.items()}
+
 
 class Gone(DomainError):
     """No longer valid: an old link or code (HTTP 410)."""

@@ -58,7 +58,7 @@ def household_create(building_id: int):
     try:
         household = archive.create_household(current_user, building_id, form)
     except InvalidInput as invalid:
-        return _register_page(building_id, form, {k: str(v) for k, v in invalid.errors.items()}, 422)
+        return _register_page(building_id, form, invalid.messages, 422)
     flash(_("The household's file is made."), "ok")
     return redirect(url_for("staff.household_file", household_id=household.id), code=303)
 
@@ -91,7 +91,7 @@ def _changed(household_id: int, change, message: str, *, revealed: bool = False)
     except InvalidInput as invalid:
         file = archive.reveal(current_user, household_id) if revealed else archive.household_file(current_user,
                                                                                                     household_id)
-        return _file_page(file, form, {k: str(v) for k, v in invalid.errors.items()}, 422)
+        return _file_page(file, form, invalid.messages, 422)
     flash(message, "ok")
     return redirect(url_for("staff.household_file", household_id=household_id), code=303)
 
@@ -216,7 +216,7 @@ def grid_site_plan_save(grid_id: int):
                     upload.close()
             site_plans.upload(current_user, grid_id, data)
         except InvalidInput as invalid:
-            return _plan_page(grid_id, {k: str(v) for k, v in invalid.errors.items()}, 422)
+            return _plan_page(grid_id, invalid.messages, 422)
         flash(_("The site plan is saved: drag the buildings onto it."), "ok")
     return redirect(url_for("staff.grid_plan", grid_id=grid_id), code=303)
 

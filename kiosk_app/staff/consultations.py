@@ -26,10 +26,6 @@ def _form() -> dict:
     return form
 
 
-def _errors(invalid: InvalidInput) -> dict:
-    return {key: str(value) for key, value in invalid.errors.items()}
-
-
 def _local(moment) -> str:
     return moment.astimezone(workdays.LOCAL_TZ).strftime("%Y-%m-%dT%H:%M") if moment else ""
 
@@ -76,7 +72,7 @@ def consultation_create():
     try:
         consultation = consultations.save_draft(current_user, form)
     except InvalidInput as invalid:
-        return _draft_page(form, _errors(invalid), status=422)
+        return _draft_page(form, invalid.messages, status=422)
     flash(_("The draft is saved. Publish it when it is ready."), "ok")
     return redirect(url_for("staff.consultation_detail", consultation_id=consultation.id), code=303)
 
@@ -139,7 +135,7 @@ def consultation_save(consultation_id: int):
     try:
         consultations.save_draft(current_user, form, consultation_id)
     except InvalidInput as invalid:
-        return _detail(consultations.get_for_staff(current_user, consultation_id), _errors(invalid), form, 422)
+        return _detail(consultations.get_for_staff(current_user, consultation_id), invalid.messages, form, 422)
     flash(_("The draft is saved. Publish it when it is ready."), "ok")
     return redirect(url_for("staff.consultation_detail", consultation_id=consultation_id), code=303)
 
@@ -149,7 +145,7 @@ def _act(consultation_id: int, change, message: str):
     try:
         change(form)
     except InvalidInput as invalid:
-        return _detail(consultations.get_for_staff(current_user, consultation_id), _errors(invalid), form, 422)
+        return _detail(consultations.get_for_staff(current_user, consultation_id), invalid.messages, form, 422)
     flash(message, "ok")
     return redirect(url_for("staff.consultation_detail", consultation_id=consultation_id), code=303)
 

@@ -22,7 +22,7 @@ def _done(ticket_id: int, act, message: str, **typed):
         form_shown = ticket.service.volunteer_eligible and not ticket.status.is_final
         return htmx.render("pages/staff/ticket.html", "partials/staff/ticket_panel.html", invalid.status_code,
                            **_ticket_context(ticket, revealed=False, errors=invalid.errors, **typed,
-                                             problem=None if form_shown else " ".join(map(str, invalid.errors.values()))))
+                                             problem=None if form_shown else str(invalid.message)))
     flash(message, "ok")
     return redirect(url_for("staff.ticket_detail", ticket_id=ticket_id) + "#ticket-volunteers", code=303)
 
