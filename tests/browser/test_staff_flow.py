@@ -85,3 +85,22 @@ def test_the_queue_refreshes_itself_and_keeps_the_filters(app, live_server, new_
     number = submit_at_kiosk(kiosk)
     desk.locator(f"tr[data-number='{number}']").wait_for(timeout=8_000)
     assert desk.locator("select[name=channel]").input_value() == "phone"
+
+
+def test_the_back_office_keeps_a_phones_width_and_a_wide_table_scrolls_within_itself(app, live_server, new_page):
+    """A grid worker opens the queue on a phone, a district admin the catalogue: the page never scrolls
+    sideways (the buttons above and below stay on the screen); a table wider than the phone scrolls
+    by itself."""
+    from ..helpers import make_ticket
+    from .pages import fits
+
+    with app.app_context():
+        make_ticket()
+    phone = new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    staff_sign_in(phone, "admin-district")
+    for path in ("/staff/", "/staff/security", "/staff/admin/catalogue", "/staff/admin/org/ladder",
+                 "/staff/admin/org/tags"):
+        phone.goto(path)
+        wide = phone.locator(".table-scroll").first
+        assert fits(phone), path
+        assert wide.evaluate("box => box.scrollWidth > box.clientWidth"), path  # the table's own scroll
