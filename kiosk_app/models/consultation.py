@@ -19,7 +19,7 @@ from sqlalchemy import (Boolean, Date, ForeignKey, Index, Integer, PrimaryKeyCon
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import UTCDateTime, str_enum, utcnow
+from .base import UTCDateTime, in_reader_language, str_enum, utcnow
 from .org import Building
 from .sealed import LOOKUP_LENGTH, Sealed
 
@@ -238,6 +238,8 @@ class ConsultationTask(db.Model):
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), unique=True)  # help with a ticket
     position: Mapped[int] = mapped_column(SmallInteger, default=0)
     title: Mapped[str] = mapped_column(String(200))
+    # A ticket's help is named after its service, in both languages; a consultation's task as staff typed it.
+    title_en: Mapped[str] = mapped_column(String(200), default="")
     owner_kind: Mapped[TaskOwner] = mapped_column(str_enum(TaskOwner, 16))
     owner: Mapped[str] = mapped_column(String(100), default="")  # who, as residents read it
     due_on: Mapped[date] = mapped_column(Date)
@@ -247,6 +249,10 @@ class ConsultationTask(db.Model):
     check_token: Mapped[str | None] = mapped_column(String(32), unique=True)  # the QR on the spot: check in, out
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def shown_title(self) -> str:
+        return in_reader_language(self.title, self.title_en)
 
 
 class ConsultationRating(db.Model):

@@ -42,7 +42,7 @@ class Voter:
     household_id: int
     member_id: int
     label: str  # as the discussion shows the household: "3号楼 张*"
-    place: str = ""  # the household's flat ("3号楼 1-301"): which one, for a number registered for two
+    place: str = ""  # the household's flat in the reader's language ("3号楼 1-301"): which one, for a number in two
 
 
 def _member_in_scope(consultation: Consultation, condition) -> Member | None:
@@ -56,7 +56,7 @@ def _voter(consultation: Consultation, member: Member) -> Voter:
     room = member.household.room
     return Voter(consultation.id, member.household_id, member.id,
                  f"{building.name_zh[:40]} {mask_name(member.name)}"[:LABEL_MAX],
-                 f"{building.name_zh[:40]} {room.label}" if room is not None else building.name_zh[:40])
+                 f"{building.name[:40]} {room.label}" if room is not None else building.name[:40])
 
 
 def check(consultation: Consultation, voter: Voter | None) -> Voter | None:

@@ -62,6 +62,7 @@ def _offer(actor: Staff, ticket_id, wanted) -> ConsultationTask:
         raise InvalidInput({"wanted": _l("This ticket is closed.")})
     if task is None:
         task = ConsultationTask(community_id=ticket.community_id, ticket_id=ticket.id, title=ticket.service_name_zh,
+                                title_en=ticket.service_name_en,
                                 owner_kind=TaskOwner.VOLUNTEERS, due_on=ticket.due_date, state=TaskState.UNDERWAY)
         db.session.add(task)
     volunteers.set_wanted(task, wanted)

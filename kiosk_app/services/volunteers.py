@@ -21,7 +21,7 @@ from ..extensions import db
 from ..models import (Area, Building, Consultation, ConsultationTask, Service, Shift, Staff, TaskState, Ticket,
                       Volunteer)
 from ..models.ticket import Status
-from ..models.base import utcnow
+from ..models.base import in_reader_language, utcnow
 from ..models.sealed import lookup, lookups
 from . import codes, consultations, scope, workdays
 from .admin.audit import AuditAction, record
@@ -252,8 +252,9 @@ class LedgerLine:
 
 def ledger(volunteer: Volunteer) -> tuple[list[LedgerLine], int]:
     """The volunteer's shifts and the confirmed minutes in all (the time bank counts those)."""
-    lines = [LedgerLine(title, shift.checked_in_at, shift.checked_out_at, shift.minutes_on_site, shift.minutes_confirmed)
-             for shift, title in db.session.execute(select(Shift, ConsultationTask.title)
+    lines = [LedgerLine(in_reader_language(title, title_en), shift.checked_in_at, shift.checked_out_at,
+                        shift.minutes_on_site, shift.minutes_confirmed)
+             for shift, title, title_en in db.session.execute(select(Shift, ConsultationTask.title, ConsultationTask.title_en)
                                                     .join(ConsultationTask, ConsultationTask.id == Shift.task_id)
                                                     .where(Shift.volunteer_id == volunteer.id)
                                                     .order_by(Shift.signed_up_at.desc()))]

@@ -229,7 +229,7 @@ def consultation_task_qr(consultation_id: int, task_id: int):
         raise NotFound(_("We could not find this task."))
     address = urls.public_url(url_for("public.volunteer_check_page", token=task.check_token))
     return render_template("pages/staff/task_qr.html", consultation=consultation, task=task, address=address,
-                           qr=qr.svg(address, task.title))
+                           qr=qr.svg(address, task.shown_title))
 
 
 @bp.get("/consultations/<int:consultation_id>/notice")

@@ -54,5 +54,5 @@ def ticket_volunteers_qr(ticket_id: int):
     if task is None or not task.check_token:
         raise NotFound(_("We could not find this task."))
     address = urls.public_url(url_for("public.volunteer_check_page", token=task.check_token))
-    return render_template("pages/staff/task_qr.html", task=task, address=address, qr=qr.svg(address, task.title),
+    return render_template("pages/staff/task_qr.html", task=task, address=address, qr=qr.svg(address, task.shown_title),
                            back=(url_for("staff.ticket_detail", ticket_id=ticket.id), ticket.number))

@@ -72,3 +72,36 @@ def test_tasks_learn_their_community_from_their_consultation_and_tickets_tasks_g
         assert [tuple(row) for row in rows] == [(community_id, consultation.id, None)]
         db.session.remove()
         flask_migrate.downgrade(revision="base")
+
+
+def test_a_tickets_task_learns_its_english_title_from_the_tickets_service(make_app):
+    """0035: a ticket's help already offered is named in English after the ticket's service; a
+    consultation's task keeps the words staff typed."""
+    from datetime import date
+
+    from kiosk_app.models import ConsultationTask, TaskOwner
+    from kiosk_app.services import seed
+
+    from ..helpers import STAFF_PASSWORD, make_ticket
+    from .test_consultations import draft
+
+    app = make_app()
+    with app.app_context():
+        db.drop_all()
+        flask_migrate.upgrade()
+        seed.seed_demo(staff_password=STAFF_PASSWORD)
+        consultation = draft()
+        ticket = make_ticket(service_code="home-visit")
+        for values in ({"consultation_id": consultation.id, "title": "修车棚"},
+                       {"ticket_id": ticket.id, "title": ticket.service_name_zh}):
+            db.session.add(ConsultationTask(community_id=consultation.community_id, owner_kind=TaskOwner.VOLUNTEERS,
+                                            due_on=date(2026, 12, 31), **values))
+        db.session.commit()
+        chinese, english = ticket.service_name_zh, ticket.service_name_en
+        db.session.remove()
+        flask_migrate.downgrade(revision="0034")
+        flask_migrate.upgrade()
+        rows = db.session.execute(db.text("SELECT title, title_en FROM consultation_tasks ORDER BY id")).all()
+        assert english and [tuple(row) for row in rows] == [("修车棚", ""), (chinese, english)]
+        db.session.remove()
+        flask_migrate.downgrade(revision="base")

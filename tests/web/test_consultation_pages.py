@@ -429,6 +429,9 @@ def test_a_number_in_two_households_files_votes_for_each_one_at_a_time(app):
     page = text(resident.get(public))
     assert "登记在本议题的 2 户" in page and "1号楼 1-101" in page.split('id="households"')[1].split("</form>")[0]
     assert f'name="household" value="{first_id}"' in page.split('id="vote-form"')[1].split("</form>")[0]
+    resident.post("/prefs", data={"csrf_token": resident_token, "lang": "en", "next": public})
+    assert "Speak for Building 1 1-202" in text(resident.get(public))  # the flat named in the reader's language
+    resident.post("/prefs", data={"csrf_token": resident_token, "lang": "zh_CN", "next": public})
     assert vote(agree, first_id).status_code == 303
     # another household's id, not this number's: nothing changes
     resident.post(f"{public}/household", data={"household": str(elsewhere_id), "csrf_token": resident_token})

@@ -258,3 +258,21 @@ def test_the_community_chooser_brings_a_phone_back_to_the_volunteers_page(app):
     assert phone.get("/kiosk/community/HQ?next=/v/").headers["Location"].endswith("/v/")
     for elsewhere in ("https://example.org/", "//example.org/", "/staff/"):
         assert not phone.get(f"/kiosk/community/HQ?next={elsewhere}").headers["Location"].endswith(elsewhere)
+
+
+def test_a_volunteer_reading_in_english_sees_the_help_named_in_english(app):
+    ticket_id, _token, _number = home_visit(app)
+    staff = sign_in(app, "staff-hq")
+    assert offer(staff, ticket_id).status_code == 303
+    phone, phone_token = volunteer(app)
+    phone.post("/prefs", data={"csrf_token": phone_token, "lang": "en", "next": "/v/"})
+    with app.app_context():
+        task = db.session.scalar(db.select(ConsultationTask).filter_by(ticket_id=ticket_id))
+        task_id, check_token = task.id, task.check_token
+    offered = text(phone.get("/v/")).split(f'data-task="{task_id}"')[1].split("</li>")[0]
+    assert "Home visit for an elderly resident" in offered and "居家养老" not in offered
+    assert phone.post(f"/v/tasks/{task_id}/sign-up", data={"csrf_token": phone_token}).status_code == 303
+    check = text(phone.get(f"/v/check/{check_token}"))
+    assert "<h1>Home visit for an elderly resident</h1>" in check
+    ledger = text(phone.get("/v/")).split('id="ledger-total"')[1]
+    assert "Home visit for an elderly resident" in ledger and "居家养老" not in ledger
