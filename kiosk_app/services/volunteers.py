@@ -316,12 +316,29 @@ def set_wanted(task: ConsultationTask, wanted) -> None:
 
 
 @use_case
+def renew_check(actor: Staff, task_id, *, of: tuple[str, int]) -> ConsultationTask:
+    """A new check-in QR for a task offered (``of`` as for ``confirm_minutes``): the old one, printed or
+    photographed and passed on, checks nobody in or out from now on."""
+    task = db.session.get(ConsultationTask, record_id(task_id) or 0)
+    if task is None or not task.check_token or _of(task) != of:
+        raise NotFound(_l("We could not find this task."))
+    subject = authorised(actor, task)
+    task.check_token = secrets.token_urlsafe(16)
+    audit(actor, subject, {"task": task.id, "check_in_qr": "renewed"})
+    return task
+
+
+def _of(task: ConsultationTask) -> tuple[str, int]:
+    return ("ticket", task.ticket_id) if task.ticket_id is not None else ("consultation", task.consultation_id)
+
+
+@use_case
 def confirm_minutes(actor: Staff, shift_id, minutes, *, of: tuple[str, int]) -> Shift:
     """Staff confirm the minutes a volunteer gave (what the ledger counts), on the page of the task's
     consultation or ticket (``of``: ("consultation" or "ticket", its id))."""
     shift = db.session.get(Shift, record_id(shift_id) or 0)
     task = db.session.get(ConsultationTask, shift.task_id) if shift else None
-    if shift is None or {"consultation": task.consultation_id, "ticket": task.ticket_id}.get(of[0]) != of[1]:
+    if shift is None or _of(task) != of:
         raise NotFound(_l("We could not find this shift."))
     subject = authorised(actor, task)
     value = count_typed(minutes, MINUTES_MOST)

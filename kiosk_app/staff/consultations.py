@@ -229,7 +229,16 @@ def consultation_task_qr(consultation_id: int, task_id: int):
         raise NotFound(_("We could not find this task."))
     address = urls.public_url(url_for("public.volunteer_check_page", token=task.check_token))
     return render_template("pages/staff/task_qr.html", consultation=consultation, task=task, address=address,
-                           qr=qr.svg(address, task.shown_title))
+                           qr=qr.svg(address, task.shown_title),
+                           renew=url_for("staff.consultation_task_qr_renew", consultation_id=consultation.id, task_id=task.id))
+
+
+@bp.post("/consultations/<int:consultation_id>/tasks/<int:task_id>/qr")
+@login_required
+def consultation_task_qr_renew(consultation_id: int, task_id: int):
+    volunteers.renew_check(current_user, task_id, of=("consultation", consultation_id))
+    flash(_("A new QR: the old one no longer checks anyone in. Print this one and put it up in place of the old."), "ok")
+    return redirect(url_for("staff.consultation_task_qr", consultation_id=consultation_id, task_id=task_id), code=303)
 
 
 @bp.get("/consultations/<int:consultation_id>/notice")

@@ -55,4 +55,14 @@ def ticket_volunteers_qr(ticket_id: int):
         raise NotFound(_("We could not find this task."))
     address = urls.public_url(url_for("public.volunteer_check_page", token=task.check_token))
     return render_template("pages/staff/task_qr.html", task=task, address=address, qr=qr.svg(address, task.shown_title),
-                           back=(url_for("staff.ticket_detail", ticket_id=ticket.id), ticket.number))
+                           back=(url_for("staff.ticket_detail", ticket_id=ticket.id), ticket.number),
+                           renew=url_for("staff.ticket_volunteers_qr_renew", ticket_id=ticket.id))
+
+
+@bp.post("/tickets/<int:ticket_id>/volunteers/qr")
+@login_required
+def ticket_volunteers_qr_renew(ticket_id: int):
+    task = ticket_help.task_of(ticket_help.ticket_for_staff(current_user, ticket_id).id)
+    volunteers.renew_check(current_user, task.id if task else 0, of=("ticket", ticket_id))
+    flash(_("A new QR: the old one no longer checks anyone in. Print this one and put it up in place of the old."), "ok")
+    return redirect(url_for("staff.ticket_volunteers_qr", ticket_id=ticket_id), code=303)

@@ -276,3 +276,29 @@ def test_a_volunteer_reading_in_english_sees_the_help_named_in_english(app):
     assert "<h1>Home visit for an elderly resident</h1>" in check
     ledger = text(phone.get("/v/")).split('id="ledger-total"')[1]
     assert "Home visit for an elderly resident" in ledger and "居家养老" not in ledger
+
+
+def test_a_new_qr_for_a_tickets_help_is_on_the_residents_page_at_once(app):
+    ticket_id, token, _number = home_visit(app)
+    staff = sign_in(app, "staff-hq")
+    assert offer(staff, ticket_id).status_code == 303
+    phone, phone_token = volunteer(app)
+    with app.app_context():
+        task = db.session.scalar(db.select(ConsultationTask).filter_by(ticket_id=ticket_id))
+        task_id, old = task.id, task.check_token
+    assert phone.post(f"/v/tasks/{task_id}/sign-up", data={"csrf_token": phone_token}).status_code == 303
+
+    def residents_qr() -> str:
+        return text(app.test_client().get(f"/t/{token}")).split('id="volunteer-check-in"')[1].split("</svg>")[0]
+
+    before = residents_qr()
+    qr_page = f"/staff/tickets/{ticket_id}/volunteers/qr"
+    for refused in ("staff-xj", "volunteer-hq"):  # another community's; a volunteer's account
+        other = sign_in(app, refused)
+        assert other.post(qr_page, data={"csrf_token": csrf_token(other, "/staff/")}).status_code in (403, 404)
+    assert "旧码不再" in text(staff.post(qr_page, data={"csrf_token": csrf_token(staff, qr_page)}, follow_redirects=True))
+    with app.app_context():
+        new = db.session.get(ConsultationTask, task_id).check_token
+    assert new != old and residents_qr() != before  # the resident's page shows the new code
+    assert phone.post(f"/v/check/{old}", data={"action": "in", "csrf_token": phone_token}).status_code == 404
+    assert phone.post(f"/v/check/{new}", data={"action": "in", "csrf_token": phone_token}).status_code == 303

@@ -3,6 +3,7 @@ checks in and out with the task's QR, staff confirm the minutes, and the ledger 
 
 from __future__ import annotations
 
+import json
 import re
 
 from kiosk_app.extensions import db
@@ -138,3 +139,34 @@ def test_eight_volunteers_at_once_for_one_place_make_one_shift(app):
     assert sorted(outcomes) == ["InvalidInput"] * (len(ids) - 1) + ["in"], outcomes
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(Shift.id))) == 1
+
+
+def test_a_new_qr_for_a_task_stops_the_old_one_checking_anyone_in(app):
+    """A printed QR photographed and passed on: staff print a new one; the old checks nobody in or out."""
+    from kiosk_app.models import AuditEvent
+
+    consultation_id, task_id, old = adopted_task(app)
+    phone, token = volunteer(app)
+    assert phone.post(f"/v/tasks/{task_id}/sign-up", data={"csrf_token": token}).status_code == 303
+    qr_page = f"/staff/consultations/{consultation_id}/tasks/{task_id}/qr"
+    outsider = sign_in(app, "staff-xj")  # another community's staff: nothing to renew
+    assert outsider.post(qr_page, data={"csrf_token": csrf_token(outsider, "/staff/")}).status_code == 404
+    admin = sign_in(app, "admin-hq")
+    assert admin.post(qr_page, data={}).status_code == 400  # (no CSRF token)
+    with app.app_context():
+        assert db.session.get(ConsultationTask, task_id).check_token == old
+    renewed = admin.post(qr_page, data={"csrf_token": csrf_token(admin, qr_page)}, follow_redirects=True)
+    with app.app_context():
+        new = db.session.get(ConsultationTask, task_id).check_token
+        audited = db.session.scalars(db.select(AuditEvent).filter_by(entity="consultation", entity_id=consultation_id)
+                                     .order_by(AuditEvent.id.desc())).first()
+    assert new != old and new in text(renewed) and old not in text(renewed) and "旧码不再" in text(renewed)
+    assert json.loads(audited.after) == {"task": task_id, "check_in_qr": "renewed"}
+    assert phone.get(f"/v/check/{old}").status_code == 404
+    assert phone.post(f"/v/check/{old}", data={"action": "in", "csrf_token": token}).status_code == 404
+    assert phone.post(f"/v/check/{new}", data={"action": "in", "csrf_token": token}).status_code == 303
+    with app.app_context():
+        assert db.session.scalar(db.select(Shift.checked_in_at).filter_by(task_id=task_id)) is not None
+    # a ticket's page is not the consultation's: its route refuses the consultation's task
+    assert admin.post(f"/staff/tickets/{task_id}/volunteers/qr",
+                      data={"csrf_token": csrf_token(admin, qr_page)}).status_code == 404
