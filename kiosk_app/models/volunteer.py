@@ -34,6 +34,9 @@ class Volunteer(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+MINUTES_MOST = 24 * 60  # a shift's minutes, as staff confirm them
+
+
 class Shift(db.Model):
     __tablename__ = "volunteer_shifts"
     __table_args__ = (UniqueConstraint("task_id", "volunteer_id"),)
@@ -55,3 +58,10 @@ class Shift(db.Model):
         if self.checked_in_at is None or self.checked_out_at is None:
             return None
         return max(int((self.checked_out_at - self.checked_in_at).total_seconds() // 60), 0)
+
+    @property
+    def minutes_suggested(self) -> int | None:
+        """What staff are offered to confirm: the minutes on the spot, at most a day's (a volunteer who
+        forgot to check out is on the spot for days)."""
+        on_site = self.minutes_on_site
+        return None if on_site is None else min(on_site, MINUTES_MOST)

@@ -14,7 +14,7 @@ from flask import redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from ..models import RATING_LABELS
-from ..services import carrying_out, consultations, discussion, judging, participation, voting
+from ..services import carrying_out, catalogue, consultations, discussion, judging, participation, voting
 from ..services.errors import InvalidInput, Throttled
 from ..web import i18n, limits
 from ..web.context import current_terminal
@@ -79,11 +79,19 @@ def _speaking(consultation, field: str) -> participation.Voter | None:
     return voter
 
 
+def _elsewhere(terminal, consultation) -> str:
+    """On another community's kiosk: the consultation's community, where its kiosks take part ("" here)."""
+    if terminal is None or terminal.community_id == consultation.community_id:
+        return ""
+    return catalogue.get_community_by_id(consultation.community_id).name
+
+
 def _page(consultation, errors: dict | None = None, form: dict | None = None, status: int = 200, sent: bool = False):
     voter, households = _current(consultation)
     terminal = current_terminal()
     response = render_template("pages/public/consultation.html", consultation=consultation,
                                at_kiosk=terminal is not None,
+                               kiosk_elsewhere=_elsewhere(terminal, consultation),
                                kiosk_voted=request.args.get("kiosk_voted") == "1",
                                phase=consultations.phase(consultation), voter=voter,
                                households=households,

@@ -100,6 +100,19 @@ def volunteer_sign_up(task_id: int):
     return redirect(url_for("public.volunteer_home") + "#offered", code=303)
 
 
+@bp.post("/v/tasks/<int:task_id>/withdraw")
+def volunteer_withdraw(task_id: int):
+    """Take back one's sign-up before checking in."""
+    volunteer = _volunteer()
+    if volunteer is None:
+        return _page({"task": _("Sign in as a volunteer first.")}, status=422)
+    try:
+        volunteers.withdraw(volunteer, task_id)
+    except InvalidInput as invalid:
+        return _page(invalid.messages, status=422)
+    return redirect(url_for("public.volunteer_home", withdrawn=1) + "#offered", code=303)
+
+
 @bp.get("/v/check/<token>")
 @reads_only
 def volunteer_check_page(token: str):
@@ -119,7 +132,8 @@ def _check_page(token: str, errors: dict | None = None, status: int = 200):
     volunteer = _volunteer()
     shift = next((s for s in volunteers.shifts(task) if volunteer and s.volunteer_id == volunteer.id), None)
     return render_template("pages/public/volunteer_check.html", task=task, volunteer=volunteer, shift=shift,
-                           token=token, errors=errors or {}), status, {"Cache-Control": "no-store"}
+                           task_open=volunteers.is_open(task), token=token, errors=errors or {}), status, \
+        {"Cache-Control": "no-store"}
 
 
 @bp.post("/v/check/<token>")

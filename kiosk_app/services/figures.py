@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -10,8 +11,9 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import (Area, CompletionDay, FollowUp, FollowUpState, Grid, RatingDay, Service, Staff, Status, Ticket,
-                      TicketDay)
+from ..models import (Area, CompletionDay, ConsultationTask, FollowUp, FollowUpState, Grid, RatingDay, Service, Shift,
+                      Staff, Status, Ticket, TicketDay)
+from ..models.base import utcnow
 from . import consultations, scope, workdays
 from .workflow import OPEN
 
@@ -214,3 +216,21 @@ def _satisfaction(result: Figures, actor: Staff, start: date, end: date, today: 
             result.follow_ups_on_time += workdays.local_date(closed_at) <= due_date
         else:
             result.follow_ups_overdue += 1
+
+
+# -- volunteers (志愿云) ----------------------------------------------------------------------------------
+
+def volunteer_hours(actor: Staff, months: int = 12) -> list[tuple[str, str, float]]:
+    """Confirmed volunteer hours per community and month (of the check-in, or of the confirmation for
+    minutes given without one), confirmed in the last ``months``."""
+    since = utcnow() - timedelta(days=31 * months)
+    totals: dict[tuple[str, str], int] = defaultdict(int)
+    names = {area.id: area.name for area in scope.communities(actor)}
+    for community_id, checked_in_at, minutes in db.session.execute(
+            select(ConsultationTask.community_id, func.coalesce(Shift.checked_in_at, Shift.confirmed_at), Shift.minutes_confirmed)
+            .join(ConsultationTask, ConsultationTask.id == Shift.task_id)
+            .where(ConsultationTask.community_id.in_(scope.community_ids_select(actor)), Shift.minutes_confirmed.is_not(None),
+                   Shift.confirmed_at >= since)):
+        month = workdays.local_date(checked_in_at).strftime("%Y-%m")
+        totals[(names.get(community_id, ""), month)] += minutes
+    return [(community, month, round(minutes / 60, 1)) for (community, month), minutes in sorted(totals.items())]

@@ -8,9 +8,8 @@ staff offer is a task the same way (services/ticket_help.py).
 from __future__ import annotations
 
 import secrets
-from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
@@ -21,9 +20,10 @@ from ..extensions import db
 from ..models import (Area, Building, Consultation, ConsultationTask, Service, Shift, Staff, TaskState, Ticket,
                       Volunteer)
 from ..models.ticket import Status
+from ..models.volunteer import MINUTES_MOST
 from ..models.base import in_reader_language, utcnow
 from ..models.sealed import lookup, lookups
-from . import codes, consultations, scope, workdays
+from . import codes, consultations
 from .admin.audit import AuditAction, record
 from .errors import InvalidInput, NotFound
 from .locales import parsed_locale
@@ -31,7 +31,7 @@ from .uow import use_case, write_turn
 from .validation import FieldError, clean_name, record_id
 
 TEXT_MAX = 200
-MINUTES_MOST = 24 * 60  # a shift's minutes, as confirmed
+NOT_OPEN = _l("This task no longer takes volunteers.")
 WANTED_MOST = 200  # volunteers a task asks for
 CODE_TEXT = _l("[Community Cloud Locker] Your code to register as a volunteer is %(code)s, valid %(minutes)d minutes.")
 SIGN_IN_TEXT = _l("[Community Cloud Locker] Your volunteer's sign-in code is %(code)s, valid %(minutes)d minutes.")
@@ -162,7 +162,7 @@ def _task_for(volunteer: Volunteer, task_id) -> ConsultationTask:
     if found is None:
         task = db.session.get(ConsultationTask, task_id)
         if task is not None and task.community_id == volunteer.community_id and task.volunteers_wanted > 0:
-            raise InvalidInput({"task": _l("This task is done.")})
+            raise InvalidInput({"task": NOT_OPEN})
         raise NotFound(_l("We could not find this task."))
     if found[0].community_id != volunteer.community_id:
         raise NotFound(_l("We could not find this task."))
@@ -190,7 +190,7 @@ def _sign_up(volunteer: Volunteer, task_id) -> Shift:
     task = db.session.scalar(select(ConsultationTask).where(ConsultationTask.id == task.id).with_for_update()
                              .execution_options(populate_existing=True))
     if task.state == TaskState.DONE or task.volunteers_wanted <= 0:
-        raise InvalidInput({"task": _l("This task is done.")})
+        raise InvalidInput({"task": NOT_OPEN})
     if db.session.scalar(select(func.count(Shift.id)).where(Shift.task_id == task.id)) >= task.volunteers_wanted:
         raise InvalidInput({"task": _l("Enough volunteers have signed up for this task. Thank you!")})
     shift = Shift(task_id=task.id, volunteer_id=volunteer.id)
@@ -200,13 +200,38 @@ def _sign_up(volunteer: Volunteer, task_id) -> Shift:
 
 
 @use_case
+def withdraw(volunteer: Volunteer, task_id) -> None:
+    """Take back one's sign-up before checking in: the place is free for another volunteer."""
+    shift = db.session.scalar(select(Shift).where(Shift.task_id == (record_id(task_id) or 0),
+                                                  Shift.volunteer_id == volunteer.id))
+    if shift is None:
+        raise InvalidInput({"task": _l("You have not signed up for this task.")})
+    if shift.checked_in_at is not None:
+        raise InvalidInput({"task": _l("You have checked in: check out with the task's QR when you leave.")})
+    db.session.delete(shift)
+
+
+@use_case
 def leave(volunteer: Volunteer) -> None:
     """The volunteer no longer wants to be one: their name and number go; their confirmed hours stay
-    in the figures, as nobody's."""
+    in the figures, as nobody's.  Sign-ups not yet begun free their places; a shift on the spot ends
+    now."""
     volunteer = db.session.get(Volunteer, volunteer.id)
+    now = utcnow()
+    for shift in db.session.scalars(select(Shift).where(Shift.volunteer_id == volunteer.id,
+                                                        Shift.checked_out_at.is_(None))):
+        if shift.checked_in_at is None:
+            db.session.delete(shift)
+        else:
+            shift.checked_out_at = now
     volunteer.active, volunteer.name, volunteer.mobile = False, "", ""
     volunteer.mobile_lookup = f"left:{volunteer.id}"
     volunteer.skills = volunteer.available = ""
+
+
+def is_open(task: ConsultationTask) -> bool:
+    """Whether the task takes sign-ups and check-ins (a ticket's help: while the ticket is open)."""
+    return db.session.execute(_open_tasks().where(ConsultationTask.id == task.id)).first() is not None
 
 
 def task_by_token(token: str) -> ConsultationTask:
@@ -228,16 +253,19 @@ def check(volunteer: Volunteer, token: str, action: str) -> Shift:
     shift = db.session.scalar(select(Shift).where(Shift.task_id == task.id, Shift.volunteer_id == volunteer.id))
     if shift is None:
         raise InvalidInput({"task": _l("Sign up for this task first.")})
-    if shift.checked_in_at is None and (  # (a volunteer on the spot can always check out)
-            db.session.execute(_open_tasks().where(ConsultationTask.id == task.id)).first() is None):
-        raise InvalidInput({"task": _l("This task is done.")})
+    if shift.checked_in_at is None and not is_open(task):  # (a volunteer on the spot can always check out)
+        raise InvalidInput({"task": NOT_OPEN})
     now = utcnow()
+    if shift.checked_out_at is not None:
+        raise InvalidInput({"task": _l("You have checked in and out of this task already.")})
     if action == CHECK_IN and shift.checked_in_at is None:
         shift.checked_in_at = now
-    elif action == CHECK_OUT and shift.checked_in_at is not None and shift.checked_out_at is None:
+    elif action == CHECK_OUT and shift.checked_in_at is not None:
         shift.checked_out_at = now
-    elif shift.checked_out_at is not None:
-        raise InvalidInput({"task": _l("You have checked in and out of this task already.")})
+    elif action == CHECK_OUT:
+        raise InvalidInput({"task": _l("Check in first, when you arrive.")})
+    elif action != CHECK_IN:
+        raise InvalidInput({"task": _l("Press the button on the task's page.")})
     return shift
 
 
@@ -311,6 +339,8 @@ def set_wanted(task: ConsultationTask, wanted) -> None:
     number = count_typed(wanted, WANTED_MOST)
     if number is None:
         raise InvalidInput({"wanted": _l("How many volunteers: a number from 0 to %(most)d.", most=WANTED_MOST)})
+    if number == 0 and not task.volunteers_wanted:
+        raise InvalidInput({"wanted": _l("Nothing is offered to volunteers yet: say how many are wanted.")})
     task.volunteers_wanted = number
     task.check_token = task.check_token or secrets.token_urlsafe(16)
 
@@ -333,6 +363,21 @@ def _of(task: ConsultationTask) -> tuple[str, int]:
 
 
 @use_case
+def remove_sign_up(actor: Staff, shift_id, *, of: tuple[str, int]) -> None:
+    """A volunteer who will not come (said so by phone, or did not come): staff free the place, before
+    any check-in (what was done on the spot stays)."""
+    shift = db.session.get(Shift, record_id(shift_id) or 0)
+    task = db.session.get(ConsultationTask, shift.task_id) if shift else None
+    if shift is None or _of(task) != of:
+        raise NotFound(_l("We could not find this shift."))
+    subject = authorised(actor, task)
+    if shift.checked_in_at is not None:
+        raise InvalidInput({"shift": _l("This volunteer has checked in: the shift stays.")})
+    db.session.delete(shift)
+    audit(actor, subject, {"task": task.id, "sign_up_removed": shift.id})
+
+
+@use_case
 def confirm_minutes(actor: Staff, shift_id, minutes, *, of: tuple[str, int]) -> Shift:
     """Staff confirm the minutes a volunteer gave (what the ledger counts), on the page of the task's
     consultation or ticket (``of``: ("consultation" or "ticket", its id))."""
@@ -347,19 +392,3 @@ def confirm_minutes(actor: Staff, shift_id, minutes, *, of: tuple[str, int]) -> 
     shift.minutes_confirmed, shift.confirmed_by_id, shift.confirmed_at = value, actor.id, utcnow()
     audit(actor, subject, {"shift": shift.id, "minutes": value})
     return shift
-
-
-def hours_by_month(actor: Staff, months: int = 12) -> list[tuple[str, str, float]]:
-    """Confirmed volunteer hours per community and month (of the check-in, or of the confirmation for
-    minutes given without one), confirmed in the last ``months``."""
-    since = utcnow() - timedelta(days=31 * months)
-    totals: dict[tuple[str, str], int] = defaultdict(int)
-    names = {area.id: area.name for area in scope.communities(actor)}
-    for community_id, checked_in_at, minutes in db.session.execute(
-            select(ConsultationTask.community_id, func.coalesce(Shift.checked_in_at, Shift.confirmed_at), Shift.minutes_confirmed)
-            .join(ConsultationTask, ConsultationTask.id == Shift.task_id)
-            .where(ConsultationTask.community_id.in_(scope.community_ids_select(actor)), Shift.minutes_confirmed.is_not(None),
-                   Shift.confirmed_at >= since)):
-        month = workdays.local_date(checked_in_at).strftime("%Y-%m")
-        totals[(names.get(community_id, ""), month)] += minutes
-    return [(community, month, round(minutes / 60, 1)) for (community, month), minutes in sorted(totals.items())]

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Building, Household, Room, TaskOwner, TaskState, Ticket
 from ..models.base import utcnow
-from ..services import (carrying_out, consultations, deciding, discussion, judging, qr, scope, urls, volunteers,
-                        voting, workdays)
+from ..services import (carrying_out, consultations, deciding, discussion, figures, judging, qr, scope, urls,
+                        volunteers, voting, workdays)
 from ..services.errors import InvalidInput
 from ..web.transactions import reads_only
 from .routes import bp
@@ -37,7 +37,7 @@ def consultations_page():
     found = consultations.for_staff(current_user)
     return render_template("pages/staff/consultations.html", consultations=found,
                            phases={c.id: consultations.phase(c) for c in found},
-                           figures=consultations.figures(current_user), hours=volunteers.hours_by_month(current_user))
+                           figures=consultations.figures(current_user), hours=figures.volunteer_hours(current_user))
 
 
 def _draft_page(form: dict, errors: dict | None = None, consultation=None, status: int = 200, proposal=None):
@@ -214,6 +214,14 @@ def consultation_shift_confirm(consultation_id: int, shift_id: int):
     return _act(consultation_id, lambda form: volunteers.confirm_minutes(
         current_user, shift_id, form.get("minutes"), of=("consultation", consultation_id)),
                 _("The volunteer's minutes are confirmed."))
+
+
+@bp.post("/consultations/<int:consultation_id>/shifts/<int:shift_id>/remove")
+@login_required
+def consultation_shift_remove(consultation_id: int, shift_id: int):
+    return _act(consultation_id, lambda form: volunteers.remove_sign_up(current_user, shift_id,
+                                                                       of=("consultation", consultation_id)),
+                _("The sign-up is removed: the place is free for another volunteer."))
 
 
 @bp.get("/consultations/<int:consultation_id>/tasks/<int:task_id>/qr")

@@ -30,7 +30,7 @@ def _done(ticket_id: int, act, message: str, **typed):
 @bp.post("/tickets/<int:ticket_id>/volunteers")
 @login_required
 def ticket_volunteers(ticket_id: int):
-    wanted = request.form.get("wanted", "")[:6]
+    wanted = request.form.get("wanted", "")[:12]  # (longer than a number wanted: refused, not cut short)
     return _done(ticket_id, lambda: ticket_help.offer(current_user, ticket_id, wanted),
                  _("The offer to volunteers is taken back.") if volunteers.count_typed(wanted, 0) == 0
                  else _("The ticket is offered to the community's volunteers."), wanted=wanted)
@@ -42,6 +42,13 @@ def ticket_shift_confirm(ticket_id: int, shift_id: int):
     return _done(ticket_id, lambda: volunteers.confirm_minutes(current_user, shift_id, request.form.get("minutes"),
                                                                of=("ticket", ticket_id)),
                  _("The volunteer's minutes are confirmed."))
+
+
+@bp.post("/tickets/<int:ticket_id>/shifts/<int:shift_id>/remove")
+@login_required
+def ticket_shift_remove(ticket_id: int, shift_id: int):
+    return _done(ticket_id, lambda: volunteers.remove_sign_up(current_user, shift_id, of=("ticket", ticket_id)),
+                 _("The sign-up is removed: the place is free for another volunteer."))
 
 
 @bp.get("/tickets/<int:ticket_id>/volunteers/qr")

@@ -468,3 +468,14 @@ def test_asking_for_a_code_again_too_soon_keeps_the_page_and_the_code_box(app):
     again = resident.post(f"{public}/code", data={"mobile": "13900000001", "csrf_token": resident_token})
     page = text(again)
     assert again.status_code == 429 and "秒后可再次获取" in page and 'id="verify-form"' in page and "是否同意加装电梯" in page
+
+
+def test_another_communitys_kiosk_says_where_to_take_part_instead_of_a_form_it_would_refuse(app):
+    from .test_terminal import enrolled
+
+    _admin, _token, _detail_url, consultation_id, public = opened(app)
+    with app.app_context():
+        move_to(db.session.get(Consultation, consultation_id), Phase.VOTING)
+    page = text(enrolled(app, "XJ-K1").get(public))
+    assert 'id="kiosk-elsewhere"' in page and 'id="kiosk-vote-form"' not in page and 'id="verify-form"' not in page
+    assert 'id="kiosk-vote-form"' in text(enrolled(app, "HQ-K1").get(public))  # the community's own kiosk

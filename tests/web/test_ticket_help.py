@@ -70,9 +70,9 @@ def test_a_home_visit_is_offered_to_volunteers_who_check_in_on_the_residents_pag
     assert "0.8" in text(phone.get("/v/")).split('id="ledger-total"')[1][:80]
     with app.app_context():
         from kiosk_app.models import Staff
-        from kiosk_app.services import volunteers
+        from kiosk_app.services import figures
 
-        hours = volunteers.hours_by_month(db.session.scalar(db.select(Staff).filter_by(username="admin-hq")))
+        hours = figures.volunteer_hours(db.session.scalar(db.select(Staff).filter_by(username="admin-hq")))
         assert sum(total for _community, _month, total in hours) == 0.8
     qr_page = text(staff.get(f"/staff/tickets/{ticket_id}/volunteers/qr"))
     assert '<svg class="qr"' in qr_page
@@ -85,7 +85,9 @@ def test_only_a_volunteer_eligible_open_ticket_of_ones_own_community_is_offered(
     refused = offer(staff, repair_id)
     assert refused.status_code == 422 and "不属于志愿者可协助的范围" in text(refused).split('id="ticket-problem"')[1][:200]
     ticket_id, _token, _number = home_visit(app)
-    for wanted in ("abc", "-1", "201", "１"):
+    nothing_yet = offer(staff, ticket_id, "0")  # taking back what was never offered
+    assert nothing_yet.status_code == 422 and "尚未发布给志愿者" in text(nothing_yet).split('id="err-wanted"')[1][:80]
+    for wanted in ("abc", "-1", "201", "１", "0000001"):
         refused = offer(staff, ticket_id, wanted)
         assert refused.status_code == 422 and "志愿者人数须为 0 到 200" in text(refused).split('id="err-wanted"')[1][:80]
     assert offer(sign_in(app, "staff-xj"), ticket_id).status_code == 404  # another community's ticket
@@ -302,3 +304,90 @@ def test_a_new_qr_for_a_tickets_help_is_on_the_residents_page_at_once(app):
     assert new != old and residents_qr() != before  # the resident's page shows the new code
     assert phone.post(f"/v/check/{old}", data={"action": "in", "csrf_token": phone_token}).status_code == 404
     assert phone.post(f"/v/check/{new}", data={"action": "in", "csrf_token": phone_token}).status_code == 303
+
+
+def test_a_place_is_freed_by_the_volunteer_by_staff_or_by_leaving_and_a_shift_begun_stays(app):
+    from kiosk_app.models import AuditEvent, Volunteer
+
+    ticket_id, token, _number = home_visit(app)
+    staff = sign_in(app, "staff-hq")
+    assert offer(staff, ticket_id, "1").status_code == 303
+    first, first_token = volunteer(app)
+    second, second_token = volunteer(app, "13700000002", "周热心")
+    with app.app_context():
+        task = db.session.scalar(db.select(ConsultationTask).filter_by(ticket_id=ticket_id))
+        task_id, check_token = task.id, task.check_token
+
+    def sign_up(phone, phone_token):
+        return phone.post(f"/v/tasks/{task_id}/sign-up", data={"csrf_token": phone_token})
+
+    def shift_of(name: str) -> int:
+        with app.app_context():
+            return db.session.scalar(db.select(Shift.id).join(Volunteer, Volunteer.id == Shift.volunteer_id)
+                                     .where(Volunteer.mobile_lookup.is_not(None), Shift.task_id == task_id)
+                                     .order_by(Shift.id.desc()))
+
+    assert sign_up(first, first_token).status_code == 303 and sign_up(second, second_token).status_code == 422  # full
+    # the volunteer cannot come: they take it back, the place is free
+    taken_back = first.post(f"/v/tasks/{task_id}/withdraw", data={"csrf_token": first_token}, follow_redirects=True)
+    assert 'id="withdrawn"' in text(taken_back) and f'id="withdraw-{task_id}"' not in text(taken_back)
+    assert sign_up(second, second_token).status_code == 303
+    # the second does not answer the phone: staff free the place (recorded)
+    page = f"/staff/tickets/{ticket_id}"
+    removed = staff.post(f"{page}/shifts/{shift_of('周热心')}/remove", data={"csrf_token": csrf_token(staff, page)},
+                         follow_redirects=True)
+    assert "已取消该报名" in text(removed)
+    with app.app_context():
+        event = db.session.scalars(db.select(AuditEvent).filter_by(entity="ticket", entity_id=ticket_id)
+                                   .order_by(AuditEvent.id.desc())).first()
+        assert json.loads(event.after)["task"] == task_id and "sign_up_removed" in json.loads(event.after)
+    assert sign_up(first, first_token).status_code == 303
+    assert first.post(f"/v/check/{check_token}", data={"action": "in", "csrf_token": first_token}).status_code == 303
+    # begun on the spot: neither staff nor the volunteer can remove it
+    begun = shift_of("孙志愿")
+    refused = staff.post(f"{page}/shifts/{begun}/remove", data={"csrf_token": csrf_token(staff, page)})
+    assert refused.status_code == 422 and "该志愿者已签到" in text(refused)
+    refused = first.post(f"/v/tasks/{task_id}/withdraw", data={"csrf_token": first_token})
+    assert refused.status_code == 422 and "离开时请扫描任务二维码签退" in text(refused)
+    assert sign_in(app, "staff-xj").post(f"{page}/shifts/{begun}/remove", data={
+        "csrf_token": csrf_token(staff, page)}).status_code in (400, 404)
+    # the volunteer stops being one while on the spot: the shift ends now, the QR goes from the resident's page
+    first.post("/v/leave", data={"forget": "1", "csrf_token": first_token})
+    with app.app_context():
+        assert db.session.get(Shift, begun).checked_out_at is not None
+    assert 'id="volunteer-check-in"' not in text(app.test_client().get(f"/t/{token}"))
+    # one who leaves before beginning frees the place
+    assert offer(staff, ticket_id, "2").status_code == 303
+    assert sign_up(second, second_token).status_code == 303
+    second.post("/v/leave", data={"forget": "1", "csrf_token": second_token})
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Shift.id)).filter_by(task_id=task_id)) == 1  # the one begun
+
+
+def test_staff_are_offered_a_days_minutes_at_most_and_a_closed_tickets_check_in_has_no_button(app):
+    from datetime import timedelta
+
+    ticket_id, _token, _number = home_visit(app)
+    staff = sign_in(app, "staff-hq")
+    assert offer(staff, ticket_id, "2").status_code == 303
+    phone, phone_token = volunteer(app)
+    late, late_token = volunteer(app, "13700000002", "周热心")
+    with app.app_context():
+        task = db.session.scalar(db.select(ConsultationTask).filter_by(ticket_id=ticket_id))
+        task_id, check_token = task.id, task.check_token
+    for client, client_token in ((phone, phone_token), (late, late_token)):
+        assert client.post(f"/v/tasks/{task_id}/sign-up", data={"csrf_token": client_token}).status_code == 303
+    for action in ("in", "out"):
+        phone.post(f"/v/check/{check_token}", data={"action": action, "csrf_token": phone_token})
+    with app.app_context():
+        shift = db.session.scalars(db.select(Shift).filter_by(task_id=task_id).order_by(Shift.id)).first()
+        shift.checked_in_at = shift.checked_out_at - timedelta(hours=30)  # forgot to check out until the next day
+        db.session.commit()
+        shift_id = shift.id
+    row = text(staff.get(f"/staff/tickets/{ticket_id}")).split(f'data-shift="{shift_id}"')[1].split("</tr>")[0]
+    assert 'value="1440"' in row  # what can be confirmed, not 1800
+    with app.app_context():
+        db.session.get(Ticket, ticket_id).status = Status.REJECTED
+        db.session.commit()
+    page = text(late.get(f"/v/check/{check_token}"))
+    assert 'id="task-closed"' in page and 'id="check-button"' not in page

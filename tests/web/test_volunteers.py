@@ -57,6 +57,11 @@ def test_a_volunteer_registers_signs_up_checks_in_and_out_and_the_hours_are_conf
     assert full.status_code == 422  # one wanted, one signed up
     refused = other.post(f"/v/check/{check_token}", data={"action": "in", "csrf_token": other_token})
     assert refused.status_code == 422  # not signed up
+    for action in ("out", "sideways"):  # leaving before arriving, or a made-up action: said, nothing recorded
+        refused = phone.post(f"/v/check/{check_token}", data={"action": action, "csrf_token": token})
+        assert refused.status_code == 422 and 'role="alert"' in text(refused)
+    with app.app_context():
+        assert db.session.scalar(db.select(Shift.checked_in_at)) is None
     assert phone.post(f"/v/check/{check_token}", data={"action": "in", "csrf_token": token}).status_code == 303
     phone.post(f"/v/check/{check_token}", data={"action": "in", "csrf_token": token})  # a second tap: still in
     with app.app_context():
@@ -69,8 +74,9 @@ def test_a_volunteer_registers_signs_up_checks_in_and_out_and_the_hours_are_conf
     admin_token = csrf_token(admin, "/staff/consultations/")
     detail = text(admin.get(f"/staff/consultations/{consultation_id}"))
     assert f'data-shift="{shift_id}"' in detail and "孙*愿" in detail and "孙志愿" not in detail
-    assert admin.post(f"/staff/consultations/{consultation_id}/shifts/{shift_id}",
-                      data={"minutes": "abc", "csrf_token": admin_token}).status_code == 422
+    refused = admin.post(f"/staff/consultations/{consultation_id}/shifts/{shift_id}",
+                         data={"minutes": "abc", "csrf_token": admin_token})
+    assert refused.status_code == 422 and "分钟数须为 0 到 1440" in text(refused).split('id="tasks"')[1]  # said where seen
     assert admin.post(f"/staff/consultations/{consultation_id}/shifts/{shift_id}",
                       data={"minutes": "90", "csrf_token": admin_token}).status_code == 303
     assert "1.5" in text(phone.get("/v/")).split('id="ledger-total"')[1][:80]
