@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import ConsultationTask, Role, Shift, Staff, TaskOwner, TaskState, Ticket
 from ..models.ticket import TicketView
-from . import catalogue, scope, volunteers
+from . import catalogue, scope, volunteer_tasks, volunteers
 from .errors import Forbidden, InvalidInput
 from .uow import use_case, write_turn
 
@@ -55,7 +55,7 @@ def offer(actor: Staff, ticket_id, wanted) -> ConsultationTask:
 def _offer(actor: Staff, ticket_id, wanted) -> ConsultationTask:
     ticket = ticket_for_staff(actor, ticket_id)
     task = task_of(ticket.id)
-    taking_back = task is not None and volunteers.count_typed(wanted, volunteers.WANTED_MOST) == 0
+    taking_back = task is not None and volunteer_tasks.count_typed(wanted, volunteer_tasks.WANTED_MOST) == 0
     if not ticket.service.volunteer_eligible and not taking_back:
         raise InvalidInput({"wanted": _l("This service is not one volunteers help with.")})
     if ticket.status.is_final and not taking_back:
@@ -65,9 +65,9 @@ def _offer(actor: Staff, ticket_id, wanted) -> ConsultationTask:
                                 title_en=ticket.service_name_en,
                                 owner_kind=TaskOwner.VOLUNTEERS, due_on=ticket.due_date, state=TaskState.UNDERWAY)
         db.session.add(task)
-    volunteers.set_wanted(task, wanted)
+    volunteer_tasks.set_wanted(task, wanted)
     db.session.flush()
-    volunteers.audit(actor, volunteers.ticket_subject(ticket), {"task": task.id, "volunteers_wanted": task.volunteers_wanted})
+    volunteer_tasks.audit(actor, volunteer_tasks.ticket_subject(ticket), {"task": task.id, "volunteers_wanted": task.volunteers_wanted})
     return task
 
 

@@ -2,29 +2,25 @@
 skills, when they are free); tasks of decided matters that want volunteers are offered to them; they
 sign up, check in and out with the task's QR on the spot, and their hours — as staff confirm them —
 accumulate in a ledger they can see (the community's time bank).  A volunteer-eligible ticket that
-staff offer is a task the same way (services/ticket_help.py).
+staff offer is a task the same way (services/ticket_help.py).  Staff's side: services/volunteer_tasks.py.
 """
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import (Area, Building, Consultation, ConsultationTask, Service, Shift, Staff, TaskState, Ticket,
-                      Volunteer)
-from ..models.ticket import Status
-from ..models.volunteer import MINUTES_MOST
+from ..models import Area, Building, Consultation, ConsultationTask, Service, Shift, TaskState, Ticket, Volunteer
 from ..models.base import in_reader_language, utcnow
 from ..models.sealed import lookup, lookups
-from . import codes, consultations
-from .admin.audit import AuditAction, record
+from ..models.ticket import Status
+from . import codes
 from .errors import InvalidInput, NotFound
 from .locales import parsed_locale
 from .uow import use_case, write_turn
@@ -32,7 +28,6 @@ from .validation import FieldError, clean_name, record_id
 
 TEXT_MAX = 200
 NOT_OPEN = _l("This task no longer takes volunteers.")
-WANTED_MOST = 200  # volunteers a task asks for
 CODE_TEXT = _l("[Community Cloud Locker] Your code to register as a volunteer is %(code)s, valid %(minutes)d minutes.")
 SIGN_IN_TEXT = _l("[Community Cloud Locker] Your volunteer's sign-in code is %(code)s, valid %(minutes)d minutes.")
 
@@ -199,16 +194,26 @@ def _sign_up(volunteer: Volunteer, task_id) -> Shift:
     return shift
 
 
+# A sign-up not begun: no check-in, no minutes confirmed (staff may confirm minutes given without one).
+NOT_BEGUN = (Shift.checked_in_at.is_(None), Shift.minutes_confirmed.is_(None))
+
+
+def free(shift_id: int) -> bool:
+    """Delete the sign-up if it has not begun: one statement, so a check-in or a confirmation at the
+    same moment either comes first (and the sign-up stays) or finds it gone."""
+    return db.session.execute(delete(Shift).where(Shift.id == shift_id, *NOT_BEGUN)
+                              .execution_options(synchronize_session="fetch")).rowcount == 1
+
+
 @use_case
 def withdraw(volunteer: Volunteer, task_id) -> None:
     """Take back one's sign-up before checking in: the place is free for another volunteer."""
-    shift = db.session.scalar(select(Shift).where(Shift.task_id == (record_id(task_id) or 0),
-                                                  Shift.volunteer_id == volunteer.id))
-    if shift is None:
+    shift_id = db.session.scalar(select(Shift.id).where(Shift.task_id == (record_id(task_id) or 0),
+                                                        Shift.volunteer_id == volunteer.id))
+    if shift_id is None:
         raise InvalidInput({"task": _l("You have not signed up for this task.")})
-    if shift.checked_in_at is not None:
+    if not free(shift_id):
         raise InvalidInput({"task": _l("You have checked in: check out with the task's QR when you leave.")})
-    db.session.delete(shift)
 
 
 @use_case
@@ -217,13 +222,11 @@ def leave(volunteer: Volunteer) -> None:
     in the figures, as nobody's.  Sign-ups not yet begun free their places; a shift on the spot ends
     now."""
     volunteer = db.session.get(Volunteer, volunteer.id)
-    now = utcnow()
-    for shift in db.session.scalars(select(Shift).where(Shift.volunteer_id == volunteer.id,
-                                                        Shift.checked_out_at.is_(None))):
-        if shift.checked_in_at is None:
-            db.session.delete(shift)
-        else:
-            shift.checked_out_at = now
+    db.session.execute(delete(Shift).where(Shift.volunteer_id == volunteer.id, *NOT_BEGUN)
+                       .execution_options(synchronize_session="fetch"))
+    db.session.execute(update(Shift).where(Shift.volunteer_id == volunteer.id, Shift.checked_in_at.is_not(None),
+                                           Shift.checked_out_at.is_(None))
+                       .values(checked_out_at=utcnow()).execution_options(synchronize_session="fetch"))
     volunteer.active, volunteer.name, volunteer.mobile = False, "", ""
     volunteer.mobile_lookup = f"left:{volunteer.id}"
     volunteer.skills = volunteer.available = ""
@@ -255,18 +258,27 @@ def check(volunteer: Volunteer, token: str, action: str) -> Shift:
         raise InvalidInput({"task": _l("Sign up for this task first.")})
     if shift.checked_in_at is None and not is_open(task):  # (a volunteer on the spot can always check out)
         raise InvalidInput({"task": NOT_OPEN})
-    now = utcnow()
     if shift.checked_out_at is not None:
         raise InvalidInput({"task": _l("You have checked in and out of this task already.")})
     if action == CHECK_IN and shift.checked_in_at is None:
-        shift.checked_in_at = now
+        _stamp(shift, Shift.checked_in_at.is_(None), checked_in_at=utcnow())
     elif action == CHECK_OUT and shift.checked_in_at is not None:
-        shift.checked_out_at = now
+        _stamp(shift, Shift.checked_out_at.is_(None), checked_out_at=utcnow())
     elif action == CHECK_OUT:
         raise InvalidInput({"task": _l("Check in first, when you arrive.")})
     elif action != CHECK_IN:
         raise InvalidInput({"task": _l("Press the button on the task's page.")})
     return shift
+
+
+def _stamp(shift: Shift, unless_done, **values) -> None:
+    """Write the arrival or departure in one statement, if the sign-up is still there and it is not
+    written yet (a second phone, a sign-up taken back at the same moment)."""
+    shift_id = shift.id
+    written = db.session.execute(update(Shift).where(Shift.id == shift_id, unless_done).values(**values)
+                                 .execution_options(synchronize_session="fetch")).rowcount
+    if not written and db.session.scalar(select(Shift.id).where(Shift.id == shift_id)) is None:
+        raise InvalidInput({"task": _l("Sign up for this task first.")})
 
 
 @dataclass(frozen=True)
@@ -289,106 +301,5 @@ def ledger(volunteer: Volunteer) -> tuple[list[LedgerLine], int]:
     return lines, sum(line.minutes_confirmed or 0 for line in lines)
 
 
-# -- staff ----------------------------------------------------------------------------------------------
-
-def authorised(actor: Staff, task: ConsultationTask) -> dict:
-    """What an account may do with a task's volunteers is what it may do with the consultation or the
-    ticket the task is for (another community's: not found); a volunteer's account does not manage
-    volunteers.  The audit record's subject, as keywords."""
-    if task.ticket_id is not None:
-        from .ticket_help import ticket_for_staff
-
-        return ticket_subject(ticket_for_staff(actor, task.ticket_id))
-    consultation = consultations.get_for_staff(actor, task.consultation_id)
-    return {"entity": "consultation", "entity_id": consultation.id, "name": consultation.title,
-            "area_id": consultation.community_id}
-
-
-def ticket_subject(ticket: Ticket) -> dict:
-    return {"entity": "ticket", "entity_id": ticket.id, "name": ticket.number, "area_id": ticket.community_id}
-
-
-def audit(actor: Staff, subject: dict, after: dict) -> None:
-    record(actor, AuditAction.UPDATE, subject["entity"], subject["entity_id"], name=subject["name"],
-           area_id=subject["area_id"], after=after)
-
-
-def count_typed(value, most: int) -> int | None:
-    """A whole number from 0 to ``most`` typed in a form, or None."""
-    text = str(value or "").strip()
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 6 and int(text) <= most else None
-
-
 def shifts(task: ConsultationTask) -> list[Shift]:
     return list(db.session.scalars(select(Shift).where(Shift.task_id == task.id).order_by(Shift.signed_up_at)))
-
-
-@use_case
-def offer(actor: Staff, task_id, wanted) -> ConsultationTask:
-    """Offer a task to the community's volunteers (how many are wanted), with its QR for the spot."""
-    task = db.session.get(ConsultationTask, record_id(task_id) or 0)
-    if task is None or task.consultation_id is None:  # (a ticket's: services/ticket_help.offer)
-        raise NotFound(_l("We could not find this task."))
-    subject = authorised(actor, task)
-    set_wanted(task, wanted)
-    audit(actor, subject, {"task": task.id, "volunteers_wanted": task.volunteers_wanted})
-    return task
-
-
-def set_wanted(task: ConsultationTask, wanted) -> None:
-    number = count_typed(wanted, WANTED_MOST)
-    if number is None:
-        raise InvalidInput({"wanted": _l("How many volunteers: a number from 0 to %(most)d.", most=WANTED_MOST)})
-    if number == 0 and not task.volunteers_wanted:
-        raise InvalidInput({"wanted": _l("Nothing is offered to volunteers yet: say how many are wanted.")})
-    task.volunteers_wanted = number
-    task.check_token = task.check_token or secrets.token_urlsafe(16)
-
-
-@use_case
-def renew_check(actor: Staff, task_id, *, of: tuple[str, int]) -> ConsultationTask:
-    """A new check-in QR for a task offered (``of`` as for ``confirm_minutes``): the old one, printed or
-    photographed and passed on, checks nobody in or out from now on."""
-    task = db.session.get(ConsultationTask, record_id(task_id) or 0)
-    if task is None or not task.check_token or _of(task) != of:
-        raise NotFound(_l("We could not find this task."))
-    subject = authorised(actor, task)
-    task.check_token = secrets.token_urlsafe(16)
-    audit(actor, subject, {"task": task.id, "check_in_qr": "renewed"})
-    return task
-
-
-def _of(task: ConsultationTask) -> tuple[str, int]:
-    return ("ticket", task.ticket_id) if task.ticket_id is not None else ("consultation", task.consultation_id)
-
-
-@use_case
-def remove_sign_up(actor: Staff, shift_id, *, of: tuple[str, int]) -> None:
-    """A volunteer who will not come (said so by phone, or did not come): staff free the place, before
-    any check-in (what was done on the spot stays)."""
-    shift = db.session.get(Shift, record_id(shift_id) or 0)
-    task = db.session.get(ConsultationTask, shift.task_id) if shift else None
-    if shift is None or _of(task) != of:
-        raise NotFound(_l("We could not find this shift."))
-    subject = authorised(actor, task)
-    if shift.checked_in_at is not None:
-        raise InvalidInput({"shift": _l("This volunteer has checked in: the shift stays.")})
-    db.session.delete(shift)
-    audit(actor, subject, {"task": task.id, "sign_up_removed": shift.id})
-
-
-@use_case
-def confirm_minutes(actor: Staff, shift_id, minutes, *, of: tuple[str, int]) -> Shift:
-    """Staff confirm the minutes a volunteer gave (what the ledger counts), on the page of the task's
-    consultation or ticket (``of``: ("consultation" or "ticket", its id))."""
-    shift = db.session.get(Shift, record_id(shift_id) or 0)
-    task = db.session.get(ConsultationTask, shift.task_id) if shift else None
-    if shift is None or _of(task) != of:
-        raise NotFound(_l("We could not find this shift."))
-    subject = authorised(actor, task)
-    value = count_typed(minutes, MINUTES_MOST)
-    if value is None:
-        raise InvalidInput({"minutes": _l("Minutes: a number from 0 to %(most)d.", most=MINUTES_MOST)})
-    shift.minutes_confirmed, shift.confirmed_by_id, shift.confirmed_at = value, actor.id, utcnow()
-    audit(actor, subject, {"shift": shift.id, "minutes": value})
-    return shift

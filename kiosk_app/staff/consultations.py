@@ -14,7 +14,7 @@ from ..extensions import db
 from ..models import Building, Household, Room, TaskOwner, TaskState, Ticket
 from ..models.base import utcnow
 from ..services import (carrying_out, consultations, deciding, discussion, figures, judging, qr, scope, urls,
-                        volunteers, voting, workdays)
+                        volunteer_tasks, volunteers, voting, workdays)
 from ..services.errors import InvalidInput
 from ..web.transactions import reads_only
 from .routes import bp
@@ -203,15 +203,15 @@ def consultation_task_update(consultation_id: int, task_id: int):
 @bp.post("/consultations/<int:consultation_id>/tasks/<int:task_id>/volunteers")
 @login_required
 def consultation_task_volunteers(consultation_id: int, task_id: int):
-    return _act(consultation_id, lambda form: volunteers.offer(current_user, task_id, form.get("wanted")),
-                _("The offer to volunteers is taken back.") if volunteers.count_typed(request.form.get("wanted"), 0) == 0
+    return _act(consultation_id, lambda form: volunteer_tasks.offer(current_user, task_id, form.get("wanted")),
+                _("The offer to volunteers is taken back.") if volunteer_tasks.count_typed(request.form.get("wanted"), 0) == 0
                 else _("The task is offered to the community's volunteers."))
 
 
 @bp.post("/consultations/<int:consultation_id>/shifts/<int:shift_id>")
 @login_required
 def consultation_shift_confirm(consultation_id: int, shift_id: int):
-    return _act(consultation_id, lambda form: volunteers.confirm_minutes(
+    return _act(consultation_id, lambda form: volunteer_tasks.confirm_minutes(
         current_user, shift_id, form.get("minutes"), of=("consultation", consultation_id)),
                 _("The volunteer's minutes are confirmed."))
 
@@ -219,7 +219,7 @@ def consultation_shift_confirm(consultation_id: int, shift_id: int):
 @bp.post("/consultations/<int:consultation_id>/shifts/<int:shift_id>/remove")
 @login_required
 def consultation_shift_remove(consultation_id: int, shift_id: int):
-    return _act(consultation_id, lambda form: volunteers.remove_sign_up(current_user, shift_id,
+    return _act(consultation_id, lambda form: volunteer_tasks.remove_sign_up(current_user, shift_id,
                                                                        of=("consultation", consultation_id)),
                 _("The sign-up is removed: the place is free for another volunteer."))
 
@@ -244,7 +244,7 @@ def consultation_task_qr(consultation_id: int, task_id: int):
 @bp.post("/consultations/<int:consultation_id>/tasks/<int:task_id>/qr")
 @login_required
 def consultation_task_qr_renew(consultation_id: int, task_id: int):
-    volunteers.renew_check(current_user, task_id, of=("consultation", consultation_id))
+    volunteer_tasks.renew_check(current_user, task_id, of=("consultation", consultation_id))
     flash(_("A new QR: the old one no longer checks anyone in. Print this one and put it up in place of the old."), "ok")
     return redirect(url_for("staff.consultation_task_qr", consultation_id=consultation_id, task_id=task_id), code=303)
 

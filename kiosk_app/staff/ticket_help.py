@@ -7,7 +7,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..services import qr, scope, ticket_help, urls, volunteers
+from ..services import qr, scope, ticket_help, urls, volunteer_tasks
 from ..services.errors import InvalidInput, NotFound
 from ..web import htmx
 from ..web.transactions import reads_only
@@ -32,14 +32,14 @@ def _done(ticket_id: int, act, message: str, **typed):
 def ticket_volunteers(ticket_id: int):
     wanted = request.form.get("wanted", "")[:12]  # (longer than a number wanted: refused, not cut short)
     return _done(ticket_id, lambda: ticket_help.offer(current_user, ticket_id, wanted),
-                 _("The offer to volunteers is taken back.") if volunteers.count_typed(wanted, 0) == 0
+                 _("The offer to volunteers is taken back.") if volunteer_tasks.count_typed(wanted, 0) == 0
                  else _("The ticket is offered to the community's volunteers."), wanted=wanted)
 
 
 @bp.post("/tickets/<int:ticket_id>/shifts/<int:shift_id>")
 @login_required
 def ticket_shift_confirm(ticket_id: int, shift_id: int):
-    return _done(ticket_id, lambda: volunteers.confirm_minutes(current_user, shift_id, request.form.get("minutes"),
+    return _done(ticket_id, lambda: volunteer_tasks.confirm_minutes(current_user, shift_id, request.form.get("minutes"),
                                                                of=("ticket", ticket_id)),
                  _("The volunteer's minutes are confirmed."))
 
@@ -47,7 +47,7 @@ def ticket_shift_confirm(ticket_id: int, shift_id: int):
 @bp.post("/tickets/<int:ticket_id>/shifts/<int:shift_id>/remove")
 @login_required
 def ticket_shift_remove(ticket_id: int, shift_id: int):
-    return _done(ticket_id, lambda: volunteers.remove_sign_up(current_user, shift_id, of=("ticket", ticket_id)),
+    return _done(ticket_id, lambda: volunteer_tasks.remove_sign_up(current_user, shift_id, of=("ticket", ticket_id)),
                  _("The sign-up is removed: the place is free for another volunteer."))
 
 
@@ -70,6 +70,6 @@ def ticket_volunteers_qr(ticket_id: int):
 @login_required
 def ticket_volunteers_qr_renew(ticket_id: int):
     task = ticket_help.task_of(ticket_help.ticket_for_staff(current_user, ticket_id).id)
-    volunteers.renew_check(current_user, task.id if task else 0, of=("ticket", ticket_id))
+    volunteer_tasks.renew_check(current_user, task.id if task else 0, of=("ticket", ticket_id))
     flash(_("A new QR: the old one no longer checks anyone in. Print this one and put it up in place of the old."), "ok")
     return redirect(url_for("staff.ticket_volunteers_qr", ticket_id=ticket_id), code=303)

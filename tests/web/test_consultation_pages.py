@@ -476,6 +476,18 @@ def test_another_communitys_kiosk_says_where_to_take_part_instead_of_a_form_it_w
     _admin, _token, _detail_url, consultation_id, public = opened(app)
     with app.app_context():
         move_to(db.session.get(Consultation, consultation_id), Phase.VOTING)
-    page = text(enrolled(app, "XJ-K1").get(public))
-    assert 'id="kiosk-elsewhere"' in page and 'id="kiosk-vote-form"' not in page and 'id="verify-form"' not in page
+    elsewhere = enrolled(app, "XJ-K1")
+    page = text(elsewhere.get(public))
+    assert 'id="kiosk-elsewhere"' in page and 'id="kiosk-vote-form"' not in page and 'id="code-form"' not in page
     assert 'id="kiosk-vote-form"' in text(enrolled(app, "HQ-K1").get(public))  # the community's own kiosk
+
+    # judging: the same word, not an empty page
+    with app.app_context():
+        consultation, task = adopted_with_task()
+        public, consultation_id, task_id = f"/c/{consultation.token}", consultation.id, task.id
+    admin = sign_in(app, "admin-hq")
+    admin.post(f"/staff/consultations/{consultation_id}/tasks/{task_id}",
+               data={"state": "done", "progress": "已完工", "csrf_token": csrf_token(admin, "/staff/consultations/")})
+    page = text(elsewhere.get(public))
+    assert 'id="kiosk-elsewhere"' in page and 'id="judge-form"' not in page
+    assert 'id="judge-form"' in text(enrolled(app, "HQ-K1").get(public))

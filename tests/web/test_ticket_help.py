@@ -321,11 +321,12 @@ def test_a_place_is_freed_by_the_volunteer_by_staff_or_by_leaving_and_a_shift_be
     def sign_up(phone, phone_token):
         return phone.post(f"/v/tasks/{task_id}/sign-up", data={"csrf_token": phone_token})
 
-    def shift_of(name: str) -> int:
+    def shift_of(mobile: str) -> int:
+        from kiosk_app.models.sealed import lookup
+
         with app.app_context():
             return db.session.scalar(db.select(Shift.id).join(Volunteer, Volunteer.id == Shift.volunteer_id)
-                                     .where(Volunteer.mobile_lookup.is_not(None), Shift.task_id == task_id)
-                                     .order_by(Shift.id.desc()))
+                                     .where(Volunteer.mobile_lookup == lookup(mobile), Shift.task_id == task_id))
 
     assert sign_up(first, first_token).status_code == 303 and sign_up(second, second_token).status_code == 422  # full
     # the volunteer cannot come: they take it back, the place is free
@@ -334,7 +335,7 @@ def test_a_place_is_freed_by_the_volunteer_by_staff_or_by_leaving_and_a_shift_be
     assert sign_up(second, second_token).status_code == 303
     # the second does not answer the phone: staff free the place (recorded)
     page = f"/staff/tickets/{ticket_id}"
-    removed = staff.post(f"{page}/shifts/{shift_of('周热心')}/remove", data={"csrf_token": csrf_token(staff, page)},
+    removed = staff.post(f"{page}/shifts/{shift_of('13700000002')}/remove", data={"csrf_token": csrf_token(staff, page)},
                          follow_redirects=True)
     assert "已取消该报名" in text(removed)
     with app.app_context():
@@ -344,13 +345,14 @@ def test_a_place_is_freed_by_the_volunteer_by_staff_or_by_leaving_and_a_shift_be
     assert sign_up(first, first_token).status_code == 303
     assert first.post(f"/v/check/{check_token}", data={"action": "in", "csrf_token": first_token}).status_code == 303
     # begun on the spot: neither staff nor the volunteer can remove it
-    begun = shift_of("孙志愿")
+    begun = shift_of("13700000001")
     refused = staff.post(f"{page}/shifts/{begun}/remove", data={"csrf_token": csrf_token(staff, page)})
     assert refused.status_code == 422 and "该志愿者已签到" in text(refused)
     refused = first.post(f"/v/tasks/{task_id}/withdraw", data={"csrf_token": first_token})
     assert refused.status_code == 422 and "离开时请扫描任务二维码签退" in text(refused)
-    assert sign_in(app, "staff-xj").post(f"{page}/shifts/{begun}/remove", data={
-        "csrf_token": csrf_token(staff, page)}).status_code in (400, 404)
+    elsewhere = sign_in(app, "staff-xj")
+    assert elsewhere.post(f"{page}/shifts/{begun}/remove", data={
+        "csrf_token": csrf_token(elsewhere, "/staff/")}).status_code == 404
     # the volunteer stops being one while on the spot: the shift ends now, the QR goes from the resident's page
     first.post("/v/leave", data={"forget": "1", "csrf_token": first_token})
     with app.app_context():
@@ -391,3 +393,105 @@ def test_staff_are_offered_a_days_minutes_at_most_and_a_closed_tickets_check_in_
         db.session.commit()
     page = text(late.get(f"/v/check/{check_token}"))
     assert 'id="task-closed"' in page and 'id="check-button"' not in page
+
+
+def _meanwhile(app, act) -> None:
+    """``act`` in another connection, committed before the caller goes on (what another phone or
+    another member of staff does at the same moment)."""
+    def run():
+        with app.app_context():
+            try:
+                act()
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(30)
+
+
+def test_a_sign_up_freed_while_the_volunteer_checks_in_keeps_the_check_in(app, monkeypatch):
+    """Staff free a place at the moment the volunteer checks in on the spot: the check-in comes first,
+    so the sign-up stays and the staff's page says so."""
+    from kiosk_app.models import Volunteer
+    from kiosk_app.services import volunteer_tasks, volunteers
+
+    ticket_id, _token, _number = home_visit(app)
+    staff = sign_in(app, "staff-hq")
+    assert offer(staff, ticket_id, "1").status_code == 303
+    phone, phone_token = volunteer(app)
+    with app.app_context():
+        task = db.session.scalar(db.select(ConsultationTask).filter_by(ticket_id=ticket_id))
+        task_id, check_token = task.id, task.check_token
+    assert phone.post(f"/v/tasks/{task_id}/sign-up", data={"csrf_token": phone_token}).status_code == 303
+    with app.app_context():
+        shift_id, volunteer_id = db.session.execute(db.select(Shift.id, Shift.volunteer_id)).one()
+    authorised = volunteer_tasks.authorised
+
+    def checked_in_meanwhile(actor, task):
+        _meanwhile(app, lambda: volunteers.check(db.session.get(Volunteer, volunteer_id), check_token, "in"))
+        return authorised(actor, task)
+
+    monkeypatch.setattr(volunteer_tasks, "authorised", checked_in_meanwhile)
+    page = f"/staff/tickets/{ticket_id}"
+    refused = staff.post(f"{page}/shifts/{shift_id}/remove", data={"csrf_token": csrf_token(staff, page)})
+    assert refused.status_code == 422 and "该志愿者已签到" in text(refused)
+    with app.app_context():
+        assert db.session.get(Shift, shift_id).checked_in_at is not None
+
+
+def test_a_check_in_as_the_sign_up_is_taken_back_says_to_sign_up_and_records_nothing(app, monkeypatch):
+    from kiosk_app.models import Volunteer
+    from kiosk_app.services import volunteers
+
+    ticket_id, _token, _number = home_visit(app)
+    staff = sign_in(app, "staff-hq")
+    assert offer(staff, ticket_id, "1").status_code == 303
+    phone, phone_token = volunteer(app)
+    with app.app_context():
+        task = db.session.scalar(db.select(ConsultationTask).filter_by(ticket_id=ticket_id))
+        task_id, check_token = task.id, task.check_token
+    assert phone.post(f"/v/tasks/{task_id}/sign-up", data={"csrf_token": phone_token}).status_code == 303
+    with app.app_context():
+        volunteer_id = db.session.scalar(db.select(Shift.volunteer_id))
+    is_open, done = volunteers.is_open, []
+
+    def taken_back_meanwhile(task):
+        if not done:  # (once: the refusal's page asks again)
+            done.append(_meanwhile(app, lambda: volunteers.withdraw(db.session.get(Volunteer, volunteer_id), task_id)))
+        return is_open(task)
+
+    monkeypatch.setattr(volunteers, "is_open", taken_back_meanwhile)
+    refused = phone.post(f"/v/check/{check_token}", data={"action": "in", "csrf_token": phone_token})
+    assert refused.status_code == 422 and "请先报名该任务" in text(refused)
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Shift.id))) == 0
+
+
+def test_minutes_confirmed_without_a_check_in_are_a_shift_begun_and_stay(app):
+    """Staff may confirm minutes given without a check-in (a phone left at home): that sign-up is not
+    freed by anyone, and the volunteer's leaving keeps its hours."""
+    from kiosk_app.models import Staff
+    from kiosk_app.services import figures
+
+    ticket_id, _token, _number = home_visit(app)
+    staff = sign_in(app, "staff-hq")
+    assert offer(staff, ticket_id, "1").status_code == 303
+    phone, phone_token = volunteer(app)
+    with app.app_context():
+        task_id = db.session.scalar(db.select(ConsultationTask.id).filter_by(ticket_id=ticket_id))
+    assert phone.post(f"/v/tasks/{task_id}/sign-up", data={"csrf_token": phone_token}).status_code == 303
+    with app.app_context():
+        shift_id = db.session.scalar(db.select(Shift.id))
+    page = f"/staff/tickets/{ticket_id}"
+    assert staff.post(f"{page}/shifts/{shift_id}", data={"minutes": "60", "csrf_token": csrf_token(staff, page)}
+                      ).status_code == 303
+    row = text(staff.get(page)).split(f'data-shift="{shift_id}"')[1].split("</tr>")[0]
+    assert "/remove" not in row and f'id="withdraw-{task_id}"' not in text(phone.get("/v/"))
+    assert staff.post(f"{page}/shifts/{shift_id}/remove", data={"csrf_token": csrf_token(staff, page)}).status_code == 422
+    assert phone.post(f"/v/tasks/{task_id}/withdraw", data={"csrf_token": phone_token}).status_code == 422
+    phone.post("/v/leave", data={"forget": "1", "csrf_token": phone_token})
+    with app.app_context():
+        assert db.session.get(Shift, shift_id).minutes_confirmed == 60
+        hours = figures.volunteer_hours(db.session.scalar(db.select(Staff).filter_by(username="admin-hq")))
+        assert sum(total for _community, _month, total in hours) == 1.0
