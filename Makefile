@@ -28,8 +28,10 @@ run: setup
 	@echo "  Kiosk (phone mode): http://$(HOST):$(PORT)/kiosk/"
 	@echo "  Landing page:       http://$(HOST):$(PORT)/"
 	@echo "  Back office:        http://$(HOST):$(PORT)/staff/"
+	@echo "  Texts to residents and volunteers (their codes too) are printed below, within 10 s."
 	@echo
-	$(BIN)/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) wsgi:app
+	$(BIN)/flask worker & worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
+	  $(BIN)/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) wsgi:app
 
 test: setup-test
 	$(MAKE) --no-print-directory test-sqlite

@@ -14,6 +14,26 @@ from .services import administration, seed, terminals
 from .services.errors import DomainError, InvalidInput
 
 
+def _show_logged_texts(app: Flask) -> None:
+    """The log sender (the demo's) writes each text to the log; with plain logs, the sending command
+    shows them on its console (where the demo's codes are read)."""
+    import logging
+    import sys
+
+    from .services import notifications
+
+    class Console(logging.StreamHandler):
+        stream = property(lambda self: sys.stderr, lambda self, _value: None)  # the console of now
+
+    if app.config.get("LOG_JSON") or app.config["SMS_SENDER"] != "log" or any(
+            type(handler).__name__ == "Console" for handler in notifications.log.handlers):
+        return
+    handler = Console()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    notifications.log.addHandler(handler)
+    notifications.log.setLevel(logging.INFO)
+
+
 def register(app: Flask) -> None:
     @app.cli.command("seed-demo")
     def seed_demo_command():
@@ -200,6 +220,7 @@ def register(app: Flask) -> None:
 
         from .services import privacy, throttle
 
+        _show_logged_texts(app)
         sender = notifications.sender_from_config()
         purged_at = 0.0
         while True:
@@ -223,6 +244,7 @@ def register(app: Flask) -> None:
         Run one per server, or several: they share the work and never run a job twice over."""
         from .services import scheduler
 
+        _show_logged_texts(app)
         if once:
             scheduler.ensure()
             for name, ok, line in scheduler.run_due(scheduler.worker_name()):

@@ -152,7 +152,8 @@ def volunteer_check(token: str):
 def volunteer_leave():
     """Sign out on this phone; with ``forget``, stop being a volunteer (name and number removed)."""
     volunteer = _volunteer()
-    if volunteer is not None and request.form.get("forget") == "1":
+    left = volunteer is not None and request.form.get("forget") == "1"
+    if left:
         volunteers.leave(volunteer)
     session.pop(KEY, None)
-    return redirect(url_for("public.volunteer_home"), code=303)
+    return redirect(url_for("public.volunteer_home", left=1 if left else None), code=303)

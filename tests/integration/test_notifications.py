@@ -168,6 +168,8 @@ def test_the_log_sender_and_the_worker_command(app, caplog):
         make_ticket()
     result = app.test_cli_runner().invoke(args=["notifications", "send"])
     assert result.exit_code == 0 and "sent 1" in result.output
+    # the demo's texts (and the codes in them) are read on the sending command's console
+    assert "SMS to 138***" in result.stderr and "【社区云柜】回执" in result.stderr
     with app.app_context():
         assert outbox()[0].state == MessageState.SENT
 

@@ -491,3 +491,18 @@ def test_another_communitys_kiosk_says_where_to_take_part_instead_of_a_form_it_w
     page = text(elsewhere.get(public))
     assert 'id="kiosk-elsewhere"' in page and 'id="judge-form"' not in page
     assert 'id="judge-form"' in text(enrolled(app, "HQ-K1").get(public))
+
+
+def test_the_tasks_read_right_in_either_language(app):
+    """The task form's date is the date it is due by (not the visit log's "by" whom); a task's owner
+    is bracketed as the reader's language brackets."""
+    with app.app_context():
+        household(0)
+        consultation, _task = adopted_with_task()
+        public, consultation_id = f"/c/{consultation.token}", consultation.id
+    admin = sign_in(app, "admin-hq")
+    detail = text(admin.get(f"/staff/consultations/{consultation_id}"))
+    assert '<label for="f-task-due">完成期限</label>' in detail and "（电梯公司）" in detail
+    resident = app.test_client()
+    resident.post("/prefs", data={"csrf_token": csrf_token(resident, public), "lang": "en", "next": public})
+    assert "(电梯公司)" in text(resident.get(public)) and "（" not in text(resident.get(public)).split('id="tasks"')[1]

@@ -87,7 +87,8 @@ def test_a_volunteer_registers_signs_up_checks_in_and_out_and_the_hours_are_conf
     assert elsewhere.post(f"/staff/consultations/{consultation_id}/shifts/{shift_id}", data={
         "minutes": "600", "csrf_token": csrf_token(elsewhere, "/staff/consultations/")}).status_code == 404
     # leaving: the name and number go, the confirmed hours stay in the figures
-    phone.post("/v/leave", data={"forget": "1", "csrf_token": token})
+    left = phone.post("/v/leave", data={"forget": "1", "csrf_token": token}, follow_redirects=True)
+    assert 'id="volunteer-left"' in text(left) and "姓名和手机号码已删除" in text(left)
     with app.app_context():
         from kiosk_app.models import Volunteer
 
