@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from dataclasses import dataclass
 
 from kiosk_app.extensions import db
 from kiosk_app.models import ConsultationTask, Shift, Status, Ticket
@@ -27,6 +28,32 @@ def home_visit(app, service_code: str = "home-visit") -> tuple[int, str, str]:
 def offer(staff, ticket_id: int, wanted: str = "1"):
     return staff.post(f"/staff/tickets/{ticket_id}/volunteers",
                       data={"wanted": wanted, "csrf_token": csrf_token(staff, f"/staff/tickets/{ticket_id}")})
+
+
+@dataclass
+class Offered:
+    """A home visit offered by staff-hq, and a volunteer's phone signed up for it."""
+    ticket_id: int
+    token: str  # the resident's ticket page
+    staff: object  # staff-hq's browser
+    phone: object  # the volunteer's (孙志愿, 13700000001)
+    phone_token: str
+    task_id: int
+    check_token: str  # the task's QR
+
+
+def signed_up(app, wanted: str = "1", *, language: str = "") -> Offered:
+    ticket_id, token, _number = home_visit(app)
+    staff = sign_in(app, "staff-hq")
+    assert offer(staff, ticket_id, wanted).status_code == 303
+    phone, phone_token = volunteer(app)
+    if language:
+        phone.post("/prefs", data={"csrf_token": phone_token, "lang": language, "next": "/v/"})
+    with app.app_context():
+        task = db.session.scalar(db.select(ConsultationTask).filter_by(ticket_id=ticket_id))
+        task_id, check_token = task.id, task.check_token
+    assert phone.post(f"/v/tasks/{task_id}/sign-up", data={"csrf_token": phone_token}).status_code == 303
+    return Offered(ticket_id, token, staff, phone, phone_token, task_id, check_token)
 
 
 def test_a_home_visit_is_offered_to_volunteers_who_check_in_on_the_residents_page(app):
@@ -263,32 +290,20 @@ def test_the_community_chooser_brings_a_phone_back_to_the_volunteers_page(app):
 
 
 def test_a_volunteer_reading_in_english_sees_the_help_named_in_english(app):
-    ticket_id, _token, _number = home_visit(app)
-    staff = sign_in(app, "staff-hq")
-    assert offer(staff, ticket_id).status_code == 303
-    phone, phone_token = volunteer(app)
-    phone.post("/prefs", data={"csrf_token": phone_token, "lang": "en", "next": "/v/"})
-    with app.app_context():
-        task = db.session.scalar(db.select(ConsultationTask).filter_by(ticket_id=ticket_id))
-        task_id, check_token = task.id, task.check_token
+    help = signed_up(app, language="en")
+    phone, task_id = help.phone, help.task_id
     offered = text(phone.get("/v/")).split(f'data-task="{task_id}"')[1].split("</li>")[0]
     assert "Home visit for an elderly resident" in offered and "居家养老" not in offered
-    assert phone.post(f"/v/tasks/{task_id}/sign-up", data={"csrf_token": phone_token}).status_code == 303
-    check = text(phone.get(f"/v/check/{check_token}"))
+    check = text(phone.get(f"/v/check/{help.check_token}"))
     assert "<h1>Home visit for an elderly resident</h1>" in check
     ledger = text(phone.get("/v/")).split('id="ledger-total"')[1]
     assert "Home visit for an elderly resident" in ledger and "居家养老" not in ledger
 
 
 def test_a_new_qr_for_a_tickets_help_is_on_the_residents_page_at_once(app):
-    ticket_id, token, _number = home_visit(app)
-    staff = sign_in(app, "staff-hq")
-    assert offer(staff, ticket_id).status_code == 303
-    phone, phone_token = volunteer(app)
-    with app.app_context():
-        task = db.session.scalar(db.select(ConsultationTask).filter_by(ticket_id=ticket_id))
-        task_id, old = task.id, task.check_token
-    assert phone.post(f"/v/tasks/{task_id}/sign-up", data={"csrf_token": phone_token}).status_code == 303
+    help = signed_up(app)
+    ticket_id, token, staff, phone, phone_token = help.ticket_id, help.token, help.staff, help.phone, help.phone_token
+    task_id, old = help.task_id, help.check_token
 
     def residents_qr() -> str:
         return text(app.test_client().get(f"/t/{token}")).split('id="volunteer-check-in"')[1].split("</svg>")[0]
@@ -369,16 +384,11 @@ def test_a_place_is_freed_by_the_volunteer_by_staff_or_by_leaving_and_a_shift_be
 def test_staff_are_offered_a_days_minutes_at_most_and_a_closed_tickets_check_in_has_no_button(app):
     from datetime import timedelta
 
-    ticket_id, _token, _number = home_visit(app)
-    staff = sign_in(app, "staff-hq")
-    assert offer(staff, ticket_id, "2").status_code == 303
-    phone, phone_token = volunteer(app)
+    help = signed_up(app, "2")
+    ticket_id, staff, phone, phone_token = help.ticket_id, help.staff, help.phone, help.phone_token
+    task_id, check_token = help.task_id, help.check_token
     late, late_token = volunteer(app, "13700000002", "周热心")
-    with app.app_context():
-        task = db.session.scalar(db.select(ConsultationTask).filter_by(ticket_id=ticket_id))
-        task_id, check_token = task.id, task.check_token
-    for client, client_token in ((phone, phone_token), (late, late_token)):
-        assert client.post(f"/v/tasks/{task_id}/sign-up", data={"csrf_token": client_token}).status_code == 303
+    assert late.post(f"/v/tasks/{task_id}/sign-up", data={"csrf_token": late_token}).status_code == 303
     for action in ("in", "out"):
         phone.post(f"/v/check/{check_token}", data={"action": action, "csrf_token": phone_token})
     with app.app_context():
@@ -416,14 +426,8 @@ def test_a_sign_up_freed_while_the_volunteer_checks_in_keeps_the_check_in(app, m
     from kiosk_app.models import Volunteer
     from kiosk_app.services import volunteer_tasks, volunteers
 
-    ticket_id, _token, _number = home_visit(app)
-    staff = sign_in(app, "staff-hq")
-    assert offer(staff, ticket_id, "1").status_code == 303
-    phone, phone_token = volunteer(app)
-    with app.app_context():
-        task = db.session.scalar(db.select(ConsultationTask).filter_by(ticket_id=ticket_id))
-        task_id, check_token = task.id, task.check_token
-    assert phone.post(f"/v/tasks/{task_id}/sign-up", data={"csrf_token": phone_token}).status_code == 303
+    help = signed_up(app)
+    ticket_id, staff, check_token = help.ticket_id, help.staff, help.check_token
     with app.app_context():
         shift_id, volunteer_id = db.session.execute(db.select(Shift.id, Shift.volunteer_id)).one()
     authorised = volunteer_tasks.authorised
@@ -444,14 +448,8 @@ def test_a_check_in_as_the_sign_up_is_taken_back_says_to_sign_up_and_records_not
     from kiosk_app.models import Volunteer
     from kiosk_app.services import volunteers
 
-    ticket_id, _token, _number = home_visit(app)
-    staff = sign_in(app, "staff-hq")
-    assert offer(staff, ticket_id, "1").status_code == 303
-    phone, phone_token = volunteer(app)
-    with app.app_context():
-        task = db.session.scalar(db.select(ConsultationTask).filter_by(ticket_id=ticket_id))
-        task_id, check_token = task.id, task.check_token
-    assert phone.post(f"/v/tasks/{task_id}/sign-up", data={"csrf_token": phone_token}).status_code == 303
+    help = signed_up(app)
+    phone, phone_token, task_id, check_token = help.phone, help.phone_token, help.task_id, help.check_token
     with app.app_context():
         volunteer_id = db.session.scalar(db.select(Shift.volunteer_id))
     is_open, done = volunteers.is_open, []
@@ -474,13 +472,8 @@ def test_minutes_confirmed_without_a_check_in_are_a_shift_begun_and_stay(app):
     from kiosk_app.models import Staff
     from kiosk_app.services import figures
 
-    ticket_id, _token, _number = home_visit(app)
-    staff = sign_in(app, "staff-hq")
-    assert offer(staff, ticket_id, "1").status_code == 303
-    phone, phone_token = volunteer(app)
-    with app.app_context():
-        task_id = db.session.scalar(db.select(ConsultationTask.id).filter_by(ticket_id=ticket_id))
-    assert phone.post(f"/v/tasks/{task_id}/sign-up", data={"csrf_token": phone_token}).status_code == 303
+    help = signed_up(app)
+    ticket_id, staff, phone, phone_token, task_id = help.ticket_id, help.staff, help.phone, help.phone_token, help.task_id
     with app.app_context():
         shift_id = db.session.scalar(db.select(Shift.id))
     page = f"/staff/tickets/{ticket_id}"
