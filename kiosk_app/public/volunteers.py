@@ -90,27 +90,25 @@ def volunteer_confirm():
 
 @bp.post("/v/tasks/<int:task_id>/sign-up")
 def volunteer_sign_up(task_id: int):
-    volunteer = _volunteer()
-    if volunteer is None:
-        return _page({"task": _("Sign in as a volunteer first.")}, status=422)
-    try:
-        volunteers.sign_up(volunteer, task_id)
-    except InvalidInput as invalid:
-        return _page(invalid.messages, status=422)
-    return redirect(url_for("public.volunteer_home") + "#offered", code=303)
+    return _on_task(lambda volunteer: volunteers.sign_up(volunteer, task_id))
 
 
 @bp.post("/v/tasks/<int:task_id>/withdraw")
 def volunteer_withdraw(task_id: int):
     """Take back one's sign-up before checking in."""
+    return _on_task(lambda volunteer: volunteers.withdraw(volunteer, task_id), withdrawn=1)
+
+
+def _on_task(act, **said):
+    """A signed-in volunteer's step on a task offered, back to the list (``said``: what the page says)."""
     volunteer = _volunteer()
     if volunteer is None:
         return _page({"task": _("Sign in as a volunteer first.")}, status=422)
     try:
-        volunteers.withdraw(volunteer, task_id)
+        act(volunteer)
     except InvalidInput as invalid:
         return _page(invalid.messages, status=422)
-    return redirect(url_for("public.volunteer_home", withdrawn=1) + "#offered", code=303)
+    return redirect(url_for("public.volunteer_home", **said) + "#offered", code=303)
 
 
 @bp.get("/v/check/<token>")

@@ -43,23 +43,29 @@ def test_the_locker_migrations_go_down_and_up_again_with_rows_in_place(make_app)
         flask_migrate.downgrade(revision="base")
 
 
-def test_tasks_learn_their_community_from_their_consultation_and_tickets_tasks_go_on_the_way_down(make_app):
-    """0034: a task carries its community (from its consultation) and may be a ticket's instead."""
-    from datetime import date
-
-    from kiosk_app.models import ConsultationTask, TaskOwner
+def _demo_with_a_consultation_and_a_home_visit():
+    """In an app's context: the database migrated to the head and seeded, with a draft consultation
+    and a home-visit ticket."""
     from kiosk_app.services import seed
 
     from ..helpers import STAFF_PASSWORD, make_ticket
     from .test_consultations import draft
 
+    db.drop_all()
+    flask_migrate.upgrade()
+    seed.seed_demo(staff_password=STAFF_PASSWORD)
+    return draft(), make_ticket(service_code="home-visit")
+
+
+def test_tasks_learn_their_community_from_their_consultation_and_tickets_tasks_go_on_the_way_down(make_app):
+    """0034: a task carries its community (from its consultation) and may be a ticket's instead."""
+    from datetime import date
+
+    from kiosk_app.models import ConsultationTask, TaskOwner
+
     app = make_app()
     with app.app_context():
-        db.drop_all()
-        flask_migrate.upgrade()
-        seed.seed_demo(staff_password=STAFF_PASSWORD)
-        consultation = draft()
-        ticket = make_ticket(service_code="home-visit")
+        consultation, ticket = _demo_with_a_consultation_and_a_home_visit()
         for values in ({"consultation_id": consultation.id}, {"ticket_id": ticket.id}):
             db.session.add(ConsultationTask(community_id=consultation.community_id, title="一项任务",
                                             owner_kind=TaskOwner.VOLUNTEERS, due_on=date(2026, 12, 31), **values))
@@ -80,18 +86,10 @@ def test_a_tickets_task_learns_its_english_title_from_the_tickets_service(make_a
     from datetime import date
 
     from kiosk_app.models import ConsultationTask, TaskOwner
-    from kiosk_app.services import seed
-
-    from ..helpers import STAFF_PASSWORD, make_ticket
-    from .test_consultations import draft
 
     app = make_app()
     with app.app_context():
-        db.drop_all()
-        flask_migrate.upgrade()
-        seed.seed_demo(staff_password=STAFF_PASSWORD)
-        consultation = draft()
-        ticket = make_ticket(service_code="home-visit")
+        consultation, ticket = _demo_with_a_consultation_and_a_home_visit()
         for values in ({"consultation_id": consultation.id, "title": "修车棚"},
                        {"ticket_id": ticket.id, "title": ticket.service_name_zh}):
             db.session.add(ConsultationTask(community_id=consultation.community_id, owner_kind=TaskOwner.VOLUNTEERS,
