@@ -35,6 +35,14 @@ LOCKER_NOTES = {
                             "papers are not found there, please hand them in at the service centre."),
 }
 RATING_RAISED = "rating_raised"  # a follow-up closed because the resident changed a poor rating
+# A resident's proposal following its consultation (services/proposals.py), by ``params["proposal"]``.
+PROPOSAL_NOTES = {
+    "put": _l("Put to the residents: “%(title)s”, %(address)s"),
+    "adopted": _l("The residents adopted it: “%(title)s” (%(voted)d of %(households)d households voted), "
+                  "%(address)s"),
+    "not_adopted": _l("The residents did not adopt it: “%(title)s” (%(voted)d of %(households)d households "
+                      "voted), %(address)s"),
+}
 
 
 def params_of(event) -> dict:
@@ -61,6 +69,10 @@ def event_note(event) -> str:
             return f"{label}: {typed}" if typed else label
         if kind == TicketEventKind.REASSIGN and params.get("assignee") and not typed:
             return _("Assigned to %(name)s", name=params["assignee"])
+        if params.get("proposal") in PROPOSAL_NOTES:
+            return str(PROPOSAL_NOTES[params["proposal"]]) % {
+                "title": str(params["title"]), "address": str(params["address"]),
+                "voted": int(params.get("voted", 0)), "households": int(params.get("households", 0))}
         if kind == TicketEventKind.FOLLOW_UP_CLOSED and params.get("reason") == RATING_RAISED:
             return _("Closed by itself: the resident changed the rating to “%(label)s”.",
                      label=RATING_LABELS[int(params["level"])])

@@ -180,7 +180,9 @@ def apply_action(
 
 
 def _apply(actor: Staff, ticket_id, action: str, *, note: str, version, physical_result: bool,
-           assignee_id) -> Ticket:
+           assignee_id, params: str = "") -> Ticket:
+    """``params``: the step's parameters, for a line the system writes in the reader's language
+    (services/event_texts.py); ``note`` stays as stored (what staff, exports and older readers see)."""
     try:
         action = Action(action)
     except ValueError:
@@ -200,7 +202,6 @@ def _apply(actor: Staff, ticket_id, action: str, *, note: str, version, physical
 
     before = ticket.status
     now = utcnow()
-    params = ""
     if action == Action.REASSIGN:
         assignee = _assignable(actor, ticket, assignee_id)
         params = event_texts.params_json(assignee=assignee.display_name)  # shown in the reader's language

@@ -359,6 +359,11 @@ def test_a_proposal_follows_its_consultation_on_its_status_page(app):
     assert admin.post(f"{detail_url}/publish", data={"csrf_token": token}).status_code == 303
     status_page = text(app.test_client().get(f"/t/{ticket_token}"))
     assert "已交由居民议事" in status_page and "/c/" in status_page
+    reader = app.test_client()  # the proposal's step in the reader's language
+    reader.post("/prefs", data={"csrf_token": csrf_token(reader, f"/t/{ticket_token}"), "lang": "en",
+                                "next": f"/t/{ticket_token}"})
+    english = text(reader.get(f"/t/{ticket_token}"))
+    assert "Put to the residents: “" in english and "已交由居民议事" not in english
     with app.app_context():
         assert db.session.get(Ticket, ticket_id).status == Status.DISCUSSING
         consultation = db.session.scalar(db.select(Consultation).filter_by(ticket_id=ticket_id))
