@@ -193,6 +193,9 @@ def _rule(form: dict, errors: dict) -> dict:
                 agree_den=rule.agree.denominator, agree_strict=rule.strict)
 
 
+AGREE_WORDS = {"同意", "agree"}  # a lone agreeing choice in these words is the translated "Agree"
+
+
 def _options(form: dict, errors: dict) -> list[ConsultationOption]:
     lines = [" ".join(line.split()) for line in (form.get("choices") or "").splitlines()]
     agreeing = list(dict.fromkeys(line for line in lines if line))
@@ -201,6 +204,8 @@ def _options(form: dict, errors: dict) -> list[ConsultationOption]:
     elif len(agreeing) > OPTIONS_MOST or any(len(line) > OPTION_MAX for line in agreeing):
         errors["choices"] = _l("At most %(most)d choices of at most %(max)d characters each.", most=OPTIONS_MOST,
                                max=OPTION_MAX)
+    if len(agreeing) == 1 and agreeing[0].casefold() in AGREE_WORDS:
+        agreeing = [""]  # the plain "agree", shown in the reader's language like against and abstain
     options = [ConsultationOption(label=label, kind=OptionKind.FOR) for label in agreeing]
     if form.get("against"):  # (their labels are translated as shown)
         options.append(ConsultationOption(label="", kind=OptionKind.AGAINST))

@@ -510,4 +510,7 @@ def test_the_tasks_read_right_in_either_language(app):
     assert '<label for="f-task-due">完成期限</label>' in detail and "（电梯公司）" in detail
     resident = app.test_client()
     resident.post("/prefs", data={"csrf_token": csrf_token(resident, public), "lang": "en", "next": public})
-    assert "(电梯公司)" in text(resident.get(public)) and "（" not in text(resident.get(public)).split('id="tasks"')[1]
+    english = text(resident.get(public))
+    assert "(电梯公司)" in english and "（" not in english.split('id="tasks"')[1]
+    assert "Agree, Against, Abstain" in english  # the plain "同意" typed by staff is the translated "Agree"
+    assert "同意、不同意、弃权" in text(app.test_client().get(public))
