@@ -30,8 +30,9 @@ run: setup
 	@echo "  Back office:        http://$(HOST):$(PORT)/staff/"
 	@echo "  Texts to residents and volunteers (their codes too) are printed below, within 10 s."
 	@echo
-	$(BIN)/flask worker & worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
-	  $(BIN)/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) wsgi:app
+	PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/flask worker & worker=$$!; \
+	  $(BIN)/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) wsgi:app & web=$$!; \
+	  trap 'kill $$worker $$web 2>/dev/null' EXIT INT TERM HUP; wait $$web
 
 test: setup-test
 	$(MAKE) --no-print-directory test-sqlite

@@ -59,6 +59,7 @@ class OptionKind(enum.StrEnum):
 
 
 KIND_LABELS = {OptionKind.FOR: _l("Agree"), OptionKind.AGAINST: _l("Against"), OptionKind.ABSTAIN: _l("Abstain")}
+AGREE_WORDS = {"同意", "agree"}  # an agreeing choice written as just this is the translated "Agree"
 
 
 class VoteChannel(enum.StrEnum):
@@ -129,8 +130,11 @@ class ConsultationOption(db.Model):
 
     @property
     def shown(self) -> str:
-        """Its label as written, or (against, abstain) in the reader's language."""
-        return self.label or str(KIND_LABELS[self.kind])
+        """Its label as written, or (against, abstain, and an agreeing choice written as the plain word
+        同意 or Agree) in the reader's language."""
+        if not self.label or (self.kind == OptionKind.FOR and self.label.casefold() in AGREE_WORDS):
+            return str(KIND_LABELS[self.kind])
+        return self.label
 
 
 class ConsultationBuilding(db.Model):

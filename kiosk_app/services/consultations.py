@@ -152,7 +152,7 @@ def lock(consultation_id: int) -> Consultation:
 
 def scope_text(consultation: Consultation) -> str:
     if consultation.scope == ConsultationScope.BUILDINGS:
-        return "、".join(b.name for b in consultation.buildings)
+        return str(_l(", ")).join(b.name for b in consultation.buildings)
     if consultation.scope == ConsultationScope.GRID:
         return db.session.get(Grid, consultation.grid_id).name
     return db.session.get(Area, consultation.community_id).name
@@ -193,9 +193,6 @@ def _rule(form: dict, errors: dict) -> dict:
                 agree_den=rule.agree.denominator, agree_strict=rule.strict)
 
 
-AGREE_WORDS = {"同意", "agree"}  # a lone agreeing choice in these words is the translated "Agree"
-
-
 def _options(form: dict, errors: dict) -> list[ConsultationOption]:
     lines = [" ".join(line.split()) for line in (form.get("choices") or "").splitlines()]
     agreeing = list(dict.fromkeys(line for line in lines if line))
@@ -204,8 +201,6 @@ def _options(form: dict, errors: dict) -> list[ConsultationOption]:
     elif len(agreeing) > OPTIONS_MOST or any(len(line) > OPTION_MAX for line in agreeing):
         errors["choices"] = _l("At most %(most)d choices of at most %(max)d characters each.", most=OPTIONS_MOST,
                                max=OPTION_MAX)
-    if len(agreeing) == 1 and agreeing[0].casefold() in AGREE_WORDS:
-        agreeing = [""]  # the plain "agree", shown in the reader's language like against and abstain
     options = [ConsultationOption(label=label, kind=OptionKind.FOR) for label in agreeing]
     if form.get("against"):  # (their labels are translated as shown)
         options.append(ConsultationOption(label="", kind=OptionKind.AGAINST))

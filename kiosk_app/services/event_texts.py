@@ -70,12 +70,13 @@ def event_note(event) -> str:
         if kind == TicketEventKind.REASSIGN and params.get("assignee") and not typed:
             return _("Assigned to %(name)s", name=params["assignee"])
         if params.get("proposal") in PROPOSAL_NOTES:
-            return str(PROPOSAL_NOTES[params["proposal"]]) % {
-                "title": str(params["title"]), "address": str(params["address"]),
-                "voted": int(params.get("voted", 0)), "households": int(params.get("households", 0))}
+            step = params["proposal"]
+            counted = {"voted": int(params["voted"]), "households": int(params["households"])} if step != "put" else {}
+            return str(PROPOSAL_NOTES[step]) % {"title": str(params["title"]), "address": str(params["address"]),
+                                               **counted}
         if kind == TicketEventKind.FOLLOW_UP_CLOSED and params.get("reason") == RATING_RAISED:
             return _("Closed by itself: the resident changed the rating to “%(label)s”.",
                      label=RATING_LABELS[int(params["level"])])
-    except (TypeError, ValueError, KeyError):
+    except (TypeError, ValueError, KeyError, OverflowError):
         pass  # parameters that do not fit: the stored text, whatever it is
     return typed

@@ -13,6 +13,7 @@ from ..models import Consultation, Staff, Status, Ticket
 from . import event_texts, urls, workflow
 from .locales import parsed_locale
 
+
 def _step(actor: Staff, consultation: Consultation, wanted: Status, action: str, step: str, **numbers) -> None:
     """Move the proposal on (in the caller's unit of work), if it is where this step starts and the
     account may take it; otherwise leave it to staff."""

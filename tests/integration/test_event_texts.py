@@ -72,3 +72,29 @@ def locker_terminal():
     from kiosk_app.services import terminals
 
     return terminals.get_by_code("HQ-L1")
+
+
+@pytest.mark.parametrize("step, params", [
+    ("adopted", {"title": "加装电梯", "address": "http://x/c/t", "voted": 4, "households": 6}),
+    ("put", {"title": "加装电梯", "address": "http://x/c/t"}),
+])
+def test_a_proposals_step_reads_in_the_readers_language(app, step, params):
+    event = TicketEvent(action=TicketEventKind.DECIDE, note="（存档的中文说明）", public=True,
+                        params=params_json(proposal=step, **params))
+    with app.test_request_context(), force_locale("en"):
+        english = event_note(event)
+    assert english.startswith("Put to the residents" if step == "put" else "The residents adopted it")
+    assert "加装电梯" in english and "http://x/c/t" in english and ("4 of 6" in english or step == "put")
+
+
+@pytest.mark.parametrize("params", [
+    {"proposal": "adopted", "title": "t", "address": "a"},  # its counts missing
+    {"proposal": "not_adopted", "title": "t", "address": "a", "voted": "1e999", "households": 3},
+    {"proposal": "adopted", "title": "t", "address": "a", "voted": float("inf"), "households": 3},
+    {"proposal": ["put"], "title": "t", "address": "a"},
+    {"proposal": "put", "address": "a"},
+])
+def test_a_step_whose_parameters_do_not_fit_reads_as_stored(app, params):
+    event = TicketEvent(action=TicketEventKind.DECIDE, note="存档的说明", public=True, params=params_json(**params))
+    with app.test_request_context(), force_locale("en"):
+        assert event_note(event) == "存档的说明"
