@@ -104,3 +104,6 @@ def test_the_back_office_keeps_a_phones_width_and_a_wide_table_scrolls_within_it
         wide = phone.locator(".table-scroll").first
         assert fits(phone), path
         assert wide.evaluate("box => box.scrollWidth > box.clientWidth"), path  # the table's own scroll
+        broken = phone.evaluate("""() => [...document.querySelectorAll('table th')].filter(th => th.innerText.trim()
+            && th.getBoundingClientRect().height > 2.2 * parseFloat(getComputedStyle(th).lineHeight || 20)).length""")
+        assert broken == 0, path  # no heading broken a character a line
