@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 from contextlib import contextmanager
 
 import click
@@ -14,21 +16,20 @@ from .services import administration, seed, terminals
 from .services.errors import DomainError, InvalidInput
 
 
+class _Console(logging.StreamHandler):
+    """Writes to the console of now (a command run by tests gets its own)."""
+    stream = property(lambda self: sys.stderr, lambda self, _value: None)
+
+
 def _show_logged_texts(app: Flask) -> None:
     """The log sender (the demo's) writes each text to the log; with plain logs, the sending command
     shows them on its console (where the demo's codes are read)."""
-    import logging
-    import sys
-
     from .services import notifications
 
-    class Console(logging.StreamHandler):
-        stream = property(lambda self: sys.stderr, lambda self, _value: None)  # the console of now
-
     if app.config.get("LOG_JSON") or app.config["SMS_SENDER"] != "log" or any(
-            type(handler).__name__ == "Console" for handler in notifications.log.handlers):
+            isinstance(handler, _Console) for handler in notifications.log.handlers):
         return
-    handler = Console()
+    handler = _Console()
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
     notifications.log.addHandler(handler)
     notifications.log.setLevel(logging.INFO)

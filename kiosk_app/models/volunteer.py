@@ -60,6 +60,12 @@ class Shift(db.Model):
         return max(int((self.checked_out_at - self.checked_in_at).total_seconds() // 60), 0)
 
     @property
+    def begun(self) -> bool:
+        """Checked in, or minutes confirmed without a check-in: evidence that stays (services/volunteers.py
+        NOT_BEGUN is the same in SQL)."""
+        return self.checked_in_at is not None or self.minutes_confirmed is not None
+
+    @property
     def minutes_suggested(self) -> int | None:
         """What staff are offered to confirm: the minutes on the spot, at most a day's (a volunteer who
         forgot to check out is on the spot for days)."""

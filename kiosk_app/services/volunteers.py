@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import Area, Building, Consultation, ConsultationTask, Service, Shift, TaskState, Ticket, Volunteer
-from ..models.base import in_reader_language, utcnow
+from ..models.base import utcnow
 from ..models.sealed import lookup, lookups
 from ..models.ticket import Status
 from . import codes
@@ -194,7 +194,8 @@ def _sign_up(volunteer: Volunteer, task_id) -> Shift:
     return shift
 
 
-# A sign-up not begun: no check-in, no minutes confirmed (staff may confirm minutes given without one).
+# A sign-up not begun (Shift.begun, in SQL): no check-in, no minutes confirmed (staff may confirm minutes
+# given without one).
 NOT_BEGUN = (Shift.checked_in_at.is_(None), Shift.minutes_confirmed.is_(None))
 
 
@@ -292,9 +293,9 @@ class LedgerLine:
 
 def ledger(volunteer: Volunteer) -> tuple[list[LedgerLine], int]:
     """The volunteer's shifts and the confirmed minutes in all (the time bank counts those)."""
-    lines = [LedgerLine(in_reader_language(title, title_en), shift.checked_in_at, shift.checked_out_at,
-                        shift.minutes_on_site, shift.minutes_confirmed)
-             for shift, title, title_en in db.session.execute(select(Shift, ConsultationTask.title, ConsultationTask.title_en)
+    lines = [LedgerLine(task.shown_title, shift.checked_in_at, shift.checked_out_at, shift.minutes_on_site,
+                        shift.minutes_confirmed)
+             for shift, task in db.session.execute(select(Shift, ConsultationTask)
                                                     .join(ConsultationTask, ConsultationTask.id == Shift.task_id)
                                                     .where(Shift.volunteer_id == volunteer.id)
                                                     .order_by(Shift.signed_up_at.desc()))]
